@@ -1,0 +1,259 @@
+"""The `storeops` command: make a demo store, run the pipeline, open the Dagster UI.
+
+Runs execute in process (one Python process, no per-step code reload) against the
+Dagster instance of the home, so every CLI run also shows up in `storeops ui`.
+Exit codes: 0 success, 1 failed blocking checks or a failed step, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration import progress
+from orchestration.settings import Settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="storeops: the analytics warehouse and decision pipeline of an online store.",
+    pretty_exceptions_show_locals=False,
+)
+# Wide enough for the summary table when output goes to a file or CI log.
+console = Console(width=None if sys.stdout.isatty() else 130)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 130)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="storeops home directory (default: $STOREOPS_HOME or ./storeops_home)"),
+]
+
+
+def prepare_home(settings: Settings) -> None:
+    """Create the home and its Dagster instance directory with storeops' dagster.yaml."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    target = settings.dagster_home / "dagster.yaml"
+    template = Path(__file__).with_name("dagster.yaml")
+    if not target.exists() or target.read_text() != template.read_text():
+        shutil.copyfile(template, target)
+    settings.export_env()
+
+
+def load_definitions(settings: Settings):
+    """Import the code location after the environment points at this home."""
+    prepare_home(settings)
+    module = importlib.import_module("orchestration.definitions")
+    module = importlib.reload(module) if module.settings != settings else module
+    return module.defs
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    seconds: float
+    sources: list[dict] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+
+
+def _value(metadata: dict, key: str, default=0):
+    v = metadata.get(key)
+    return getattr(v, "value", v) if v is not None else default
+
+
+def execute_pipeline(settings: Settings, *, as_of: date | None = None,
+                     on_progress=None) -> RunSummary:
+    """Run the daily job in process on this home and summarise it."""
+    import dagster as dg
+
+    defs = load_definitions(settings)
+    job = defs.resolve_job_def("daily_job")
+    tags = {"storeops/trigger": "cli"}
+    if as_of:
+        tags["storeops/as_of"] = as_of.isoformat()
+    progress.set_listener(on_progress)
+    started = time.monotonic()
+    try:
+        with dg.DagsterInstance.get() as instance:
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                tags=tags,
+                run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            )
+    finally:
+        progress.set_listener(None)
+    summary = RunSummary(success=result.success, seconds=time.monotonic() - started)
+    for event in result.get_asset_materialization_events():
+        key = event.asset_key
+        md = event.materialization.metadata
+        if key.path[0] != "raw":
+            continue
+        summary.sources.append({
+            "table": key.path[-1],
+            "files_loaded": _value(md, "files_loaded"),
+            "files_skipped": _value(md, "files_skipped"),
+            "files_rejected": _value(md, "files_rejected"),
+            "rows_loaded": _value(md, "rows_loaded"),
+            "rows_quarantined": _value(md, "rows_quarantined"),
+            "table_rows": _value(md, "table_rows"),
+            "last_date_seen": _value(md, "last_date_seen", ""),
+            "messages": _value(md, "file_messages", ""),
+        })
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            summary.failed_checks.append(
+                f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}"
+            )
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            data = event.event_specific_data
+            message = getattr(getattr(data, "error", None), "message", "") or ""
+            summary.failed_steps.append(f"{event.step_key}: {message.strip().splitlines()[-1] if message.strip() else ''}")
+    return summary
+
+
+def print_summary(summary: RunSummary, settings: Settings) -> None:
+    table = Table(title="Ingestion (skipped = already loaded, same sha256)", header_style="bold")
+    table.add_column("raw table", no_wrap=True)
+    table.add_column("new files", justify="right")
+    table.add_column("skipped", justify="right")
+    table.add_column("rejected", justify="right")
+    table.add_column("rows loaded", justify="right")
+    table.add_column("quarantined", justify="right")
+    table.add_column("rows in table", justify="right")
+    table.add_column("last date", justify="right", no_wrap=True)
+    totals = [0, 0, 0, 0, 0]
+    for s in sorted(summary.sources, key=lambda s: s["table"]):
+        row = [s["files_loaded"], s["files_skipped"], s["files_rejected"], s["rows_loaded"],
+               s["rows_quarantined"]]
+        totals = [a + b for a, b in zip(totals, row)]
+        table.add_row(
+            s["table"], *[f"{v:,}" for v in row], f"{s['table_rows']:,}", str(s["last_date_seen"]),
+            style="red" if s["files_rejected"] else ("yellow" if s["rows_quarantined"] else None),
+        )
+    table.add_section()
+    table.add_row("total", *[f"{v:,}" for v in totals], "", "", style="bold")
+    console.print(table)
+    problems = [s for s in summary.sources if s["messages"]]
+    for s in problems:
+        console.print(f"[bold]{s['table']}[/bold]")
+        console.print(s["messages"], markup=False, highlight=False)
+    if any(s["rows_quarantined"] for s in summary.sources):
+        console.print(
+            f"Quarantined rows are kept with file, row, column and reason in "
+            f"raw.quarantine of {settings.warehouse_path}"
+        )
+    console.print(f"Warehouse: {settings.warehouse_path}   ({summary.seconds:.1f} s)")
+
+
+def _finish(summary: RunSummary, settings: Settings) -> None:
+    print_summary(summary, settings)
+    if summary.failed_checks:
+        err.print("[bold red]Blocking checks failed[/bold red] (outputs downstream were not written):")
+        for c in summary.failed_checks:
+            err.print(f"  - {c}")
+        err.print("Open `storeops ui` to see each check's metadata.")
+        raise typer.Exit(1)
+    if summary.failed_steps or not summary.success:
+        err.print("[bold red]The run failed[/bold red]:")
+        for s in summary.failed_steps:
+            err.print(f"  - {s}", markup=False)
+        raise typer.Exit(1)
+
+
+def _run_with_progress(settings: Settings, as_of: date | None) -> RunSummary:
+    with console.status("Running the pipeline…") as status:
+        def on_progress(message: str) -> None:
+            status.update(f"Running the pipeline… {message}")
+        return execute_pipeline(settings, as_of=as_of, on_progress=on_progress)
+
+
+def _parse_as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD", param_hint="--as-of")
+
+
+@app.command()
+def demo(
+    home: HomeOption = None,
+    scale: Annotated[float, typer.Option(help="Multiplies customers, orders and SKUs.", min=0.001)] = 1.0,
+    days: Annotated[int, typer.Option(help="Days of history to generate.", min=30)] = 730,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
+) -> None:
+    """Generate a demo store in <home>/landing (answer key in <home>/demo_truth) and run everything."""
+    from orchestration.demo import generate_store
+
+    settings = Settings.load(home)
+    settings = Settings(home=settings.home, landing=settings.home / "landing",
+                        timezone=settings.timezone, currency=settings.currency)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with console.status("Generating the demo store…") as status:
+        store = generate_store(settings.home, scale=scale, days=days, seed=seed,
+                               progress=lambda step: status.update(f"Generating the demo store… {step}"))
+    console.print(
+        f"Demo store: {store.n_orders:,} orders ({store.n_order_lines:,} lines), "
+        f"{store.n_customers:,} customers, {store.n_skus:,} SKUs from {store.n_suppliers} suppliers, "
+        f"{store.n_tickets:,} tickets, {store.start_date} to {store.end_date}; "
+        f"{store.files} files in {store.landing_dir} ({time.monotonic() - started:.1f} s)"
+    )
+    summary = _run_with_progress(settings, None)
+    _finish(summary, settings)
+
+
+@app.command()
+def run(
+    landing: Annotated[Path, typer.Option(help="Landing directory with one folder per source.")],
+    home: HomeOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Compute outputs as of this date (YYYY-MM-DD); default: the last date in the data.")] = None,
+) -> None:
+    """Ingest what is new in the landing directory, build, write outputs."""
+    as_of_date = _parse_as_of(as_of)
+    if not landing.is_dir():
+        err.print(f"[red]Landing directory {landing} does not exist.[/red] "
+                  "It should hold one folder per source (shopify/orders/, meta_ads/, …).")
+        raise typer.Exit(2)
+    settings = Settings.load(home, landing)
+    summary = _run_with_progress(settings, as_of_date)
+    _finish(summary, settings)
+
+
+@app.command()
+def ui(
+    home: HomeOption = None,
+    port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+) -> None:
+    """Open the Dagster UI (dagster dev) on this home."""
+    settings = Settings.load(home)
+    prepare_home(settings)
+    dagster = shutil.which("dagster")
+    cmd = [dagster] if dagster else [sys.executable, "-m", "dagster"]
+    cmd += ["dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    console.print(f"Dagster UI on http://127.0.0.1:{port} for home {settings.home}")
+    raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,38 @@
+"""The one Dagster code location of storeops, merged from the per-domain modules in defs/."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from orchestration.defs import ingest
+from orchestration.defs.resources import resources_for
+from orchestration.settings import Settings
+
+settings = Settings.load()
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+daily_job = dg.define_asset_job(
+    "daily_job",
+    selection=dg.AssetSelection.all(),
+    description="Everything: ingest what is new, build the warehouse, write the outputs.",
+)
+
+daily_schedule = dg.ScheduleDefinition(
+    name="daily_at_six",
+    job=daily_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone=settings.timezone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="The daily run at 06:00 store time, before the morning brief is read.",
+)
+
+defs = dg.Definitions(
+    assets=[*ingest.raw_assets],
+    asset_checks=[*ingest.raw_checks],
+    jobs=[ingest.ingest_job, daily_job],
+    schedules=[daily_schedule],
+    sensors=[ingest.new_landing_files_sensor],
+    resources=resources_for(settings),
+)

@@ -1,0 +1,62 @@
+"""Resources shared by every domain: the DuckDB warehouse and the store's settings."""
+
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.settings import Settings
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse of one storeops home (DuckDB allows one writer at a time)."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False, timeout_s: float = 120.0
+                ) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                con = duckdb.connect(self.path, read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                # Another process holds the write lock (dbt, a second run): wait for it.
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class StoreResource(dg.ConfigurableResource):
+    """Where the landing files are and the store's timezone and currency."""
+
+    home: str
+    landing: str
+    timezone: str
+    currency: str
+
+    @property
+    def landing_path(self) -> Path:
+        return Path(self.landing)
+
+
+def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    return {
+        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "store": StoreResource(
+            home=str(settings.home),
+            landing=str(settings.landing),
+            timezone=settings.timezone,
+            currency=settings.currency,
+        ),
+    }

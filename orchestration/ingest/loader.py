@@ -1,0 +1,358 @@
+"""Load landing files into the append-only raw tables of the warehouse.
+
+Rules (DESIGN.md, "Ingestion rules"):
+- every raw row carries `_source_file`, `_source_row`, `_file_sha256`, `_loaded_at`;
+- a file whose sha256 is already loaded is skipped, so re-running is a no-op;
+- a row that does not parse goes to `raw.quarantine` with file, row, column, reason and
+  the original row, and the rest of the file loads;
+- rows in = rows loaded + rows quarantined, per file (asserted before commit);
+- one file is one transaction: a crash leaves all of it or none of it.
+Every file seen is recorded in `raw.load_log` (loaded or rejected, with the reason).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import polars as pl
+
+from orchestration.ingest.parse import parse_frame
+from orchestration.ingest.readers import (
+    FileRejected,
+    ReadResult,
+    decode,
+    read_csv_text,
+    read_jsonl_text,
+    spec_for_shared_folder,
+)
+from orchestration.ingest.specs import SPECS, SourceSpec
+
+DUCK_TYPES = {
+    "text": "VARCHAR",
+    "int": "BIGINT",
+    "money": "DECIMAL(18,4)",
+    "number": "DOUBLE",
+    "percent": "DOUBLE",
+    "date": "DATE",
+    "timestamp_tz": "TIMESTAMP",
+    "timestamp_local": "TIMESTAMP",
+    "bool": "BOOLEAN",
+}
+LINEAGE = {
+    "_source_file": "VARCHAR",
+    "_source_row": "BIGINT",
+    "_file_sha256": "VARCHAR",
+    "_loaded_at": "TIMESTAMP",
+}
+
+SCHEMA_DDL = """
+create schema if not exists raw;
+create table if not exists raw.quarantine (
+    source varchar not null,          -- raw table the row was meant for
+    source_file varchar not null,     -- path under the landing directory
+    file_sha256 varchar not null,
+    source_row bigint,                -- data row under the header, 1-based
+    column_name varchar,              -- vendor column that failed (null: the whole row)
+    reason varchar not null,
+    original_row varchar,             -- the row as the vendor wrote it, JSON
+    run_id varchar,
+    quarantined_at timestamp not null
+);
+create table if not exists raw.load_log (
+    run_id varchar,
+    source varchar not null,
+    source_file varchar not null,
+    file_sha256 varchar not null,
+    file_bytes bigint,
+    file_modified_at timestamp,
+    status varchar not null,          -- loaded | rejected
+    rows_in bigint,
+    rows_loaded bigint,
+    rows_quarantined bigint,
+    summary_rows bigint,              -- vendor footer rows (Google 'Total:') that hold no data
+    min_date date,
+    max_date date,
+    message varchar,
+    loaded_at timestamp not null
+);
+"""
+
+Status = Literal["loaded", "skipped", "rejected"]
+
+
+@dataclass
+class FileResult:
+    source: str
+    path: str  # relative to the landing directory
+    sha256: str
+    status: Status
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    summary_rows: int = 0
+    min_date: date | None = None
+    max_date: date | None = None
+    message: str = ""
+
+
+@dataclass
+class SourceResult:
+    table: str
+    files: list[FileResult] = field(default_factory=list)
+    last_date: date | None = None  # newest date in the whole raw table
+    total_rows: int = 0  # rows in the raw table after this load
+
+    def count(self, status: Status) -> int:
+        return sum(f.status == status for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def messages(self) -> list[str]:
+        return [f.message for f in self.files if f.message and f.status != "skipped"]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA_DDL)
+    for spec in SPECS:
+        cols = ", ".join(
+            [f'"{c.name}" {DUCK_TYPES[c.kind]}' for c in spec.columns]
+            + [f"{n} {t}" for n, t in LINEAGE.items()]
+        )
+        con.execute(f"create table if not exists raw.{spec.table} ({cols})")
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def landing_files(landing: Path, spec: SourceSpec) -> list[Path]:
+    folder = landing / spec.folder
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith((".", "~$"))
+    )
+
+
+def _read(spec: SourceSpec, text: str, rel: str) -> tuple[ReadResult, list[dict]]:
+    if spec.file_format == "jsonl":
+        return read_jsonl_text(spec, text, rel)
+    return read_csv_text(spec, text, rel), []
+
+
+_SNAPSHOT_DATE = r"(\d{4}-\d{2}-\d{2})"
+
+
+def _add_snapshot_date(spec: SourceSpec, read: ReadResult, path: Path, rel: str) -> None:
+    """Shopify inventory: one file per snapshot; the date is in the name or an as_of column."""
+    if "as_of" in read.frame.columns:
+        return
+    m = re.search(_SNAPSHOT_DATE, path.name)
+    if not m:
+        raise FileRejected(
+            f"{rel}: cannot tell which day this inventory snapshot is: put the date in the "
+            "file name (inventory_2026-11-01.csv) or add an 'as_of' column"
+        )
+    read.frame = read.frame.with_columns(pl.lit(m.group(1)).alias("as_of"))
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, spec: SourceSpec, sha: str) -> str | None:
+    rows = con.execute(
+        "select source_file from raw.load_log where file_sha256 = ? and status = 'loaded' limit 1",
+        [sha],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _already_rejected(con: duckdb.DuckDBPyConnection, sha: str, message: str) -> bool:
+    # duckdb 2.x: fetch everything, a half-read result blocks the connection.
+    return bool(con.execute(
+        "select 1 from raw.load_log where file_sha256 = ? and status = 'rejected' and message = ?",
+        [sha, message],
+    ).fetchall())
+
+
+def _log(con, result: FileResult, *, run_id: str, size: int, mtime: datetime, now: datetime):
+    con.execute(
+        "insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, result.source, result.path, result.sha256, size, mtime, result.status,
+         result.rows_in, result.rows_loaded, result.rows_quarantined, result.summary_rows,
+         result.min_date, result.max_date, result.message or None, now],
+    )
+
+
+def _add_missing_columns(con, table: str, frame: pl.DataFrame) -> None:
+    existing = {
+        r[0] for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_name = ?", [table]
+        ).fetchall()
+    }
+    for name in frame.columns:
+        if name not in existing:
+            # Unknown vendor columns are kept, as text.
+            con.execute(f'alter table raw.{table} add column "{name}" varchar')
+
+
+def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data: bytes, *,
+              landing: Path, run_id: str, timezone: str) -> FileResult:
+    """Load one file in one transaction. Returns what happened; never raises for bad data."""
+    rel = path.relative_to(landing).as_posix()
+    sha = sha256_of(data)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+    twin = _already_loaded(con, spec, sha)
+    if twin is not None:
+        message = "" if twin == rel else f"same content as {twin}, already loaded"
+        return FileResult(spec.table, rel, sha, "skipped", message=message)
+    try:
+        text = decode(data, rel)
+        read, bad_lines = _read(spec, text, rel)
+        if spec.needs_snapshot_date:
+            _add_snapshot_date(spec, read, path, rel)
+    except FileRejected as exc:
+        result = FileResult(spec.table, rel, sha, "rejected", message=str(exc))
+        if not _already_rejected(con, sha, result.message):
+            con.execute("begin")
+            _log(con, result, run_id=run_id, size=len(data), mtime=mtime, now=now)
+            con.execute("commit")
+        return result
+
+    parsed = parse_frame(spec, read.frame, read.header, timezone=timezone)
+    bad = parsed.bad
+    if bad_lines:
+        bad = pl.concat([bad, pl.DataFrame(bad_lines, schema=bad.schema)])
+    good = parsed.good.with_columns(
+        pl.lit(rel).alias("_source_file"),
+        pl.lit(sha).alias("_file_sha256"),
+        pl.lit(now).cast(pl.Datetime("us")).alias("_loaded_at"),
+    )
+    result = FileResult(
+        spec.table, rel, sha, "loaded",
+        rows_in=read.rows_in,
+        rows_loaded=good.height,
+        rows_quarantined=bad.height,
+        summary_rows=read.summary_rows,
+    )
+    # Row conservation: a mismatch here is a bug in storeops, not in the data.
+    if result.rows_in != result.rows_loaded + result.rows_quarantined:
+        raise AssertionError(
+            f"{rel}: rows in {result.rows_in} != loaded {result.rows_loaded} "
+            f"+ quarantined {result.rows_quarantined}"
+        )
+    if spec.date_column and good.height:
+        dates = good.get_column(spec.date_column)
+        if dates.dtype == pl.Datetime:
+            dates = dates.dt.date()
+        result.min_date, result.max_date = dates.min(), dates.max()
+    notes = list(read.notes)
+    if read.rows_in == 0:
+        notes.append("header only, no data rows")
+    if bad.height:
+        first = bad.row(0, named=True)
+        notes.append(f"{bad.height} row(s) quarantined, first: row {first['source_row']}: "
+                     f"{first['reason']}")
+    result.message = "; ".join(notes)
+
+    quarantine = bad.with_columns(
+        pl.lit(spec.table).alias("source"),
+        pl.lit(rel).alias("source_file"),
+        pl.lit(sha).alias("file_sha256"),
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(now).cast(pl.Datetime("us")).alias("quarantined_at"),
+    )
+    con.execute("begin")
+    try:
+        if good.height:
+            _add_missing_columns(con, spec.table, good)
+            con.register("incoming_rows", good.to_arrow())
+            con.execute(f"insert into raw.{spec.table} by name select * from incoming_rows")
+            con.unregister("incoming_rows")
+        if quarantine.height:
+            con.register("incoming_bad", quarantine.to_arrow())
+            con.execute("insert into raw.quarantine by name select * from incoming_bad")
+            con.unregister("incoming_bad")
+        _log(con, result, run_id=run_id, size=len(data), mtime=mtime, now=now)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return result
+
+
+def _claims(spec: SourceSpec, path: Path, data: bytes, rel: str) -> bool:
+    """In a folder shared by several entities, does this file belong to `spec`?
+
+    A file that matches none is claimed by the folder's first spec, so it is reported
+    (rejected, with the reason) exactly once.
+    """
+    siblings = [s for s in SPECS if s.folder == spec.folder]
+    try:
+        text = decode(data, rel)
+        return spec_for_shared_folder(siblings, text, rel) is spec
+    except FileRejected:
+        return siblings[0] is spec
+
+
+def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, spec: SourceSpec, *,
+                  run_id: str, timezone: str,
+                  on_file: Callable[[FileResult], None] | None = None) -> SourceResult:
+    """Load every new file of one raw table's landing folder."""
+    ensure_schema(con)
+    result = SourceResult(spec.table)
+    for path in landing_files(landing, spec):
+        data = path.read_bytes()
+        rel = path.relative_to(landing).as_posix()
+        if spec.shares_folder and not _claims(spec, path, data, rel):
+            continue
+        file_result = load_file(con, spec, path, data, landing=landing, run_id=run_id,
+                                timezone=timezone)
+        result.files.append(file_result)
+        if on_file:
+            on_file(file_result)
+    result.total_rows = con.execute(f"select count(*) from raw.{spec.table}").fetchall()[0][0]
+    if spec.date_column:
+        last = con.execute(f'select max("{spec.date_column}") from raw.{spec.table}').fetchall()[0][0]
+        result.last_date = last.date() if isinstance(last, datetime) else last
+    return result
+
+
+def ingest_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, run_id: str,
+                   timezone: str, tables: Iterable[str] | None = None) -> list[SourceResult]:
+    """Load every new file of every source (or of `tables`)."""
+    wanted = set(tables) if tables is not None else None
+    return [
+        ingest_source(con, landing, spec, run_id=run_id, timezone=timezone)
+        for spec in SPECS
+        if wanted is None or spec.table in wanted
+    ]
+
+
+def quarantine_preview(con: duckdb.DuckDBPyConnection, table: str, limit: int = 5) -> list[dict]:
+    rows = con.execute(
+        "select source_file, source_row, column_name, reason from raw.quarantine "
+        "where source = ? order by quarantined_at desc, source_file, source_row limit ?",
+        [table, limit],
+    ).fetchall()
+    return [dict(zip(["file", "row", "column", "reason"], r)) for r in rows]
+
+
+__all__ = [
+    "FileResult", "SourceResult", "ensure_schema", "ingest_landing", "ingest_source",
+    "load_file", "quarantine_preview",
+]

@@ -1,0 +1,273 @@
+"""Turn one landing file into a frame of strings, undoing the vendors' file quirks.
+
+Readers do not type anything: every cell stays the text the vendor wrote, so a cell
+that later fails to parse can be quarantined exactly as it was. What they do undo:
+byte-order marks, UTF-16 exports, `;`/tab delimiters, title lines above the header
+(Google Ads), `Total:` footer rows (Google Ads), blank lines, the currency written in a
+column name (Meta's `Amount spent (EUR)`), and nested JSON (Gorgias).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from orchestration.ingest.specs import SPECS, SourceSpec, snake
+
+ROW = "_source_row"
+
+
+class FileRejected(Exception):
+    """The whole file cannot be loaded; the message says why and what to do."""
+
+
+@dataclass
+class ReadResult:
+    frame: pl.DataFrame  # all columns Utf8 (snake_case names) + _source_row (1-based data row)
+    header: list[str]  # the vendor header as written
+    rows_in: int  # data rows read (blank lines and vendor summary rows excluded)
+    summary_rows: int = 0  # vendor footer rows (Google's `Total: …`) that carry no data
+    notes: list[str] = field(default_factory=list)
+
+
+def decode(data: bytes, file_name: str) -> str:
+    """Bytes -> text. UTF-8 (with or without BOM) and UTF-16 with BOM; anything else is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FileRejected(
+            f"{file_name} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "export it again as UTF-8 (Excel: 'CSV UTF-8')"
+        ) from None
+    if "\x00" in text:
+        raise FileRejected(f"{file_name} contains NUL bytes: it is binary, not a text export")
+    return text
+
+
+def _header_fields(line: str) -> tuple[list[str], str]:
+    """Fields of a header line and the delimiter that splits it best."""
+    best: tuple[list[str], str] = ([line], ",")
+    for delimiter in (",", ";", "\t"):
+        fields = next(csv.reader([line], delimiter=delimiter), [])
+        if len(fields) > len(best[0]):
+            best = (fields, delimiter)
+    return best
+
+
+def _normalise_header(spec: SourceSpec, header: list[str]) -> tuple[list[str], str | None]:
+    """Vendor header -> raw column names; returns the names and a currency found in the header."""
+    vendor_to_name = {v: col.name for col in spec.columns for v in col.vendor}
+    currency = None
+    names: list[str] = []
+    for h in header:
+        h = h.strip()
+        if spec.currency_in_header and h.startswith(spec.currency_in_header[0]):
+            m = re.search(r"\(([A-Za-z]{3})\)\s*$", h)
+            if m:
+                currency = m.group(1).upper()
+                names.append(spec.currency_in_header[1])
+                continue
+        names.append(vendor_to_name.get(h, snake(h)))
+    # Duplicate names (a doubled header cell) would silently overwrite data: number them.
+    seen: dict[str, int] = {}
+    unique = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            unique.append(f"{n}_{seen[n]}")
+        else:
+            seen[n] = 0
+            unique.append(n)
+    return unique, currency
+
+
+def missing_required(spec: SourceSpec, names: list[str]) -> list[str]:
+    have = set(names)
+    missing = []
+    for col in spec.columns:
+        if not col.required or col.name in have:
+            continue
+        if spec.needs_snapshot_date and col.name == "as_of":
+            continue
+        missing.append(col.vendor[0] if not spec.currency_in_header
+                       or col.name != spec.currency_in_header[1]
+                       else f"{spec.currency_in_header[0]} (CUR)")
+    return missing
+
+
+def guess_source(header: list[str], *, exclude: SourceSpec | None = None) -> SourceSpec | None:
+    """The spec whose required columns this header has (used to explain misplaced files)."""
+    for spec in SPECS:
+        if spec is exclude:
+            continue
+        names, _ = _normalise_header(spec, header)
+        if not missing_required(spec, names):
+            return spec
+    return None
+
+
+def _find_header(spec: SourceSpec, lines: list[str]) -> int:
+    """Index of the header line: the first of the first lines that has the required columns.
+
+    Google Ads puts a report title and a date range above the header.
+    """
+    best_index, best_missing = 0, None
+    for i, line in enumerate(lines[:10]):
+        if not line.strip():
+            continue
+        fields, _ = _header_fields(line)
+        names, _ = _normalise_header(spec, fields)
+        missing = len(missing_required(spec, names))
+        if missing == 0:
+            return i
+        if best_missing is None or missing < best_missing:
+            best_index, best_missing = i, missing
+    return best_index
+
+
+def read_csv_text(spec: SourceSpec, text: str, file_name: str) -> ReadResult:
+    if not text.strip():
+        raise FileRejected(f"{file_name} is empty")
+    # Only the first lines are split here; the body goes to polars' CSV parser, which
+    # handles quoted commas and newlines.
+    head_lines = text[:20000].splitlines()
+    header_index = _find_header(spec, head_lines)
+    header_line = head_lines[header_index]
+    fields, delimiter = _header_fields(header_line)
+    names, currency = _normalise_header(spec, fields)
+    missing = missing_required(spec, names)
+    if missing:
+        other = guess_source(fields, exclude=spec)
+        hint = (f"; it looks like a {other.label}: move it to {other.folder}/"
+                if other and other.folder != spec.folder else "")
+        raise FileRejected(
+            f"{file_name} is not a {spec.label}: missing required column(s) "
+            f"{', '.join(repr(m) for m in missing)}{hint}"
+        )
+    notes = []
+    if header_index:
+        notes.append(f"skipped {header_index} title line(s) above the header")
+    if delimiter != ",":
+        notes.append(f"delimiter {delimiter!r}")
+
+    # Cut the text at the header line (title lines above it are not data).
+    offset = 0
+    for _ in range(header_index):
+        offset = text.index("\n", offset) + 1
+    body = text[offset:]
+    try:
+        frame = pl.read_csv(
+            io.StringIO(body),
+            has_header=True,
+            new_columns=names,
+            separator=delimiter,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise FileRejected(f"{file_name} could not be parsed as CSV: {str(exc).splitlines()[0]}")
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    value_cols = [n for n in frame.columns if n != ROW]
+    # Blank lines come through as all-null rows.
+    blank = pl.all_horizontal(
+        [pl.col(n).is_null() | (pl.col(n).str.strip_chars() == "") for n in value_cols]
+    )
+    frame = frame.filter(~blank)
+    summary = 0
+    if spec.summary_row_prefix:
+        first = value_cols[0]
+        is_summary = pl.col(first).str.strip_chars().str.starts_with(spec.summary_row_prefix)
+        summary = frame.filter(is_summary.fill_null(False)).height
+        frame = frame.filter(~is_summary.fill_null(False))
+    if currency is not None:
+        frame = frame.with_columns(pl.lit(currency).alias("currency"))
+    # _source_row is the record's position under the header (1 = first data row), counted
+    # before blank lines and footers were dropped, so it points at the row in the file.
+    return ReadResult(frame=frame, header=fields, rows_in=frame.height,
+                      summary_rows=summary, notes=notes)
+
+
+def _flatten(obj: dict, prefix: str = "") -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for key, value in obj.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{name}_"))
+        elif isinstance(value, list):
+            # Gorgias tags are objects with a name: keep the names, comma-separated.
+            parts = [v.get("name", json.dumps(v)) if isinstance(v, dict) else str(v) for v in value]
+            out[name] = ",".join(parts)
+        elif value is None:
+            out[name] = None
+        elif isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        else:
+            out[name] = str(value)
+    return out
+
+
+def read_jsonl_text(spec: SourceSpec, text: str, file_name: str) -> tuple[ReadResult, list[dict]]:
+    """JSON lines -> (flattened string rows, unparseable lines as quarantine records)."""
+    if not text.strip():
+        raise FileRejected(f"{file_name} is empty")
+    records: list[dict[str, str | None]] = []
+    bad: list[dict] = []
+    data_row = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        data_row += 1
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("a line must hold one JSON object")
+        except ValueError as exc:
+            bad.append({"source_row": data_row, "column_name": None,
+                        "reason": f"not valid JSON: {exc}", "original_row": line})
+            continue
+        flat = _flatten(obj)
+        flat[ROW] = data_row  # type: ignore[assignment]
+        records.append(flat)
+    if data_row and len(bad) == data_row:
+        raise FileRejected(f"{file_name} is not JSON lines: no line parsed as a JSON object "
+                           f"(first error: {bad[0]['reason']})")
+    columns: list[str] = []
+    for r in records:
+        for k in r:
+            if k not in columns:
+                columns.append(k)
+    frame = pl.DataFrame(
+        {k: [r.get(k) for r in records] for k in columns},
+        schema={k: (pl.Int64 if k == ROW else pl.Utf8) for k in columns},
+    ) if records else pl.DataFrame(schema={ROW: pl.Int64})
+    missing = [col.name for col in spec.columns
+               if col.required and col.name not in frame.columns] if records else []
+    if missing:
+        raise FileRejected(f"{file_name} is not a {spec.label}: its objects lack "
+                           f"{', '.join(repr(m) for m in missing)}")
+    return ReadResult(frame=frame, header=[c for c in columns if c != ROW],
+                      rows_in=data_row), bad
+
+
+def spec_for_shared_folder(candidates: list[SourceSpec], text: str, file_name: str) -> SourceSpec:
+    """Pick which of a folder's entities (suppliers, POs, …) a file is, from its header."""
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    fields, _ = _header_fields(first)
+    for spec in candidates:
+        names, _ = _normalise_header(spec, fields)
+        if not missing_required(spec, names):
+            return spec
+    other = guess_source(fields)
+    hint = f"; it looks like a {other.label}: move it to {other.folder}/" if other else ""
+    expected = "; ".join(
+        f"{s.label}: {', '.join(c.vendor[0] for c in s.columns if c.required)}" for s in candidates
+    )
+    raise FileRejected(f"{file_name} matches none of the files expected here ({expected}){hint}")

@@ -1,0 +1,426 @@
+"""The landing contract as data: one `SourceSpec` per raw table.
+
+Each spec says which landing folder feeds the table, which vendor columns it needs, how
+each known column is typed, and which vendor quirks its reader must undo. Column names
+in the raw tables are the vendor's names in snake_case (`Lineitem quantity` ->
+`lineitem_quantity`); columns a spec does not know are kept as text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["text", "int", "money", "number", "percent", "date", "timestamp_tz",
+               "timestamp_local", "bool"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A vendor column the reader knows.
+
+    name: snake_case name in the raw table.
+    vendor: the header(s) the vendor writes, newest first (older exports may differ).
+    required: the file is rejected when the header lacks it.
+    not_null: a row with an empty value here is quarantined.
+    """
+
+    name: str
+    kind: Kind = "text"
+    vendor: tuple[str, ...] = ()
+    required: bool = False
+    not_null: bool = False
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    table: str  # raw.<table>
+    folder: str  # landing sub-folder
+    label: str  # what a person calls this file
+    columns: tuple[Column, ...]
+    file_format: Literal["csv", "jsonl"] = "csv"
+    # Files of folders that hold several entities are told apart by their header.
+    shares_folder: bool = False
+    date_column: str | None = None  # the column "last date seen" is read from
+    # Rows of one group (e.g. the lines of one Shopify order) load or quarantine together.
+    group_by: str | None = None
+    # Columns whose emptiness on a non-first row of a group is normal (Shopify orders).
+    first_row_only: tuple[str, ...] = ()
+    # Shopify inventory: the snapshot date comes from the file name or an as_of column.
+    needs_snapshot_date: bool = False
+    # Meta: the currency is written in a column name, `Amount spent (EUR)`.
+    currency_in_header: tuple[str, str] | None = None  # (header prefix, column name)
+    # Google Ads: footer rows whose first cell starts with this are vendor totals.
+    summary_row_prefix: str | None = None
+    natural_key: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = field(default_factory=tuple)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def snake(header: str) -> str:
+    """`Lineitem quantity` -> `lineitem_quantity`, `Impr.` -> `impr`, `Conv. value` -> `conv_value`."""
+    s = re.sub(r"[^0-9a-zA-Z]+", "_", header.strip().lower()).strip("_")
+    return s or "unnamed"
+
+
+def c(vendor: str | tuple[str, ...], kind: Kind = "text", *, name: str | None = None,
+      required: bool = False, not_null: bool = False) -> Column:
+    vendors = (vendor,) if isinstance(vendor, str) else vendor
+    return Column(name=name or snake(vendors[0]), kind=kind, vendor=vendors,
+                  required=required, not_null=not_null)
+
+
+SHOPIFY_ORDERS = SourceSpec(
+    table="shopify_orders",
+    folder="shopify/orders",
+    label="Shopify orders export",
+    group_by="name",
+    date_column="created_at",
+    natural_key=("name", "_line_in_order"),
+    first_row_only=("created_at",),
+    columns=(
+        c("Name", required=True, not_null=True),
+        c("Email"),
+        c("Financial Status"),
+        c("Paid at", "timestamp_tz"),
+        c("Fulfillment Status"),
+        c("Fulfilled at", "timestamp_tz"),
+        c("Accepts Marketing", "bool"),
+        c("Currency"),
+        c("Subtotal", "money"),
+        c("Shipping", "money"),
+        c("Taxes", "money"),
+        c("Total", "money"),
+        c("Discount Code"),
+        c("Discount Amount", "money"),
+        c("Shipping Method"),
+        c("Created at", "timestamp_tz", required=True),
+        c("Lineitem quantity", "int", required=True, not_null=True),
+        c("Lineitem name"),
+        c("Lineitem price", "money", required=True, not_null=True),
+        c("Lineitem compare at price", "money"),
+        c("Lineitem sku", required=True),
+        c("Lineitem requires shipping", "bool"),
+        c("Lineitem taxable", "bool"),
+        c("Lineitem fulfillment status"),
+        c("Lineitem discount", "money"),
+        c("Cancelled at", "timestamp_tz"),
+        c("Refunded Amount", "money"),
+        c("Outstanding Balance", "money"),
+        c("Id"),
+        c("Tags"),
+        c("Source"),
+        c("Note Attributes"),
+        c("Duties", "money"),
+    ),
+)
+
+SHOPIFY_PRODUCTS = SourceSpec(
+    table="shopify_products",
+    folder="shopify/products",
+    label="Shopify products export",
+    natural_key=("variant_sku",),
+    columns=(
+        c("Handle", required=True, not_null=True),
+        c("Title"),
+        c("Vendor"),
+        c("Product Category"),
+        c("Type"),
+        c("Tags"),
+        c("Published", "bool"),
+        c("Option1 Name"), c("Option1 Value"),
+        c("Option2 Name"), c("Option2 Value"),
+        c("Option3 Name"), c("Option3 Value"),
+        c("Variant SKU", required=True),
+        c("Variant Grams", "number"),
+        c("Variant Inventory Qty", "int"),
+        c("Variant Price", "money", required=True),
+        c("Variant Compare At Price", "money"),
+        c("Cost per item", "money"),
+        c("Status"),
+    ),
+)
+
+_INVENTORY_QTY = ("Incoming", "Unavailable", "Committed", "Available")
+SHOPIFY_INVENTORY = SourceSpec(
+    table="shopify_inventory",
+    folder="shopify/inventory",
+    label="Shopify inventory export",
+    needs_snapshot_date=True,
+    date_column="as_of",
+    natural_key=("as_of", "sku", "location"),
+    columns=(
+        c("as_of", "date"),
+        c("Handle"),
+        c("Title"),
+        c("Option1 Name"), c("Option1 Value"),
+        c("Option2 Name"), c("Option2 Value"),
+        c("Option3 Name"), c("Option3 Value"),
+        c("SKU", required=True, not_null=True),
+        c("Location", required=True),
+        # Older exports name these without the "(not editable)" suffix.
+        *(c((f"{q} (not editable)", q), "int", name=snake(q), required=True)
+          for q in _INVENTORY_QTY),
+        c(("On hand (current)", "On hand"), "int", name="on_hand", required=True),
+        c("On hand (new)", "int"),
+    ),
+)
+
+SHOPIFY_CUSTOMERS = SourceSpec(
+    table="shopify_customers",
+    folder="shopify/customers",
+    label="Shopify customers export",
+    natural_key=("email",),
+    columns=(
+        c("First Name"), c("Last Name"),
+        c("Email", required=True),
+        c("Accepts Email Marketing", "bool"),
+        c("Accepts SMS Marketing", "bool"),
+        c("Country Code"),
+        c("Total Spent", "money"),
+        c("Total Orders", "int"),
+        c("Tags"),
+    ),
+)
+
+META_ADS = SourceSpec(
+    table="meta_ads",
+    folder="meta_ads",
+    label="Meta Ads Manager export",
+    currency_in_header=("Amount spent", "amount_spent"),
+    date_column="reporting_starts",
+    natural_key=("reporting_starts", "campaign_name", "ad_set_name", "ad_name"),
+    columns=(
+        c("Reporting starts", "date", required=True, not_null=True),
+        c("Reporting ends", "date", required=True),
+        c("Day", "date"),
+        c("Campaign name", required=True, not_null=True),
+        c("Ad set name"),
+        c("Ad name"),
+        c("Delivery status"),
+        c("amount_spent", "money", required=True),
+        c("currency"),
+        c("Impressions", "int"),
+        c("Reach", "int"),
+        c("Frequency", "number"),
+        c("Link clicks", "int"),
+        c("Results", "number"),
+        c("Result indicator"),
+        c("Cost per result", "money"),
+        c("Purchases", "number"),
+        c("Purchases conversion value", "money"),
+    ),
+)
+
+GOOGLE_ADS = SourceSpec(
+    table="google_ads",
+    folder="google_ads",
+    label="Google Ads report",
+    summary_row_prefix="Total",
+    date_column="day",
+    natural_key=("day", "campaign", "ad_group"),
+    columns=(
+        c("Day", "date", required=True, not_null=True),
+        c("Campaign", required=True, not_null=True),
+        c("Ad group"),
+        c("Currency code", required=True),
+        c("Cost", "money", required=True),
+        c("Impr.", "int", name="impressions"),
+        c("Clicks", "int"),
+        c("CTR", "percent"),
+        c("Avg. CPC", "money"),
+        c("Conversions", "number"),
+        c("Conv. value", "money"),
+        c("Cost / conv.", "money"),
+    ),
+)
+
+TIKTOK_ADS = SourceSpec(
+    table="tiktok_ads",
+    folder="tiktok_ads",
+    label="TikTok Ads Manager report",
+    date_column="by_day",
+    natural_key=("by_day", "campaign_name", "ad_group_name", "ad_name"),
+    columns=(
+        # TikTok lets the merchant pick columns; only these four are always there.
+        c(("By Day", "Date"), "date", name="by_day", required=True, not_null=True),
+        c("Campaign name", required=True, not_null=True),
+        c("Ad group name"),
+        c("Ad name"),
+        c("Currency"),
+        c("Cost", "money", required=True),
+        c("Impressions", "int", required=True),
+        c("Clicks (destination)", "int"),
+        c("Conversions", "number"),
+        c("Total complete payment value", "money"),
+    ),
+)
+
+ZENDESK_TICKETS = SourceSpec(
+    table="zendesk_tickets",
+    folder="zendesk",
+    label="Zendesk ticket export",
+    date_column="created_at",
+    natural_key=("id",),
+    columns=(
+        c("Id", "int", required=True, not_null=True),
+        c("Requester"),
+        c("Requester email", required=True),
+        c("Assignee"),
+        c("Group"),
+        c("Subject"),
+        c("Tags"),
+        c("Status", required=True),
+        c("Priority"),
+        c("Via"),
+        c("Ticket type"),
+        # Zendesk writes times in the account's timezone without an offset.
+        c("Created at", "timestamp_local", required=True, not_null=True),
+        c("Updated at", "timestamp_local"),
+        c("Assigned at", "timestamp_local"),
+        c("Solved at", "timestamp_local"),
+        c("Satisfaction Score"),
+        c("Reopens", "int"),
+        c("Replies", "int"),
+        c("First reply time in minutes", "number"),
+        c("First reply time in minutes within business hours", "number"),
+        c("Full resolution time in minutes", "number"),
+        c("Full resolution time in minutes within business hours", "number"),
+    ),
+)
+
+GORGIAS_TICKETS = SourceSpec(
+    table="gorgias_tickets",
+    folder="gorgias",
+    label="Gorgias tickets (JSON lines)",
+    file_format="jsonl",
+    date_column="created_datetime",
+    natural_key=("id",),
+    columns=(
+        c("id", "int", required=True, not_null=True),
+        c("subject"),
+        c("status"),
+        c("channel"),
+        c("via"),
+        c("created_datetime", "timestamp_tz", required=True, not_null=True),
+        c("opened_datetime", "timestamp_tz"),
+        c("closed_datetime", "timestamp_tz"),
+        c("last_message_datetime", "timestamp_tz"),
+        c("tags"),
+        c("customer_id"),
+        c("customer_email"),
+        c("customer_name"),
+        c("assignee_user_id"),
+        c("assignee_user_email"),
+        c("assignee_user_name"),
+        c("satisfaction_survey_score", "number"),
+        c("messages_count", "int"),
+    ),
+)
+
+PURCHASING_SUPPLIERS = SourceSpec(
+    table="purchasing_suppliers",
+    folder="purchasing",
+    label="storeops suppliers.csv",
+    shares_folder=True,
+    natural_key=("supplier",),
+    columns=(
+        c("supplier", required=True, not_null=True),
+        c("lead_time_days", "number", required=True, not_null=True),
+        c("lead_time_std_days", "number"),
+        c("moq_units", "int"),
+        c("case_pack", "int"),
+        c("order_cycle_days", "int", required=True),
+        c("currency"),
+    ),
+)
+
+PURCHASING_SKU_SUPPLIERS = SourceSpec(
+    table="purchasing_sku_suppliers",
+    folder="purchasing",
+    label="storeops sku_suppliers.csv",
+    shares_folder=True,
+    natural_key=("sku", "supplier"),
+    columns=(
+        c("sku", required=True, not_null=True),
+        c("supplier", required=True, not_null=True),
+        c("unit_cost", "money", required=True),
+        c("moq_units", "int"),
+        c("case_pack", "int"),
+    ),
+)
+
+PURCHASING_PURCHASE_ORDERS = SourceSpec(
+    table="purchasing_purchase_orders",
+    folder="purchasing",
+    label="storeops purchase_orders.csv",
+    shares_folder=True,
+    date_column="ordered_at",
+    natural_key=("po_number", "sku"),
+    columns=(
+        c("po_number", required=True, not_null=True),
+        c("supplier", required=True, not_null=True),
+        c("sku", required=True, not_null=True),
+        c("qty_ordered", "int", required=True, not_null=True),
+        c("qty_received", "int", required=True),
+        c("ordered_at", "date", required=True, not_null=True),
+        c("expected_at", "date", required=True),
+        c("received_at", "date"),
+        c("status", required=True),
+    ),
+)
+
+ANALYTICS_SESSIONS = SourceSpec(
+    table="analytics_sessions",
+    folder="analytics",
+    label="storeops sessions.csv",
+    shares_folder=True,
+    date_column="date",
+    natural_key=("date", "channel"),
+    columns=(
+        c("date", "date", required=True, not_null=True),
+        c("channel", required=True),
+        c("sessions", "int", required=True, not_null=True),
+    ),
+)
+
+ANALYTICS_PROMOTIONS = SourceSpec(
+    table="analytics_promotions",
+    folder="analytics",
+    label="storeops promotions.csv",
+    shares_folder=True,
+    date_column="starts_on",
+    natural_key=("name",),
+    columns=(
+        c("name", required=True, not_null=True),
+        c("starts_on", "date", required=True, not_null=True),
+        c("ends_on", "date", required=True, not_null=True),
+        c("skus"),
+        c("collection"),
+        c("expected_uplift", "number"),
+    ),
+)
+
+SPECS: tuple[SourceSpec, ...] = (
+    SHOPIFY_ORDERS,
+    SHOPIFY_PRODUCTS,
+    SHOPIFY_INVENTORY,
+    SHOPIFY_CUSTOMERS,
+    META_ADS,
+    GOOGLE_ADS,
+    TIKTOK_ADS,
+    ZENDESK_TICKETS,
+    GORGIAS_TICKETS,
+    PURCHASING_SUPPLIERS,
+    PURCHASING_SKU_SUPPLIERS,
+    PURCHASING_PURCHASE_ORDERS,
+    ANALYTICS_SESSIONS,
+    ANALYTICS_PROMOTIONS,
+)
+SPECS_BY_TABLE = {s.table: s for s in SPECS}
