@@ -222,6 +222,11 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
         return FileResult(spec.table, rel, sha, "skipped", message=message)
     try:
         text = decode(data, rel)
+        if not text.strip():
+            raise FileRejected(f"{rel} is empty")
+        if spec.shares_folder:
+            # Raises with the list of files this folder expects when the header fits none.
+            spec_for_shared_folder([s for s in SPECS if s.folder == spec.folder], text, rel)
         read, bad_lines = _read(spec, text, rel)
         if spec.needs_snapshot_date:
             _add_snapshot_date(spec, read, path, rel)

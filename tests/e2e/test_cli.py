@@ -1,0 +1,66 @@
+"""The `storeops` command as a person runs it: a subprocess, exit codes, the summary."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def storeops(*args, home=None):
+    env = os.environ.copy()
+    env["COLUMNS"] = "160"
+    cmd = [sys.executable, "-m", "orchestration.cli", *args]
+    if home is not None:
+        cmd += ["--home", str(home)]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def total_rows(warehouse: Path) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema='raw'"
+        ).fetchall()]
+        return sum(con.execute(f"select count(*) from raw.{t}").fetchall()[0][0] for t in tables)
+
+
+def test_demo_then_run_again_adds_nothing(tmp_path):
+    home = tmp_path / "home"
+    demo = storeops("demo", "--scale", "0.02", "--days", "90", "--seed", "3", home=home)
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    assert "Ingestion" in demo.stdout and "shopify_orders" in demo.stdout
+    assert (home / "warehouse.duckdb").exists() and (home / "demo_truth").is_dir()
+    before = total_rows(home / "warehouse.duckdb")
+    assert before > 0
+
+    again = storeops("run", "--landing", str(home / "landing"), home=home)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert total_rows(home / "warehouse.duckdb") == before
+    # The second run's summary shows every file as already loaded, none new.
+    total_line = [ln for ln in again.stdout.splitlines() if ln.strip().startswith("│ total")
+                  or "total" in ln.split("│")[1:2][0:1] or ln.lstrip("│ ").startswith("total")]
+    assert total_line and total_line[0].split()[2] == "0", again.stdout
+
+    # A bad file among good ones: reported by name, the run still succeeds, nothing else lost.
+    bad = home / "landing" / "meta_ads" / "not_meta.csv"
+    shutil.copy(next((home / "landing" / "zendesk").glob("*.csv")), bad)
+    third = storeops("run", "--landing", str(home / "landing"), home=home)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert "not_meta.csv" in third.stdout and "move it to zendesk/" in third.stdout
+    assert "Traceback" not in third.stdout + third.stderr
+    assert total_rows(home / "warehouse.duckdb") == before
+
+
+def test_bad_usage_exits_2(tmp_path):
+    missing = storeops("run", "--landing", str(tmp_path / "nope"), home=tmp_path / "h")
+    assert missing.returncode == 2
+    assert "does not exist" in missing.stdout + missing.stderr
+    bad_date = storeops("run", "--landing", str(tmp_path), "--as-of", "2026-02-30", home=tmp_path / "h")
+    assert bad_date.returncode == 2
+    assert "--as-of" in bad_date.stdout + bad_date.stderr
+    assert storeops("frobnicate").returncode == 2

@@ -1,0 +1,31 @@
+"""The code location loads and has the asset graph DESIGN.md promises."""
+
+import dagster as dg
+
+from orchestration.definitions import defs
+from orchestration.ingest.specs import SPECS
+
+
+def test_raw_assets_keys_groups_and_pool():
+    graph = defs.resolve_asset_graph()
+    raw_keys = {dg.AssetKey(["raw", s.table]) for s in SPECS}
+    assert raw_keys <= set(graph.get_all_asset_keys())
+    for key in raw_keys:
+        node = graph.get(key)
+        assert node.group_name == "ingest"
+        assert node.pools == {"duckdb_write"}
+
+
+def test_each_raw_table_has_a_blocking_row_conservation_check():
+    checks = defs.resolve_asset_graph().asset_check_keys
+    for spec in SPECS:
+        key = dg.AssetCheckKey(dg.AssetKey(["raw", spec.table]), "rows_in_equal_loaded_plus_quarantined")
+        assert key in checks
+
+
+def test_jobs_schedule_and_sensor():
+    assert defs.resolve_job_def("ingest_job") is not None
+    assert defs.resolve_job_def("daily_job") is not None
+    schedule = defs.resolve_schedule_def("daily_at_six")
+    assert schedule.cron_schedule == "0 6 * * *"
+    assert defs.resolve_sensor_def("new_landing_files_sensor") is not None

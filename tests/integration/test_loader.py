@@ -1,0 +1,138 @@
+"""The raw loader against a real DuckDB file: idempotency, lineage, transactions, bad files."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.ingest import loader
+from orchestration.ingest.loader import ensure_schema, ingest_landing
+from orchestration.ingest.specs import SPECS
+
+SUPPLIERS = "supplier,lead_time_days,lead_time_std_days,moq_units,case_pack,order_cycle_days,currency\n"
+POS = "po_number,supplier,sku,qty_ordered,qty_received,ordered_at,expected_at,received_at,status\n"
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, str):
+        text = text.encode()
+    path.write_bytes(text)
+    return path
+
+
+def count(con, sql: str) -> int:
+    return con.execute(sql).fetchall()[0][0]
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    yield c
+    c.close()
+
+
+def run(con, landing):
+    results = ingest_landing(con, landing, run_id="test", timezone="UTC")
+    return {r.table: r for r in results}
+
+
+def test_every_spec_has_a_raw_table_with_lineage(con):
+    ensure_schema(con)
+    for spec in SPECS:
+        cols = [r[0] for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema='raw' and table_name=?", [spec.table]).fetchall()]
+        assert {"_source_file", "_source_row", "_file_sha256", "_loaded_at"} <= set(cols)
+
+
+def test_rerun_is_a_noop_and_same_content_under_another_name_is_skipped(con, tmp_path):
+    landing = tmp_path / "landing"
+    write(landing / "purchasing/suppliers.csv", SUPPLIERS + "Acme,21,3,100,12,7,USD\nBeta,x,3,1,1,7,USD\n")
+    first = run(con, landing)["purchasing_suppliers"]
+    assert (first.rows_loaded, first.rows_quarantined) == (1, 1)
+    write(landing / "purchasing/suppliers copy.csv",
+          (landing / "purchasing/suppliers.csv").read_bytes())
+    second = run(con, landing)["purchasing_suppliers"]
+    assert [f.status for f in second.files] == ["skipped", "skipped"]
+    assert "same content as purchasing/suppliers.csv" in second.files[0].message
+    assert count(con, "select count(*) from raw.purchasing_suppliers") == 1
+    assert count(con, "select count(*) from raw.quarantine") == 1
+    assert count(con, "select count(*) from raw.load_log where status='loaded'") == 1
+    row = con.execute("select _source_file, _source_row, length(_file_sha256) "
+                      "from raw.purchasing_suppliers").fetchall()
+    assert row == [("purchasing/suppliers.csv", 1, 64)]
+    q = con.execute("select source_file, source_row, column_name, reason from raw.quarantine").fetchall()
+    assert q == [("purchasing/suppliers.csv", 2, "lead_time_days",
+                  "column 'lead_time_days': 'x' is not a number")]
+
+
+def test_a_file_is_one_transaction(con, tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    write(landing / "purchasing/po.csv", POS + "PO-1,Acme,SKU-1,10,0,2026-11-01,2026-11-20,,open\n"
+                                          "PO-1,Acme,SKU-2,zz,0,2026-11-01,2026-11-20,,open\n")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(loader, "_log", crash)
+    with pytest.raises(RuntimeError):
+        run(con, landing)
+    # Rows and quarantine were inserted before the crash and rolled back with it.
+    assert count(con, "select count(*) from raw.purchasing_purchase_orders") == 0
+    assert count(con, "select count(*) from raw.quarantine") == 0
+    monkeypatch.undo()
+    result = run(con, landing)["purchasing_purchase_orders"]
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+
+
+def test_bad_files_are_reported_and_never_stop_the_others(con, tmp_path):
+    landing = tmp_path / "landing"
+    write(landing / "purchasing/empty.csv", "")
+    write(landing / "purchasing/latin1.csv", b"supplier,lead_time_days\nCaf\xe9,1\n")
+    write(landing / "purchasing/header_only.csv", POS)
+    write(landing / "purchasing/unknown.csv", "foo,bar\n1,2\n")
+    write(landing / "meta_ads/zendesk.csv",
+          "Id,Requester email,Status,Created at\n1,a@example.com,open,2026-11-01 09:00:00\n")
+    write(landing / "purchasing/suppliers.csv", SUPPLIERS + "Acme,21,3,100,12,7,USD\n")
+    results = run(con, landing)
+    files = {f.path: f for r in results.values() for f in r.files}
+    assert files["purchasing/empty.csv"].status == "rejected"
+    assert "is empty" in files["purchasing/empty.csv"].message
+    assert "not UTF-8" in files["purchasing/latin1.csv"].message
+    assert files["purchasing/header_only.csv"].status == "loaded"
+    assert files["purchasing/header_only.csv"].message == "header only, no data rows"
+    assert "matches none of the files expected here" in files["purchasing/unknown.csv"].message
+    assert "move it to zendesk/" in files["meta_ads/zendesk.csv"].message
+    assert files["purchasing/suppliers.csv"].rows_loaded == 1
+    # Each file is reported once, by one raw table.
+    assert sum(len(r.files) for r in results.values()) == 6
+    # A rejected file is logged once, not on every run.
+    run(con, landing)
+    assert count(con, "select count(*) from raw.load_log where status='rejected'") == 4
+
+
+def test_new_vendor_columns_are_added_as_text(con, tmp_path):
+    landing = tmp_path / "landing"
+    write(landing / "analytics/s1.csv", "date,channel,sessions\n2026-11-01,meta,10\n")
+    write(landing / "analytics/s2.csv", "date,channel,sessions,bounce rate\n2026-11-02,meta,11,40%\n")
+    run(con, landing)
+    rows = con.execute("select date::varchar, sessions, bounce_rate from raw.analytics_sessions "
+                       "order by date").fetchall()
+    assert rows == [("2026-11-01", 10, None), ("2026-11-02", 11, "40%")]
+
+
+def test_inventory_snapshot_date_from_file_name_or_rejected(con, tmp_path):
+    landing = tmp_path / "landing"
+    header = ("Handle,Title,SKU,Location,Incoming (not editable),Unavailable (not editable),"
+              "Committed (not editable),Available (not editable),On hand (current),On hand (new)\n")
+    write(landing / "shopify/inventory/inventory_2026-11-01.csv",
+          header + "tee,Tee,SKU-1,Main,0,0,1,9,10,\n")
+    write(landing / "shopify/inventory/inventory.csv", header + "tee,Tee,SKU-1,Main,0,0,1,9,10,\n")
+    result = run(con, landing)["shopify_inventory"]
+    by_path = {f.path: f for f in result.files}
+    assert by_path["shopify/inventory/inventory_2026-11-01.csv"].rows_loaded == 1
+    assert "cannot tell which day" in by_path["shopify/inventory/inventory.csv"].message
+    assert con.execute("select as_of::varchar, on_hand from raw.shopify_inventory").fetchall() == [
+        ("2026-11-01", 10)
+    ]
