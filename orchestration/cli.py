@@ -151,7 +151,7 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
     problems = [s for s in summary.sources if s["messages"]]
     for s in problems:
         console.print(f"[bold]{s['table']}[/bold]")
-        console.print(s["messages"], markup=False, highlight=False)
+        console.print(s["messages"], markup=False, highlight=False, soft_wrap=True)
     if any(s["rows_quarantined"] for s in summary.sources):
         console.print(
             f"Quarantined rows are kept with file, row, column and reason in "

@@ -173,8 +173,9 @@ def _add_snapshot_date(spec: SourceSpec, read: ReadResult, path: Path, rel: str)
 
 def _already_loaded(con: duckdb.DuckDBPyConnection, spec: SourceSpec, sha: str) -> str | None:
     rows = con.execute(
-        "select source_file from raw.load_log where file_sha256 = ? and status = 'loaded' limit 1",
-        [sha],
+        "select source_file from raw.load_log "
+        "where file_sha256 = ? and source = ? and status = 'loaded' limit 1",
+        [sha, spec.table],
     ).fetchall()
     return rows[0][0] if rows else None
 
