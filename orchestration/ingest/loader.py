@@ -99,7 +99,8 @@ class FileResult:
     summary_rows: int = 0
     min_date: date | None = None
     max_date: date | None = None
-    message: str = ""
+    message: str = ""  # what went wrong: rejection reason, quarantine summary
+    notes: str = ""  # what the reader undid (title lines, delimiter): informational
 
 
 @dataclass
@@ -119,10 +120,6 @@ class SourceResult:
     @property
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
-
-    @property
-    def messages(self) -> list[str]:
-        return [f.message for f in self.files if f.message and f.status != "skipped"]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -193,7 +190,8 @@ def _log(con, result: FileResult, *, run_id: str, size: int, mtime: datetime, no
         "insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, result.source, result.path, result.sha256, size, mtime, result.status,
          result.rows_in, result.rows_loaded, result.rows_quarantined, result.summary_rows,
-         result.min_date, result.max_date, result.message or None, now],
+         result.min_date, result.max_date,
+         "; ".join(m for m in (result.message, result.notes) if m) or None, now],
     )
 
 
@@ -266,14 +264,15 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
         if dates.dtype == pl.Datetime:
             dates = dates.dt.date()
         result.min_date, result.max_date = dates.min(), dates.max()
-    notes = list(read.notes)
+    problems = []
     if read.rows_in == 0:
-        notes.append("header only, no data rows")
+        problems.append("header only, no data rows")
     if bad.height:
         first = bad.row(0, named=True)
-        notes.append(f"{bad.height} row(s) quarantined, first: row {first['source_row']}: "
-                     f"{first['reason']}")
-    result.message = "; ".join(notes)
+        problems.append(f"{bad.height} row(s) quarantined, first: row {first['source_row']}: "
+                        f"{first['reason']}")
+    result.message = "; ".join(problems)
+    result.notes = "; ".join(read.notes)
 
     quarantine = bad.with_columns(
         pl.lit(spec.table).alias("source"),

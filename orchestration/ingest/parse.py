@@ -96,12 +96,16 @@ def parse_expr(raw: pl.Expr, kind: str, timezone: str) -> pl.Expr:
             _datetimes(raw, TZ_FORMATS).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         )
     if kind == "timestamp_local":
-        local = (
-            _datetimes(raw, LOCAL_FORMATS)
-            .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
-            .dt.convert_time_zone("UTC")
-            .dt.replace_time_zone(None)
-        )
+        naive = _datetimes(raw, LOCAL_FORMATS)
+
+        def to_utc(e: pl.Expr) -> pl.Expr:
+            return (e.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+                    .dt.convert_time_zone("UTC").dt.replace_time_zone(None))
+
+        # A wall time inside the spring-forward gap (02:30 on DST day) does not exist; read
+        # it with the offset from before the change rather than refusing the row, since
+        # the help desk's timezone may not be exactly the store's.
+        local = pl.coalesce([to_utc(naive), to_utc(naive - pl.duration(hours=1)) + pl.duration(hours=1)])
         with_offset = (
             _datetimes(raw, TZ_FORMATS).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         )

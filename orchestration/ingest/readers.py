@@ -227,11 +227,13 @@ def read_jsonl_text(spec: SourceSpec, text: str, file_name: str) -> tuple[ReadRe
         data_row += 1
         try:
             obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("a line must hold one JSON object")
         except ValueError as exc:
+            obj, problem = None, f"not valid JSON: {exc}"
+        else:
+            problem = None if isinstance(obj, dict) else "not a JSON object"
+        if problem:
             bad.append({"source_row": data_row, "column_name": None,
-                        "reason": f"not valid JSON: {exc}", "original_row": line})
+                        "reason": problem, "original_row": line})
             continue
         flat = _flatten(obj)
         flat[ROW] = data_row  # type: ignore[assignment]

@@ -18,7 +18,7 @@ def storeops(*args, home=None):
     cmd = [sys.executable, "-m", "orchestration.cli", *args]
     if home is not None:
         cmd += ["--home", str(home)]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, env=env, timeout=600)
 
 
 def total_rows(warehouse: Path) -> int:

@@ -63,8 +63,8 @@ def test_shopify_orders_bom_first_line_fields_quoted_newlines_and_blank_tail():
     assert read.rows_in == 3 and parsed.bad.height == 0
     good = parsed.good.sort("_source_row")
     first = good.row(0, named=True)
-    assert first["subtotal"] == Decimal("1030")
-    assert first["total"] == Decimal("1035")
+    assert first["subtotal"] == Decimal(1030)
+    assert first["total"] == Decimal(1035)
     assert first["lineitem_name"] == "Tee, organic"
     assert first["note_attributes"] == "utm_source: facebook\nutm_medium: paid"
     # -0500 in November, -0400 in July: both stored as UTC.
@@ -82,7 +82,7 @@ def test_shopify_bad_line_quarantines_the_whole_order_with_file_row_and_column()
         + "#1002,b@example.com,paid,,,USD,20,0,0,20,,,2026-11-01 10:00:00 -0500,1,Mug,10,SKU-2,,,\n"
         + "#1002,b@example.com,paid,,,,,,,,,,,two,Mug,10,SKU-2,,,\n"
     )
-    read, parsed = load(SHOPIFY_ORDERS, text)
+    _, parsed = load(SHOPIFY_ORDERS, text)
     assert parsed.good["name"].to_list() == ["#1001"]
     bad = parsed.bad.sort("source_row")
     assert bad["source_row"].to_list() == [2, 3]
@@ -283,5 +283,17 @@ def test_money_parentheses_are_negative():
 
 def test_duplicated_header_cells_do_not_overwrite_each_other():
     text = "date,channel,sessions,sessions\n2026-11-01,meta,10,11\n"
-    read, parsed = load(ANALYTICS_SESSIONS, text)
+    _, parsed = load(ANALYTICS_SESSIONS, text)
     assert parsed.good.select("sessions", "sessions_1").row(0) == (10, "11")
+
+
+def test_zendesk_time_in_the_spring_forward_gap_uses_the_offset_before_the_change():
+    text = ("Id,Requester email,Status,Created at\n"
+            "1,a@example.com,open,2025-03-09 02:52:46\n"
+            "2,a@example.com,open,2025-11-02 01:30:00\n")
+    _, parsed = load(ZENDESK_TICKETS, text)
+    assert parsed.bad.height == 0
+    # 02:52 EST (-5) does not exist on the clock, 01:30 happens twice: the earlier (EDT) is used.
+    assert parsed.good.sort("id")["created_at"].to_list() == [
+        datetime(2025, 3, 9, 7, 52, 46), datetime(2025, 11, 2, 5, 30)
+    ]

@@ -1,0 +1,526 @@
+"""Generate a demo store: vendor exports under `<home>/landing` and the answer key of the
+incidents planted in them under `<home>/demo_truth`.
+
+The store is simulated, not sampled from templates, so the structure later models must
+learn is really there: weekly and yearly seasonality with a BFCM peak and growth,
+BG/NBD-like repeat buying, ABC-shaped SKU demand censored by stockouts, purchase orders
+from a simple imperfect policy, promotions with real uplift, returns, support tickets that
+follow orders, and ad platforms that over-report conversions. Same arguments, same bytes:
+all randomness comes from `numpy.random.default_rng(seed)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from orchestration.demo import calendar as cal
+from orchestration.demo import writers as w
+from orchestration.demo.calendar import DAY, HOUR
+from orchestration.demo.catalog import build_catalog, build_promotions, pick_late_supplier
+from orchestration.demo.customers import CHANNELS, simulate_customers
+from orchestration.demo.marketing import OVERCOUNT, simulate_ads, simulate_sessions
+from orchestration.demo.names import AGENTS, CATEGORIES, CITIES, FIRST_NAMES, LAST_NAMES, STREETS
+from orchestration.demo.operations import draw_lines, simulate_inventory
+from orchestration.demo.orders import NEVER, assign_channels, build_orders
+from orchestration.demo.support import simulate_tickets
+
+DEFAULT_END_DATE = dt.date(2026, 11, 22)
+HISTORY_DAYS = 730  # customers are acquired from this long before the window starts
+STOCK_WARMUP_DAYS = 120  # stock is simulated from this long before the window starts
+GROWTH_PER_YEAR = 0.08  # of new-customer acquisition; repeat buying adds the rest
+REFERENCE_ORDERS_PER_DAY = 375  # would-be orders/day at scale 1 over the year before end_date
+CHECKOUT_LOSS = 0.40
+RETURN_SPIKE_RATE = 0.45
+CAC_SPIKE = 2.2
+TICKET_SPIKE = 3.0
+LEAD_TIME_DRIFT = 0.60
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    landing_dir: Path
+    truth_dir: Path
+    start_date: dt.date
+    end_date: dt.date
+    n_skus: int  # active SKUs (the catalog also has a few draft/archived ones)
+    n_suppliers: int
+    n_customers: int  # rows of the customers export
+    n_orders: int  # orders created in the window (a handful of test orders included)
+    n_order_lines: int
+    n_tickets: int
+    files: int  # files written under landing
+
+
+def generate_store(
+    home: Path,
+    *,
+    scale: float = 1.0,
+    days: int = 730,
+    seed: int = 7,
+    end_date: dt.date = DEFAULT_END_DATE,
+    progress: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Write a demo store's landing files and answer key under `home`.
+
+    scale multiplies customers, orders and SKUs (1.0: ~500 SKUs, ~330 orders a day);
+    days is the length of the exported window ending on end_date (at least 60).
+    Deletes and rewrites `<home>/landing` and `<home>/demo_truth` only.
+    """
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    if days < 60:
+        raise ValueError(f"days must be at least 60 (the planted incidents need room), got {days}")
+    step = progress or (lambda _label: None)
+    home = Path(home)
+    landing_dir, truth_dir = home / "landing", home / "demo_truth"
+    for d in (landing_dir, truth_dir):
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+
+    streams = np.random.default_rng(seed).spawn(12)
+    E = cal.day_number(end_date)
+    n_sim = HISTORY_DAYS + days  # sim day 0 = first day of customer history
+    first_day = E - n_sim + 1
+    W0 = E - days + 1
+    window = (W0, E)
+
+    # Planted incidents (day numbers, inclusive), all in the second half of a 90-day window
+    # or later, except the return spike whose refunds need a few weeks to show.
+    return_spike_days = (E - 42, E - 33)
+    conversion_drop_days = (E - 25, E - 23)
+    ticket_spike_days = (E - 15, E - 12)
+    cac_spike_days = (E - 6, E)
+    drift_start = E - min(120, days // 2)
+
+    step("catalog")
+    catalog = build_catalog(streams[0], scale)
+    late = pick_late_supplier(catalog)
+    promos = build_promotions(streams[0], catalog, start=W0, end=E, late_supplier=late)
+    abc = catalog.abc_class()
+    b_skus = np.flatnonzero(abc == "B")
+    pool = b_skus if b_skus.size else np.flatnonzero(catalog.active)
+    spike_sku = int(pool[np.argmax(catalog.weight[pool])])
+
+    step("customers")
+    intensity = cal.season_factor(first_day + np.arange(n_sim))
+    growth = np.exp(GROWTH_PER_YEAR * (np.arange(n_sim) - (n_sim - 1)) / 365.0)
+    consumable = np.array([CATEGORIES[c]["consumable"] for c in catalog.category], dtype=float)
+    customers, purchases, fav = simulate_customers(
+        streams[1],
+        intensity=intensity,
+        growth=growth,
+        n_days=n_sim,
+        target_orders=REFERENCE_ORDERS_PER_DAY * scale * 365,
+        target_from=n_sim - 365,
+        min_orders_from=HISTORY_DAYS,
+        min_orders_per_day=3,
+        n_skus_weight=catalog.weight,
+        consumable=consumable,
+        cities_weight=np.array([c[5] for c in CITIES], dtype=float),
+        n_first=len(FIRST_NAMES),
+        n_last=len(LAST_NAMES),
+        n_streets=len(STREETS),
+    )
+
+    step("baskets")
+    channel_all, source_all = assign_channels(streams[2], customers, purchases)
+    lines = draw_lines(
+        streams[3], catalog, promos, purchases, customers.regular, fav, first_day, n_sim
+    )
+    # Checkout bug: part of the would-be orders on those days never go through.
+    p_day = first_day + purchases.day
+    lost = (
+        (p_day >= conversion_drop_days[0])
+        & (p_day <= conversion_drop_days[1])
+        & (streams[2].random(purchases.day.size) < CHECKOUT_LOSS)
+    )
+    candidate = ~lost
+
+    step("inventory")
+    inv = simulate_inventory(
+        streams[4],
+        catalog,
+        lines,
+        candidate,
+        n_days=n_sim,
+        first_stock_day=HISTORY_DAYS - STOCK_WARMUP_DAYS,
+        first_day_number=first_day,
+        late_supplier=late,
+        drift_start=drift_start - first_day,
+        drift=LEAD_TIME_DRIFT,
+    )
+    placed = candidate & (np.bincount(lines.order[lines.kept], minlength=candidate.size) > 0)
+    kept = lines.kept
+
+    step("orders")
+    orders = build_orders(
+        streams[5],
+        catalog=catalog,
+        promos=promos,
+        customers=customers,
+        purchases=purchases,
+        placed=placed,
+        channel_all=channel_all,
+        source_all=source_all,
+        line_order=lines.order[kept],
+        line_sku=lines.sku[kept],
+        line_qty=lines.qty[kept],
+        line_promo=lines.promo[kept],
+        first_day_number=first_day,
+        window_start=W0,
+        window_end=E,
+        return_spike=(spike_sku, *return_spike_days),
+        carrier_delay=ticket_spike_days,
+    )
+    export_at = int(cal.local_to_utc(np.array([(E + 1) * DAY + 8 * HOUR]))[0])
+
+    step("support")
+    product_weight = np.bincount(
+        catalog.product, weights=catalog.weight, minlength=len(catalog.title)
+    )
+    tickets = simulate_tickets(
+        streams[6],
+        orders=orders,
+        window=window,
+        spike=(*ticket_spike_days, TICKET_SPIKE),
+        product_weight=product_weight,
+        n_agents=len(AGENTS),
+    )
+
+    step("marketing")
+    real = ~orders.is_test & (orders.local_day >= W0) & (orders.local_day <= E)
+    od = orders.local_day[real] - W0
+    och = orders.channel[real]
+    new_paid = np.zeros((3, days))
+    paid_orders = np.zeros((3, days))
+    paid_revenue = np.zeros((3, days))
+    for p in range(3):
+        m = och == p
+        new_paid[p] = np.bincount(od[m & orders.is_first[real]], minlength=days)
+        paid_orders[p] = np.bincount(od[m], minlength=days)
+        paid_revenue[p] = np.bincount(od[m], weights=orders.total[real][m], minlength=days)
+    ads = simulate_ads(
+        streams[7],
+        days=np.arange(W0, E + 1),
+        new_paid=new_paid,
+        paid_orders=paid_orders,
+        paid_revenue=paid_revenue,
+        cac_spike=(*cac_spike_days, CAC_SPIKE),
+    )
+    in_win = purchases.day >= HISTORY_DAYS
+    would_be = np.zeros((len(CHANNELS), days))
+    for c in range(len(CHANNELS)):
+        m = in_win & (channel_all == c)
+        would_be[c] = np.bincount(purchases.day[m] - HISTORY_DAYS, minlength=days)
+    sessions = simulate_sessions(streams[7], would_be)
+
+    # Stock as Shopify shows it: committed = sold but not yet fulfilled (or cancelled).
+    step("inventory snapshots")
+    active = np.flatnonzero(catalog.active)
+    pos_of = -np.ones(catalog.n_skus, dtype=np.int64)
+    pos_of[active] = np.arange(active.size)
+    lm = ~orders.is_test[orders.line_order]
+    l_sku = pos_of[orders.line_sku[lm]]
+    l_qty = orders.line_qty[lm]
+    created_day = orders.local_day[orders.line_order[lm]]
+    release = np.minimum(orders.line_fulfilled[lm], orders.cancelled[orders.line_order[lm]])
+    release_day = np.where(
+        release < NEVER, cal.utc_to_local(np.minimum(release, 2**40)) // DAY, E + 1
+    )
+    a = np.clip(created_day, W0, E + 1) - W0
+    b = np.clip(release_day, W0, E + 1) - W0
+    ok = b > a
+    width = days + 1
+    diff = np.bincount(
+        l_sku[ok] * width + a[ok], weights=l_qty[ok], minlength=active.size * width
+    ) - np.bincount(l_sku[ok] * width + b[ok], weights=l_qty[ok], minlength=active.size * width)
+    committed = np.cumsum(diff.reshape(active.size, width), axis=1)[:, :days].astype(np.int64)
+    available = inv.available_end[active][:, HISTORY_DAYS:].astype(np.int64)
+    incoming = inv.incoming_end[active][:, HISTORY_DAYS:].astype(np.int64)
+    unavailable = _damaged_units(streams[8], active.size, days)
+    on_hand = available + committed + unavailable
+
+    step("writing exports")
+    landing = w.Landing(landing_dir)
+    buyers = np.unique(orders.customer[real])
+    n_subscribers = max(5, round(0.03 * buyers.size))
+    people = w.customer_table(customers, n_subscribers, streams[9])
+    n_orders, n_lines = w.write_orders(
+        landing,
+        streams[10],
+        orders=orders,
+        people=people,
+        customers=customers,
+        catalog=catalog,
+        promos=promos,
+        window=window,
+    )
+    n_customers = w.write_customers(
+        landing,
+        people=people,
+        customers=customers,
+        orders=orders,
+        window=window,
+        n_subscribers=n_subscribers,
+        export_at=export_at,
+    )
+    on_hand_end = np.zeros(catalog.n_skus, dtype=np.int64)
+    on_hand_end[active] = on_hand[:, -1]
+    w.write_products(landing, catalog, on_hand_end)
+    w.write_inventory(
+        landing,
+        catalog,
+        window=window,
+        available=available,
+        committed=committed,
+        incoming=incoming,
+        unavailable=unavailable,
+    )
+    w.write_purchasing(
+        landing, catalog, inv.purchase_orders, first_day_number=first_day, last_sim_day=n_sim - 1
+    )
+    w.write_ads(landing, ads, export_day=E + 1)
+    w.write_sessions(landing, sessions, window)
+    w.write_promotions(landing, catalog, promos)
+    migration_day = W0 + round(0.55 * days)
+    w.write_tickets(
+        landing,
+        tickets,
+        people=people,
+        catalog=catalog,
+        migration_day=migration_day,
+        export_at=export_at,
+        rng=streams[11],
+    )
+
+    step("answer key")
+    summary = DemoSummary(
+        landing_dir=landing_dir,
+        truth_dir=truth_dir,
+        start_date=cal.to_date(W0),
+        end_date=end_date,
+        n_skus=int(active.size),
+        n_suppliers=len(catalog.suppliers),
+        n_customers=n_customers,
+        n_orders=n_orders,
+        n_order_lines=n_lines,
+        n_tickets=int(tickets.n),
+        files=len(landing.files),
+    )
+    pos = inv.purchase_orders
+    late_name = catalog.suppliers[late].name
+    late_open = (
+        (pos.supplier == late)
+        & ~pos.cancelled
+        & (pos.arrival_day > n_sim - 1)
+        & (pos.expected_day < n_sim - 1)
+    )
+    stockout_share = float((available == 0).mean())
+    in_real = real[orders.line_order]
+    n_real = max(int(real.sum()), 1)
+    censored = inv.demand[active][:, HISTORY_DAYS:] > inv.sales[active][:, HISTORY_DAYS:]
+    stats = {
+        "orders_per_day": round(float(real.sum()) / days, 1),
+        "lines_per_order": round(float(in_real.sum()) / n_real, 3),
+        "revenue_per_year_usd": round(float(orders.total[real].sum()) / 100 / days * 365),
+        "new_customer_order_share": round(float(orders.is_first[real].mean()), 3),
+        "line_return_rate": round(float(orders.line_returned[in_real].mean()), 4),
+        "order_cancel_rate": round(float((orders.cancelled[real] < NEVER).mean()), 4),
+        "tickets_per_order": round(tickets.n / n_real, 3),
+        "stockout_share_sku_days": round(stockout_share, 4),
+        "censored_share_sku_days": round(float(censored.mean()), 4),
+        "platform_conversions_over_paid_orders": round(
+            float(ads.conversions.sum()) / max(float(paid_orders.sum()), 1), 3
+        ),
+        "zendesk_to_gorgias_migration": cal.to_date(migration_day).isoformat(),
+        "overcount_factors": dict(zip(["meta", "google", "tiktok"], OVERCOUNT.tolist())),
+        "late_supplier_open_overdue_pos": sorted(
+            {f"PO-{10000 + int(n)}" for n in pos.po_number[late_open]}
+        ),
+    }
+    incidents = _incidents(
+        catalog,
+        spike_sku,
+        late_name,
+        return_spike_days,
+        conversion_drop_days,
+        ticket_spike_days,
+        cac_spike_days,
+        drift_start,
+        E,
+        stats,
+    )
+    (truth_dir / "incidents.json").write_text(json.dumps(incidents, indent=2) + "\n")
+    (truth_dir / "README.md").write_text(_readme(incidents, summary, stats))
+    params = {"scale": scale, "days": days, "seed": seed, "end_date": end_date.isoformat()}
+    summary_json = {
+        k: (str(v) if isinstance(v, (Path, dt.date)) else v) for k, v in asdict(summary).items()
+    }
+    summary_json["landing_dir"] = "landing"
+    summary_json["truth_dir"] = "demo_truth"
+    (truth_dir / "summary.json").write_text(
+        json.dumps({"summary": summary_json, "parameters": params, "stats": stats}, indent=2) + "\n"
+    )
+    truth = pl.DataFrame(
+        {
+            "sku": w._gather(catalog.sku, np.repeat(active, days)),
+            "date": pl.Series(np.tile(np.arange(W0, E + 1), active.size))
+            .cast(pl.Int32)
+            .cast(pl.Date),
+            "demand_units": inv.demand[active][:, HISTORY_DAYS:].reshape(-1).astype(np.int64),
+            "sales_units": inv.sales[active][:, HISTORY_DAYS:].reshape(-1).astype(np.int64),
+            "on_hand_end": on_hand.reshape(-1),
+        }
+    )
+    truth.write_parquet(truth_dir / "true_demand.parquet", statistics=False)
+    return summary
+
+
+def _damaged_units(rng: np.random.Generator, n_sku: int, n_days: int) -> np.ndarray:
+    """Now and then a few units of a SKU are set aside as damaged for a while."""
+    k = rng.poisson(n_days / 150.0, n_sku)
+    sku = np.repeat(np.arange(n_sku), k)
+    start = rng.integers(0, n_days, sku.size)
+    end = np.minimum(start + rng.integers(3, 21, sku.size), n_days)
+    units = rng.integers(1, 4, sku.size)
+    diff = np.zeros((n_sku, n_days + 1), dtype=np.int64)
+    np.add.at(diff, (sku, start), units)
+    np.add.at(diff, (sku, end), -units)
+    return np.cumsum(diff, axis=1)[:, :n_days]
+
+
+def _incidents(
+    catalog,
+    spike_sku,
+    late_name,
+    return_spike,
+    conv_drop,
+    ticket_spike,
+    cac_spike,
+    drift_start,
+    E,
+    stats,
+) -> list[dict]:
+    iso = lambda d: cal.to_date(d).isoformat()
+    sku = catalog.sku[spike_sku]
+    return [
+        {
+            "id": "INC-1",
+            "kind": "conversion_rate_drop",
+            "metric": "conversion_rate",
+            "dimension": {"channel": "all"},
+            "start_date": iso(conv_drop[0]),
+            "end_date": iso(conv_drop[1]),
+            "magnitude": -CHECKOUT_LOSS,
+            "description": f"Checkout bug: about {CHECKOUT_LOSS:.0%} of would-be orders were lost on "
+            "these days while sessions stayed as expected.",
+        },
+        {
+            "id": "INC-2",
+            "kind": "return_rate_spike",
+            "metric": "return_rate",
+            "dimension": {"sku": sku},
+            "start_date": iso(return_spike[0]),
+            "end_date": iso(return_spike[1]),
+            "magnitude": RETURN_SPIKE_RATE,
+            "description": f"A bad batch of {sku} ({catalog.title[catalog.product[spike_sku]]}): "
+            f"{RETURN_SPIKE_RATE:.0%} of its lines on orders placed in these days were "
+            f"returned (usual rate {catalog.return_rate[spike_sku]:.1%}), refunded 4-14 "
+            "days after fulfilment.",
+        },
+        {
+            "id": "INC-3",
+            "kind": "cac_spike",
+            "metric": "cac",
+            "dimension": {"channel": "meta"},
+            "start_date": iso(cac_spike[0]),
+            "end_date": iso(cac_spike[1]),
+            "magnitude": CAC_SPIKE,
+            "description": f"Meta spend x{CAC_SPIKE} (a budget mistake) while Meta orders and "
+            "platform conversions did not rise; it runs to the last day of the data.",
+        },
+        {
+            "id": "INC-4",
+            "kind": "ticket_volume_spike",
+            "metric": "ticket_volume",
+            "dimension": {"category": "order_status"},
+            "start_date": iso(ticket_spike[0]),
+            "end_date": iso(ticket_spike[1]),
+            "magnitude": TICKET_SPIKE,
+            "description": f"Carrier delay: order-status tickets x{TICKET_SPIKE:g} on these days; "
+            "orders placed from two days before to the end of the spike were "
+            "fulfilled about 3 days later than usual and first replies were slower.",
+        },
+        {
+            "id": "INC-5",
+            "kind": "supplier_late",
+            "metric": "lead_time_days",
+            "dimension": {"supplier": late_name},
+            "start_date": iso(drift_start),
+            "end_date": iso(E),
+            "magnitude": LEAD_TIME_DRIFT,
+            "description": f"Real lead time of {late_name} drifts up linearly to +{LEAD_TIME_DRIFT:.0%} "
+            "over these days while suppliers.csv still quotes the old lead time; POs "
+            "arrive after expected_at and at least one PO is open and overdue at the "
+            f"end: {', '.join(stats['late_supplier_open_overdue_pos']) or 'none'}.",
+        },
+    ]
+
+
+def _readme(incidents: list[dict], summary: DemoSummary, stats: dict) -> str:
+    lines = [
+        "# Demo store answer key",
+        "",
+        (
+            f"Window {summary.start_date} .. {summary.end_date}: {summary.n_orders} orders, "
+            f"{summary.n_order_lines} order lines, {summary.n_customers} customers, {summary.n_skus} "
+            f"active SKUs from {summary.n_suppliers} suppliers, {summary.n_tickets} support tickets."
+        ),
+        "",
+        "These files are NOT inside landing/: they are what a correct pipeline should find.",
+        "",
+        "## Planted incidents",
+        "",
+    ]
+    for inc in incidents:
+        dim = ", ".join(f"{k}={v}" for k, v in inc["dimension"].items())
+        lines += [
+            f"### {inc['id']} {inc['kind']} ({inc['metric']}, {dim})",
+            f"{inc['start_date']} .. {inc['end_date']}, magnitude {inc['magnitude']}.",
+            inc["description"],
+            "",
+        ]
+    lines += [
+        "## Other structure worth finding",
+        "",
+        (
+            "- Weekly seasonality (Sunday and Monday high, mid-week low), a Nov-Dec peak with BFCM "
+            "about twice an ordinary day, growth of roughly 15-25% a year."
+        ),
+        (
+            "- Customers follow a BG/NBD-like process (gamma purchase rates, beta dropout), a core "
+            "buys consumables on a ~30-day cadence, ~10% of lapsed customers come back once."
+        ),
+        (
+            "- SKU demand is ABC-shaped and censored by stockouts: `true_demand.parquet` has the "
+            "uncensored demand (units in placed orders before stockouts removed lines), the sales "
+            "and the on-hand units per SKU and day."
+        ),
+        f"- Share of active SKU-days ending with nothing available: {stats['stockout_share_sku_days']:.1%}.",
+        (
+            f"- Ad platforms report {stats['platform_conversions_over_paid_orders']:.2f}x the paid orders "
+            "the store attributes by UTM."
+        ),
+        f"- Support moved from Zendesk to Gorgias on {stats['zendesk_to_gorgias_migration']}.",
+        "",
+    ]
+    return "\n".join(lines)
