@@ -59,8 +59,7 @@ def one(scale: float, days: int, workdir: Path) -> dict:
             source = f"read_json('{p}', format='newline_delimited')"
         else:
             skip = 2 if "google_ads" in p.parts else 0  # Google's two title lines
-            source = (f"read_csv('{p}', all_varchar=true, header=true, skip={skip}, "
-                      "null_padding=true)")
+            source = f"read_csv('{p}', all_varchar=true, header=true, skip={skip})"
         base.execute(f"create table t{i} as select * from {source}")
     baseline_s = time.perf_counter() - started
     base.close()

@@ -132,48 +132,48 @@ def parse_frame(spec: SourceSpec, frame: pl.DataFrame, header: list[str], *,
     header_names = dict(zip(present, header)) if len(header) == len(present) else {}
     known = {c.name: c for c in spec.columns}
 
-    frame = frame.with_columns([_clean(n).alias(n) for n in present])
+    def typed_name(name: str) -> str:
+        return f"{name}\x00typed"
+
+    cleaned = frame.with_columns([_clean(n).alias(n) for n in present])
     problems: list[pl.Expr] = []  # each: a message string or null, per row
-    typed: list[pl.Expr] = []
+    parsed_columns: list[pl.Expr] = []  # each cell parsed once, beside its text
+    output: list[pl.Expr] = []  # the raw table's columns, in order
     if spec.group_by and spec.group_by in present:
         is_first = pl.col(ROW) == pl.col(ROW).min().over(spec.group_by)
     else:
         is_first = pl.lit(True)
     for name in present:
         col = known.get(name)
-        if col is None:
-            typed.append(pl.col(name))
-            continue
         raw = pl.col(name)
-        value = parse_expr(raw, col.kind, timezone)
-        typed.append(value.alias(name))
+        if col is None or col.kind == "text":
+            output.append(raw)
+        else:
+            value = pl.col(typed_name(name))
+            parsed_columns.append(parse_expr(raw, col.kind, timezone).alias(typed_name(name)))
+            output.append(value.alias(name))
+        if col is None:
+            continue
         label = _vendor_name(col, header_names)
         if col.kind != "text":
             problems.append(
                 pl.when(raw.is_not_null() & value.is_null())
-                .then(pl.format("column '{}': '{}' is not " + KIND_WORDS[col.kind], pl.lit(label), raw))
+                .then(pl.format("column '{}': '{}' is not " + KIND_WORDS[col.kind],
+                                pl.lit(label), raw))
             )
-        needs_value = col.not_null or (col.name in spec.first_row_only)
-        if needs_value:
+        if col.not_null or col.name in spec.first_row_only:
             only_first = col.name in spec.first_row_only
             missing = raw.is_null() & (is_first if only_first else pl.lit(True))
             problems.append(pl.when(missing).then(pl.lit(f"column '{label}': value is missing")))
     # Spec columns absent from this file are null (optional columns, older exports).
     for col in spec.columns:
         if col.name not in present:
-            typed.append(parse_expr(pl.lit(None, pl.Utf8), col.kind, timezone).alias(col.name))
+            output.append(parse_expr(pl.lit(None, pl.Utf8), col.kind, timezone).alias(col.name))
 
-    reason = pl.concat_str(problems, separator="; ", ignore_nulls=True) if problems else pl.lit(None, pl.Utf8)
-    original = pl.struct(
-        [pl.col(n).alias(header_names.get(n, n)) for n in present]
-    ).struct.json_encode() if len(set(header_names.values())) == len(present) else (
-        pl.struct([pl.col(n) for n in present]).struct.json_encode()
-    )
-    checked = frame.with_columns(
-        reason.alias("_reason"),
-        original.alias("_original"),
-    ).with_columns(
-        pl.when(pl.col("_reason") == "").then(None).otherwise(pl.col("_reason")).alias("_reason")
+    reason = (pl.concat_str(problems, separator="; ", ignore_nulls=True)
+              if problems else pl.lit(None, pl.Utf8))
+    checked = cleaned.with_columns(parsed_columns).with_columns(
+        pl.when(reason == "").then(None).otherwise(reason).alias("_reason")
     )
     if spec.group_by and spec.group_by in present:
         # One bad line quarantines its whole order: a warehouse with half an order is wrong.
@@ -186,11 +186,21 @@ def parse_frame(spec: SourceSpec, frame: pl.DataFrame, header: list[str], *,
             .alias("_reason")
         )
     is_bad = pl.col("_reason").is_not_null()
-    bad = checked.filter(is_bad).select(
-        pl.col(ROW).alias("source_row"),
-        pl.col("_reason").str.extract(r"column '([^']*)'").alias("column_name"),
-        pl.col("_reason").alias("reason"),
-        pl.col("_original").alias("original_row"),
+    good = checked.filter(~is_bad).select(*output, pl.col(ROW))
+    reasons = checked.filter(is_bad).select(ROW, "_reason")
+    # The original row exactly as written (before trimming), only for the rows that failed.
+    names_unique = len(set(header_names.values())) == len(present)
+    original = pl.struct(
+        [pl.col(n).alias(header_names[n]) if names_unique else pl.col(n) for n in present]
+    ).struct.json_encode()
+    bad = (
+        frame.join(reasons, on=ROW, how="inner")
+        .sort(ROW)
+        .select(
+            pl.col(ROW).alias("source_row"),
+            pl.col("_reason").str.extract(r"column '([^']*)'").alias("column_name"),
+            pl.col("_reason").alias("reason"),
+            original.alias("original_row"),
+        )
     )
-    good = checked.filter(~is_bad).select(*typed, pl.col(ROW))
     return Parsed(good=good, bad=bad)
