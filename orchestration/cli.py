@@ -67,6 +67,8 @@ class RunSummary:
     sources: list[dict] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
+    models_built: int = 0
+    checks_passed: int = 0
 
 
 def _value(metadata: dict, key: str, default=0):
@@ -101,6 +103,7 @@ def execute_pipeline(settings: Settings, *, as_of: date | None = None,
         key = event.asset_key
         md = event.materialization.metadata
         if key.path[0] != "raw":
+            summary.models_built += 1
             continue
         summary.sources.append({
             "table": key.path[-1],
@@ -114,6 +117,7 @@ def execute_pipeline(settings: Settings, *, as_of: date | None = None,
             "messages": _value(md, "file_messages", ""),
         })
     for evaluation in result.get_asset_check_evaluations():
+        summary.checks_passed += evaluation.passed
         if not evaluation.passed:
             summary.failed_checks.append(
                 f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}"
@@ -157,7 +161,32 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
             f"Quarantined rows are kept with file, row, column and reason in "
             f"raw.quarantine of {settings.warehouse_path}"
         )
-    console.print(f"Warehouse: {settings.warehouse_path}   ({summary.seconds:.1f} s)")
+    if summary.models_built:
+        print_marts(settings)
+    console.print(
+        f"Warehouse: {settings.warehouse_path}: {summary.models_built} models built, "
+        f"{summary.checks_passed} checks passed, {len(summary.failed_checks)} failed "
+        f"({summary.seconds:.1f} s)"
+    )
+
+
+def print_marts(settings: Settings) -> None:
+    """Rows in each mart, so a person sees at a glance what the warehouse now holds."""
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        marts = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by table_name").fetchall()]
+        if not marts:
+            return
+        table = Table(title="Marts", header_style="bold")
+        table.add_column("mart", no_wrap=True)
+        table.add_column("rows", justify="right")
+        for name in marts:
+            rows = con.execute(f"select count(*) from marts.{name}").fetchall()[0][0]
+            table.add_row(name, f"{rows:,}")
+    console.print(table)
 
 
 def _finish(summary: RunSummary, settings: Settings) -> None:

@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from orchestration.defs import ingest
+from orchestration.defs import ingest, warehouse
 from orchestration.defs.resources import resources_for
 from orchestration.settings import Settings
 
@@ -29,10 +29,10 @@ daily_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest.raw_assets],
+    assets=[*ingest.raw_assets, warehouse.warehouse_dbt_assets],
     asset_checks=[*ingest.raw_checks],
     jobs=[ingest.ingest_job, daily_job],
     schedules=[daily_schedule],
     sensors=[ingest.new_landing_files_sensor],
-    resources=resources_for(settings),
+    resources={**resources_for(settings), "dbt": warehouse.dbt_resource()},
 )

@@ -29,3 +29,16 @@ def test_jobs_schedule_and_sensor():
     schedule = defs.resolve_schedule_def("daily_at_six")
     assert schedule.cron_schedule == "0 6 * * *"
     assert defs.resolve_sensor_def("new_landing_files_sensor") is not None
+
+
+def test_dbt_models_join_the_graph_in_group_warehouse():
+    graph = defs.resolve_asset_graph()
+    keys = set(graph.get_all_asset_keys())
+    for mart in ["dim_customers", "fct_orders", "fct_daily_kpis", "fct_sku_demand_daily"]:
+        key = dg.AssetKey(["marts", mart])
+        assert key in keys
+        assert graph.get(key).group_name == "warehouse"
+        assert graph.get(key).pools == {"duckdb_write"}
+    # Staging reads the ingest assets: one graph from landing files to marts.
+    staging = graph.get(dg.AssetKey(["staging", "stg_shopify__orders"]))
+    assert dg.AssetKey(["raw", "shopify_orders"]) in staging.parent_keys

@@ -1,0 +1,14 @@
+{#- A UTC timestamp (*_at) as a calendar date in the store's timezone (*_date). -#}
+{% macro store_date(utc_timestamp) -%}
+    cast(({{ utc_timestamp }} at time zone 'UTC') at time zone '{{ var("store_timezone") }}' as date)
+{%- endmacro %}
+
+{#- Normalised email: trimmed and lower-cased; plus-addressing is kept as is. -#}
+{% macro normalise_email(email) -%}
+    nullif(lower(trim({{ email }})), '')
+{%- endmacro %}
+
+{#- customer_id: a stable hash of the normalised email (md5 hex), so raw emails never leave the warehouse. -#}
+{% macro hash_email(email_normalised) -%}
+    case when {{ email_normalised }} is not null then md5({{ email_normalised }}) end
+{%- endmacro %}

@@ -1,0 +1,172 @@
+{#-
+    One row per customer (one normalised email) across orders, tickets and the customers export.
+    Lifecycle stage, as of the last order date in the data (or var as_of):
+      prospect     no order (a subscriber or a help-desk contact who never bought)
+      new          one order, placed in the last 90 days
+      active       two or more orders, the last in the last 90 days
+      reactivated  last order in the last 90 days after a gap of more than 180 days
+      at_risk      last order 91-180 days ago
+      lapsed       last order more than 180 days ago
+    RFM scores are quintiles (5 = best) over customers with orders.
+-#}
+with customers as (
+    select * from {{ ref('int_customer_emails_unioned') }}
+),
+
+as_of as (
+    select coalesce(
+        {% if var('as_of', none) %}cast('{{ var("as_of") }}' as date){% else %}null{% endif %},
+        max(order_date)
+    ) as as_of_date
+    from {{ ref('fct_orders') }}
+),
+
+orders as (
+    select
+        *,
+        lag(order_date) over (partition by customer_id order by created_at, order_name) as previous_order_date
+    from {{ ref('fct_orders') }}
+    where is_revenue and customer_id is not null
+),
+
+order_stats as (
+    select
+        customer_id,
+        min(created_at) as first_order_at,
+        max(created_at) as last_order_at,
+        min(order_date) as first_order_date,
+        max(order_date) as last_order_date,
+        count(*) as orders,
+        sum(units) as units,
+        sum(gross_revenue) as gross_revenue,
+        sum(discounts) as discounts,
+        sum(refunds) as refunds,
+        sum(net_revenue) as net_revenue,
+        avg(case when has_discount then 1.0 else 0.0 end) as discount_order_share,
+        arg_min(channel, created_at) as acquisition_channel,
+        arg_min(discount_code, created_at) as first_order_discount_code,
+        arg_max(order_date - previous_order_date, created_at) as days_since_previous_order_at_last
+    from orders
+    group by customer_id
+),
+
+tickets as (
+    select
+        {{ hash_email('email_normalised') }} as customer_id,
+        count(*) as support_contacts,
+        arg_max(is_satisfied, created_at) filter (where is_satisfied is not null) as last_csat_is_satisfied,
+        avg(case when is_satisfied then 1.0 when not is_satisfied then 0.0 end) as csat_share_satisfied,
+        count(*) filter (where category = 'complaint') as complaints
+    from {{ ref('int_tickets_unioned') }}
+    where email_normalised is not null
+    group by 1
+),
+
+consent as (
+    select
+        {{ hash_email('email_normalised') }} as customer_id,
+        accepts_email_marketing,
+        accepts_sms_marketing,
+        country_code
+    from {{ ref('stg_shopify__customers') }}
+),
+
+joined as (
+    select
+        customers.customer_id,
+        customers.email,
+        order_stats.first_order_at,
+        order_stats.last_order_at,
+        order_stats.first_order_date,
+        order_stats.last_order_date,
+        coalesce(order_stats.orders, 0) as orders,
+        coalesce(order_stats.units, 0) as units,
+        coalesce(order_stats.gross_revenue, 0) as gross_revenue,
+        coalesce(order_stats.discounts, 0) as discounts,
+        coalesce(order_stats.refunds, 0) as refunds,
+        coalesce(order_stats.net_revenue, 0) as net_revenue,
+        order_stats.net_revenue / nullif(order_stats.orders, 0) as average_order_value,
+        as_of.as_of_date - order_stats.last_order_date as days_since_last_order,
+        case when order_stats.orders > 1
+            then (order_stats.last_order_date - order_stats.first_order_date) / (order_stats.orders - 1.0)
+        end as average_days_between_orders,
+        coalesce(order_stats.acquisition_channel, 'none') as acquisition_channel,
+        order_stats.first_order_discount_code,
+        order_stats.discount_order_share,
+        order_stats.days_since_previous_order_at_last,
+        coalesce(tickets.support_contacts, 0) as support_contacts,
+        coalesce(tickets.complaints, 0) as complaints,
+        tickets.last_csat_is_satisfied,
+        tickets.csat_share_satisfied,
+        consent.accepts_email_marketing,
+        consent.accepts_sms_marketing,
+        consent.country_code,
+        customers.has_tickets,
+        as_of.as_of_date
+    from customers
+    cross join as_of
+    left join order_stats on order_stats.customer_id = customers.customer_id
+    left join tickets on tickets.customer_id = customers.customer_id
+    left join consent on consent.customer_id = customers.customer_id
+),
+
+staged as (
+    select
+        *,
+        case
+            when orders = 0 then 'prospect'
+            when days_since_last_order > 180 then 'lapsed'
+            when days_since_last_order > 90 then 'at_risk'
+            when orders > 1 and days_since_previous_order_at_last > 180 then 'reactivated'
+            when orders = 1 then 'new'
+            else 'active'
+        end as lifecycle_stage
+    from joined
+),
+
+scored as (
+    select
+        staged.*,
+        case when orders > 0 then 6 - ntile(5) over (
+            partition by orders > 0 order by days_since_last_order asc) end as recency_score_inverse,
+        case when orders > 0 then ntile(5) over (
+            partition by orders > 0 order by orders asc, net_revenue asc) end as frequency_score,
+        case when orders > 0 then ntile(5) over (
+            partition by orders > 0 order by net_revenue asc) end as monetary_score
+    from staged
+)
+
+select
+    customer_id,
+    email,
+    first_order_at,
+    last_order_at,
+    first_order_date,
+    last_order_date,
+    orders,
+    units,
+    gross_revenue,
+    discounts,
+    refunds,
+    net_revenue,
+    average_order_value,
+    days_since_last_order,
+    average_days_between_orders,
+    acquisition_channel,
+    first_order_discount_code,
+    discount_order_share,
+    support_contacts,
+    complaints,
+    last_csat_is_satisfied,
+    csat_share_satisfied,
+    accepts_email_marketing,
+    accepts_sms_marketing,
+    country_code,
+    lifecycle_stage,
+    recency_score_inverse as recency_score,
+    frequency_score,
+    monetary_score,
+    cast(recency_score_inverse as varchar) || cast(frequency_score as varchar)
+        || cast(monetary_score as varchar) as rfm_segment_code,
+    as_of_date
+from scored

@@ -1,0 +1,54 @@
+-- One row per order. Shopify writes order-level fields only on an order's first line
+-- item row, so the order is read from that row of each file; the newest file wins.
+with source as (
+    select * from {{ source('raw', 'shopify_orders') }}
+),
+
+first_lines as (
+    select *
+    from source
+    qualify row_number() over (partition by _file_sha256, name order by _source_row) = 1
+),
+
+deduplicated as (
+    {{ newest_file_wins('first_lines', ['name']) }}
+),
+
+renamed as (
+    select
+        name as order_name,
+        coalesce(id, name) as shopify_order_id,
+        email,
+        {{ normalise_email('email') }} as email_normalised,
+        lower(financial_status) as financial_status,
+        lower(fulfillment_status) as fulfillment_status,
+        upper(currency) as currency_code,
+        coalesce(subtotal, 0) as subtotal,
+        coalesce(shipping, 0) as shipping,
+        coalesce(taxes, 0) as taxes,
+        coalesce(total, 0) as total,
+        discount_code,
+        coalesce(discount_amount, 0) as discount_amount,
+        coalesce(refunded_amount, 0) as refunded_amount,
+        shipping_method,
+        accepts_marketing,
+        created_at,
+        {{ store_date('created_at') }} as created_date,
+        paid_at,
+        fulfilled_at,
+        cancelled_at,
+        tags,
+        lower(source) as source_name,
+        note_attributes,
+        nullif(trim(regexp_extract(note_attributes, 'utm_source:\s*([^\n,]+)', 1)), '') as utm_source,
+        nullif(trim(regexp_extract(note_attributes, 'utm_medium:\s*([^\n,]+)', 1)), '') as utm_medium,
+        nullif(trim(regexp_extract(note_attributes, 'utm_campaign:\s*([^\n,]+)', 1)), '') as utm_campaign,
+        cancelled_at is not null as is_cancelled,
+        coalesce(regexp_matches(lower(tags), '(^|[ ,])test($|[ ,])'), false) as is_test,
+        _source_file,
+        _source_row,
+        _loaded_at
+    from deduplicated
+)
+
+select * from renamed

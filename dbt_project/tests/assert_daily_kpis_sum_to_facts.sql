@@ -1,0 +1,27 @@
+-- The daily KPIs add up to the facts they summarise.
+with kpis as (
+    select sum(orders) as orders, sum(revenue) as revenue, sum(new_customers) as new_customers,
+           sum(coalesce(ad_spend, 0)) as ad_spend, sum(coalesce(tickets, 0)) as tickets
+    from {{ ref('fct_daily_kpis') }}
+),
+
+facts as (
+    select
+        (select count(*) from {{ ref('fct_orders') }} where is_revenue) as orders,
+        (select sum(net_revenue) from {{ ref('fct_orders') }}) as revenue,
+        (select count(*) from {{ ref('fct_orders') }} where is_first_order) as new_customers,
+        (select coalesce(sum(spend), 0) from {{ ref('fct_marketing_daily') }}
+            where marketing_date between (select min(kpi_date) from {{ ref('fct_daily_kpis') }})
+                                     and (select max(kpi_date) from {{ ref('fct_daily_kpis') }})) as ad_spend,
+        (select count(*) from {{ ref('fct_support_tickets') }}
+            where created_date between (select min(kpi_date) from {{ ref('fct_daily_kpis') }})
+                                   and (select max(kpi_date) from {{ ref('fct_daily_kpis') }})) as tickets
+)
+
+select kpis.*, facts.*
+from kpis cross join facts
+where kpis.orders != facts.orders
+   or abs(kpis.revenue - facts.revenue) > 0.01
+   or kpis.new_customers != facts.new_customers
+   or abs(kpis.ad_spend - facts.ad_spend) > 0.01
+   or kpis.tickets != facts.tickets

@@ -1,0 +1,62 @@
+"""Warehouse: the dbt project (staging, intermediate, marts) as Dagster assets.
+
+dbt runs through dagster-dbt; its data tests become asset checks. The raw tables are
+dbt sources whose asset keys (`raw/<table>`) are the ingest assets, so the graph is one.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.defs.dbt_project import dbt_project
+from orchestration.defs.ingest import DUCKDB_POOL
+from orchestration.defs.resources import StoreResource
+
+WAREHOUSE_GROUP = "warehouse"
+AS_OF_TAG = "storeops/as_of"
+
+
+class StoreopsDbtTranslator(DagsterDbtTranslator):
+    """Models are keyed by schema (`marts/dim_customers`); sources keep `raw/<table>`."""
+
+    def get_asset_key(self, dbt_resource_props: dict[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: dict[str, Any]) -> str | None:
+        return WAREHOUSE_GROUP
+
+
+def dbt_executable() -> str:
+    """dbt from the environment storeops runs in (not whatever `dbt` is on PATH)."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_vars(context: dg.AssetExecutionContext) -> list[str]:
+    as_of = context.run.tags.get(AS_OF_TAG)
+    return ["--vars", json.dumps({"as_of": as_of})] if as_of else []
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=StoreopsDbtTranslator(),
+    pool=DUCKDB_POOL,
+)
+def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                         store: StoreResource):
+    """`dbt build`: models and their data tests, as of the run's as-of date."""
+    os.environ["STOREOPS_HOME"] = store.home
+    os.environ["STOREOPS_TIMEZONE"] = store.timezone
+    yield from dbt.cli(["build", *dbt_vars(context)], context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
