@@ -1,5 +1,9 @@
 -- One row per SKU, location and snapshot day, from the Shopify inventory snapshots.
 -- A day is a stockout when nothing is available to sell at the end of it.
+-- Incremental: snapshots loaded since the last build replace their (sku, location, day)
+-- rows; staging already keeps the newest export per key, so a full refresh is identical.
+{{ config(materialized='incremental', unique_key='inventory_day_id', incremental_strategy='delete+insert') }}
+
 select
     sku || '|' || location || '|' || cast(snapshot_date as varchar) as inventory_day_id,
     snapshot_date as inventory_date,
@@ -10,5 +14,9 @@ select
     committed,
     incoming,
     unavailable,
-    coalesce(available, on_hand - coalesce(committed, 0)) <= 0 as is_stockout
+    coalesce(available, on_hand - coalesce(committed, 0)) <= 0 as is_stockout,
+    _loaded_at
 from {{ ref('stg_shopify__inventory_snapshots') }}
+{% if is_incremental() %}
+where _loaded_at > (select coalesce(max(existing._loaded_at), timestamp '1900-01-01') from {{ this }} as existing)
+{% endif %}

@@ -1,11 +1,24 @@
+{#-
+    Incremental: each build deletes and re-writes all lines of every customer with an
+    order loaded since the last build (a new export can add orders, refunds, edited
+    lines, or an earlier first order), so a full refresh gives the same table.
+-#}
+{{ config(materialized='incremental', unique_key='_customer_key', incremental_strategy='delete+insert') }}
+
 with lines as (
     select * from {{ ref('int_order_lines_enriched') }}
 ),
 
 orders as (
     select order_name, order_id, customer_id, order_date, created_at, channel, currency_code,
-           is_revenue, is_first_order
+           is_revenue, is_first_order, _loaded_at
     from {{ ref('fct_orders') }}
+    {% if is_incremental() %}
+    where coalesce(customer_id, order_name) in (
+        select coalesce(customer_id, order_name) from {{ ref('fct_orders') }}
+        where _loaded_at > (select coalesce(max(existing._loaded_at), timestamp '1900-01-01') from {{ this }} as existing)
+    )
+    {% endif %}
 )
 
 select
@@ -33,6 +46,8 @@ select
     lines.line_cost,
     lines.allocated_refund > 0 as is_refunded,
     orders.is_revenue,
-    orders.is_first_order
+    orders.is_first_order,
+    orders._loaded_at,
+    coalesce(orders.customer_id, orders.order_name) as _customer_key
 from lines
 inner join orders on orders.order_name = lines.order_name

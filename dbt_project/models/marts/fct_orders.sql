@@ -42,5 +42,6 @@ select
     is_revenue,
     refunded_amount > 0 as has_refund,
     customer_order_number,
-    customer_order_number = 1 as is_first_order
+    customer_order_number = 1 as is_first_order,
+    _loaded_at
 from orders
