@@ -130,6 +130,21 @@ def execute_pipeline(settings: Settings, *, as_of: date | None = None,
     return summary
 
 
+# Which metrics stay empty while a source has no data.
+NEEDED_FOR: list[tuple[set[str], str]] = [
+    ({"shopify_orders"}, "orders, revenue, customers: nearly everything"),
+    ({"shopify_products"}, "product names, prices, costs, margin"),
+    ({"shopify_inventory"}, "stock on hand, stockout flags, inventory position"),
+    ({"shopify_customers"}, "marketing consent"),
+    ({"meta_ads", "google_ads", "tiktok_ads"}, "ad spend, CAC, ROAS, MER"),
+    ({"zendesk_tickets", "gorgias_tickets"}, "support tickets, first reply, CSAT"),
+    ({"purchasing_suppliers", "purchasing_sku_suppliers"}, "supplier terms, lead times, MOQ"),
+    ({"purchasing_purchase_orders"}, "stock on order, PO lateness"),
+    ({"analytics_sessions"}, "sessions, conversion rate"),
+    ({"analytics_promotions"}, "promotion flags"),
+]
+
+
 def print_summary(summary: RunSummary, settings: Settings) -> None:
     table = Table(title="Ingestion (skipped = already loaded, same sha256)", header_style="bold")
     table.add_column("raw table", no_wrap=True)
@@ -156,6 +171,15 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
     for s in problems:
         console.print(f"[bold]{s['table']}[/bold]")
         console.print(s["messages"], markup=False, highlight=False, soft_wrap=True)
+    empty = {s["table"] for s in summary.sources if not s["table_rows"]}
+    # A group counts as missing only when all its sources are empty: a store without
+    # TikTok ads or without Gorgias is normal.
+    missing = [f"{' / '.join(sorted(tables))} ({what})"
+               for tables, what in NEEDED_FOR if tables <= empty]
+    if missing:
+        console.print("[bold]No data yet[/bold] for: " + "; ".join(missing)
+                      + ". Those metrics stay empty (null), not zero, until the exports land.",
+                      soft_wrap=True)
     if any(s["rows_quarantined"] for s in summary.sources):
         console.print(
             f"Quarantined rows are kept with file, row, column and reason in "
