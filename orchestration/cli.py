@@ -188,7 +188,7 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
     if summary.models_built:
         print_marts(settings)
     console.print(
-        f"Warehouse: {settings.warehouse_path}: {summary.models_built} models built, "
+        f"Warehouse: {settings.warehouse_path}: {summary.models_built} assets built, "
         f"{summary.checks_passed} checks passed, {len(summary.failed_checks)} failed "
         f"({summary.seconds:.1f} s)"
     )

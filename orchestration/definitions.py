@@ -29,7 +29,7 @@ daily_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest.raw_assets, warehouse.warehouse_dbt_assets],
+    assets=[*ingest.raw_assets, warehouse.warehouse_dbt_assets, warehouse.warehouse_docs],
     asset_checks=[*ingest.raw_checks],
     jobs=[ingest.ingest_job, daily_job],
     schedules=[daily_schedule],

@@ -6,6 +6,7 @@ dbt sources whose asset keys (`raw/<table>`) are the ingest assets, so the graph
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,3 +61,28 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+
+
+@dg.asset(
+    key=dg.AssetKey(["warehouse_docs"]),
+    group_name=WAREHOUSE_GROUP,
+    deps=list(warehouse_dbt_assets.keys),
+    pool=DUCKDB_POOL,
+    kinds={"dbt", "html"},
+    description="dbt docs (lineage, column descriptions, tests) as one static page under the home.",
+)
+def warehouse_docs(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+    target = Path(store.home) / "dbt_docs"
+    env = {**os.environ, "STOREOPS_HOME": store.home, "STOREOPS_TIMEZONE": store.timezone,
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    done = subprocess.run(
+        [dbt_executable(), "docs", "generate", "--static", "--target-path", str(target),
+         "--project-dir", str(dbt_project.project_dir),
+         "--profiles-dir", str(dbt_project.profiles_dir)],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    if done.returncode != 0:
+        raise dg.Failure(description="dbt docs generate failed",
+                         metadata={"output": dg.MetadataValue.text(done.stdout[-4000:])})
+    page = target / "static_index.html"
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page))})

@@ -29,6 +29,12 @@ def test_every_mart_is_built_and_populated(built):
             assert con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0] > 0, mart
 
 
+def test_dbt_docs_are_written_under_the_home(built):
+    settings, _ = built
+    page = settings.home / "dbt_docs" / "static_index.html"
+    assert page.exists() and "fct_orders" in page.read_text()
+
+
 def test_dbt_tests_ran_as_passing_asset_checks(built):
     _, result = built
     evaluations = result.get_asset_check_evaluations()
