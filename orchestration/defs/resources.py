@@ -60,3 +60,8 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             currency=settings.currency,
         ),
     }
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """A query's result as a polars DataFrame (duckdb 2.x: relations, not cursors, have .pl())."""
+    return con.sql(sql, params=params).pl()

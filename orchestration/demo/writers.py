@@ -1119,11 +1119,10 @@ def write_purchasing(
         ["sku", "supplier", "unit_cost", "moq_units", "case_pack"],
     )
     arrived = (pos.arrival_day <= last_sim_day) & ~pos.cancelled
-    status = np.where(
-        pos.cancelled,
-        "cancelled",
-        np.where(~arrived, "open", np.where(pos.partial, "partial", "received")),
-    )
+    # A short shipment is closed: the line is "received" with qty_received < qty_ordered.
+    # "partial" is kept for lines with more units still to come, which this simulation
+    # (one arrival per line) does not produce.
+    status = np.where(pos.cancelled, "cancelled", np.where(~arrived, "open", "received"))
     order = np.lexsort((pos.sku, pos.po_number))
     frame = pl.DataFrame(
         {

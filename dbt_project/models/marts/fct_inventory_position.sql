@@ -23,10 +23,10 @@ stock as (
     select
         inv.sku,
         inv.inventory_date as snapshot_date,
-        sum(inv.on_hand) as on_hand,
-        sum(inv.available) as available,
-        sum(inv.committed) as committed,
-        sum(inv.unavailable) as unavailable
+        cast(sum(inv.on_hand) as bigint) as on_hand,
+        cast(sum(inv.available) as bigint) as available,
+        cast(sum(inv.committed) as bigint) as committed,
+        cast(sum(inv.unavailable) as bigint) as unavailable
     from {{ ref('fct_inventory_daily') }} as inv
     inner join latest_snapshot
         on latest_snapshot.sku = inv.sku and latest_snapshot.snapshot_date = inv.inventory_date
@@ -36,7 +36,7 @@ stock as (
 open_pos as (
     select
         pos.sku,
-        sum(pos.qty_open) as on_order,
+        cast(sum(pos.qty_open) as bigint) as on_order,
         min(pos.expected_date) as next_expected_date,
         count(distinct pos.po_number) as open_po_count,
         bool_or(pos.is_late) as has_late_po

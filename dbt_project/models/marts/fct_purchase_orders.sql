@@ -1,6 +1,7 @@
 {#-
-    One row per PO line. Lead times in days from ordered_date. A line is open while it is
-    not fully received or cancelled; it is late when still open after its expected date
+    One row per PO line. Lead times in days from ordered_date. A line is open while its
+    status is open or partial (some units received, more to come); a received line with
+    fewer units than ordered was short-shipped and is closed; it is late when still open after its expected date
     (as of the as-of date), or when it was received after the expected date.
 -#}
 with pos as (
@@ -30,6 +31,7 @@ select
     pos.expected_date - pos.ordered_date as expected_lead_time_days,
     pos.received_date - pos.ordered_date as actual_lead_time_days,
     case when pos.received_date is not null then pos.received_date - pos.expected_date end as days_late_on_receipt,
+    pos.status = 'received' and coalesce(pos.qty_received, 0) < pos.qty_ordered as is_short_shipped,
     pos.status in ('open', 'partial') as is_open,
     case when pos.received_date is not null then pos.received_date <= pos.expected_date end as is_on_time,
     (pos.status in ('open', 'partial') and pos.expected_date < as_of.as_of_date)

@@ -31,11 +31,11 @@ sales as (
     select
         sku,
         order_date as demand_date,
-        sum(quantity) as units,
+        cast(sum(quantity) as bigint) as units,
         sum(net_revenue) as net_revenue,
         sum(gross_revenue) as gross_revenue,
         count(distinct order_name) as orders,
-        sum(case when is_refunded then quantity else 0 end) as units_refunded
+        cast(sum(case when is_refunded then quantity else 0 end) as bigint) as units_refunded
     from {{ ref('fct_order_lines') }}
     where is_revenue
     group by 1, 2
@@ -45,8 +45,8 @@ stock as (
     select
         sku,
         inventory_date as demand_date,
-        sum(on_hand) as on_hand,
-        sum(available) as available,
+        cast(sum(on_hand) as bigint) as on_hand,
+        cast(sum(available) as bigint) as available,
         bool_and(is_stockout) as is_stockout
     from {{ ref('fct_inventory_daily') }}
     group by 1, 2
