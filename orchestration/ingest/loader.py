@@ -31,6 +31,7 @@ from orchestration.ingest.readers import (
     read_csv_text,
     read_jsonl_text,
     spec_for_shared_folder,
+    xlsx_to_text,
 )
 from orchestration.ingest.specs import SPECS, SourceSpec
 
@@ -220,7 +221,7 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
         message = "" if twin == rel else f"same content as {twin}, already loaded"
         return FileResult(spec.table, rel, sha, "skipped", message=message)
     try:
-        text = decode(data, rel)
+        text = xlsx_to_text(data, rel) if path.suffix.lower() == ".xlsx" else decode(data, rel)
         if not text.strip():
             raise FileRejected(f"{rel} is empty")
         if spec.shares_folder:

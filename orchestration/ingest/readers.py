@@ -52,6 +52,24 @@ def decode(data: bytes, file_name: str) -> str:
     return text
 
 
+def xlsx_to_text(data: bytes, file_name: str) -> str:
+    """An XLSX workbook as CSV text: the "All lines" sheet if there is one, else the first."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 (openpyxl raises many types for a damaged file)
+        raise FileRejected(f"{file_name} is not a readable XLSX workbook ({exc})") from None
+    sheet = book["All lines"] if "All lines" in book.sheetnames else book.worksheets[0]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in sheet.iter_rows(values_only=True):
+        writer.writerow(["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v
+                         for v in row])
+    book.close()
+    return buffer.getvalue()
+
+
 def _header_fields(line: str) -> tuple[list[str], str]:
     """Fields of a header line and the delimiter that splits it best."""
     best: tuple[list[str], str] = ([line], ",")

@@ -407,6 +407,23 @@ ANALYTICS_PROMOTIONS = SourceSpec(
     ),
 )
 
+APPROVALS = SourceSpec(
+    table="approvals_reorder_lines",
+    folder="approvals",
+    label="returned reorder file (CSV or XLSX with approved_qty)",
+    # The XLSX storeops writes has title lines above the header and a Total row below.
+    summary_row_prefix="Total",
+    natural_key=("sku", "_source_file"),
+    columns=(
+        c("sku", required=True, not_null=True),
+        c("product"),
+        c("suggested_qty", "int"),
+        c("unit_cost", "money"),
+        c("urgency"),
+        c("approved_qty", "int", required=True),
+    ),
+)
+
 SPECS: tuple[SourceSpec, ...] = (
     SHOPIFY_ORDERS,
     SHOPIFY_PRODUCTS,
@@ -422,5 +439,6 @@ SPECS: tuple[SourceSpec, ...] = (
     PURCHASING_PURCHASE_ORDERS,
     ANALYTICS_SESSIONS,
     ANALYTICS_PROMOTIONS,
+    APPROVALS,
 )
 SPECS_BY_TABLE = {s.table: s for s in SPECS}

@@ -136,3 +136,33 @@ def test_inventory_snapshot_date_from_file_name_or_rejected(con, tmp_path):
     assert con.execute("select as_of::varchar, on_hand from raw.shopify_inventory").fetchall() == [
         ("2026-11-01", 10)
     ]
+
+
+def test_returned_reorder_files_csv_and_xlsx_are_read(con, tmp_path):
+    from datetime import date
+
+    import openpyxl
+
+    from dashboards.reorder_files import write_reorder_files
+    from tests.integration.test_reorder_files import suggestions
+
+    out = tmp_path / "reorders"
+    write_reorder_files(suggestions(), out, as_of=date(2026, 11, 22))
+    landing = tmp_path / "landing"
+    (landing / "approvals").mkdir(parents=True)
+    # The buyer fills approved_qty in Excel (the "All lines" sheet) and in the CSV.
+    book = openpyxl.load_workbook(out / "Acme_Co.xlsx")
+    sheet = book["All lines"]
+    approved_col = [c.value for c in sheet[4]].index("approved_qty") + 1
+    sheet.cell(row=5, column=approved_col, value=60)
+    book.save(landing / "approvals" / "Acme_Co.xlsx")
+    csv_text = (out / "Beta_Partners.csv").read_text().splitlines()
+    csv_text[1] = csv_text[1] + "24"
+    (landing / "approvals" / "Beta_Partners.csv").write_text("\n".join(csv_text) + "\n")
+
+    result = run(con, landing)["approvals_reorder_lines"]
+    assert [f.status for f in result.files] == ["loaded", "loaded"]
+    rows = con.execute("select _source_file, sku, approved_qty from raw.approvals_reorder_lines "
+                       "order by 1, 2").fetchall()
+    assert rows == [("approvals/Acme_Co.xlsx", "A-1", 60), ("approvals/Acme_Co.xlsx", "A-2", None),
+                    ("approvals/Beta_Partners.csv", "B-1", 24)]

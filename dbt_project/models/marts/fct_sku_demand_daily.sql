@@ -11,10 +11,11 @@
 with as_of as (
     select
         min(order_date) as first_date,
-        coalesce(
+        -- Never past the data: days after the last order would read as zero demand.
+        least(coalesce(
             {% if var('as_of', none) %}cast('{{ var("as_of") }}' as date){% else %}null{% endif %},
             max(order_date)
-        ) as as_of_date
+        ), max(order_date)) as as_of_date
     from {{ ref('fct_orders') }}
 ),
 

@@ -1,0 +1,333 @@
+"""Forecasting: demand forecast, backtest, reorder suggestions and the buyer files.
+
+The assets read the marts, call the pure functions of `forecasting/`, write
+`analytics.*` and the files under output/reorders/<as_of>/, and attach what a data team
+wants to see in the UI (backtest against seasonal naive, a preview of order-now lines).
+"""
+
+import datetime as dt
+import os
+import time
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from dashboards.reorder_files import write_reorder_files
+from orchestration.defs.ingest import DUCKDB_POOL
+from orchestration.defs.resources import StoreResource, WarehouseResource, query_frame
+from orchestration.defs.warehouse import AS_OF_TAG
+
+FORECAST_GROUP = "forecasting"
+HORIZON_DAYS = 56  # covers the longest lead time + order cycle of the demo suppliers
+BACKTEST_HORIZON_DAYS = 28
+BACKTEST_WINDOWS = 3
+
+
+def analytics_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["analytics", name])
+
+
+def mart(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["marts", name])
+
+
+def run_as_of(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection) -> date:
+    """The run's as-of date: the CLI's --as-of tag, else the last day of the data."""
+    tag = context.run.tags.get(AS_OF_TAG)
+    if tag:
+        return date.fromisoformat(tag)
+    return con.execute("select max(kpi_date) from marts.fct_daily_kpis").fetchall()[0][0]
+
+
+def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    con.execute("create schema if not exists analytics")
+    con.register("incoming_frame", frame.to_arrow())
+    con.execute(f"create or replace table analytics.{name} as select * from incoming_frame")
+    con.unregister("incoming_frame")
+
+
+def demand_history(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """Daily units per SKU up to as_of, with stockout (censored) and promotion days."""
+    return query_frame(
+        con,
+        """
+        select demand.sku as unique_id, demand.demand_date as ds, cast(demand.units as double) as y,
+               demand.is_stockout, demand.is_promo
+        from marts.fct_sku_demand_daily as demand
+        inner join marts.dim_products as products on products.sku = demand.sku
+        where demand.demand_date <= ? and coalesce(products.status, 'active') = 'active'
+        order by 1, 2
+        """,
+        [as_of],
+    )
+
+
+@dg.asset(
+    key=analytics_key("demand_forecast"),
+    group_name=FORECAST_GROUP,
+    deps=[mart("fct_sku_demand_daily"), mart("dim_products")],
+    pool=DUCKDB_POOL,
+    kinds={"statsforecast", "duckdb"},
+    description=(
+        f"Daily demand per SKU for the next {HORIZON_DAYS} days with 80/95% intervals; "
+        "stockout days censored, model chosen per SKU by cross-validation against seasonal "
+        "naive, planned promotions lifted by the uplift measured on past promotions."
+    ),
+)
+def demand_forecast(context: dg.AssetExecutionContext,
+                    warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from forecasting import forecast_demand
+
+    with warehouse.connect() as con:
+        as_of = run_as_of(context, con)
+        history = demand_history(con, as_of)
+        promotions = query_frame(
+        con,
+            "select sku as unique_id, promo_date as ds, cast(null as double) as uplift "
+            "from intermediate.int_promotion_skus_daily where promo_date > ?", [as_of],
+        )
+    started = time.perf_counter()
+    forecast = forecast_demand(history, HORIZON_DAYS, promotions=promotions,
+                               n_jobs=os.cpu_count() or 1)
+    seconds = time.perf_counter() - started
+    forecast = forecast.with_columns(pl.lit(as_of).alias("as_of_date"))
+    with warehouse.connect() as con:
+        write_table(con, "demand_forecast", forecast)
+    models = (forecast.group_by("model").agg(pl.col("unique_id").n_unique().alias("skus"))
+              .sort("skus", descending=True))
+    return dg.MaterializeResult(metadata={
+        "as_of": as_of.isoformat(),
+        "skus": forecast["unique_id"].n_unique(),
+        "horizon_days": HORIZON_DAYS,
+        "forecast_seconds": round(seconds, 1),
+        "models_chosen": dg.MetadataValue.md(
+            "| model | SKUs |\n|---|---|\n"
+            + "\n".join(f"| {m} | {n} |" for m, n in models.iter_rows())),
+    })
+
+
+@dg.asset(
+    key=analytics_key("forecast_backtest"),
+    group_name=FORECAST_GROUP,
+    deps=[mart("fct_sku_demand_daily"), mart("dim_products")],
+    pool=DUCKDB_POOL,
+    kinds={"statsforecast", "duckdb"},
+    description=(
+        f"Rolling-origin backtest ({BACKTEST_WINDOWS} windows of {BACKTEST_HORIZON_DAYS} days) "
+        "per SKU: MASE, bias and interval coverage of the chosen model and of seasonal naive, "
+        "on days the model did not see; stockout days are not scored."
+    ),
+)
+def forecast_backtest(context: dg.AssetExecutionContext,
+                      warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from forecasting import backtest, summarise_backtest
+
+    with warehouse.connect() as con:
+        as_of = run_as_of(context, con)
+        history = demand_history(con, as_of)
+    result = backtest(history, BACKTEST_HORIZON_DAYS, windows=BACKTEST_WINDOWS,
+                      n_jobs=os.cpu_count() or 1)
+    result = result.with_columns(pl.lit(as_of).alias("as_of_date"))
+    with warehouse.connect() as con:
+        write_table(con, "forecast_backtest", result)
+    summary = summarise_backtest(result)
+    return dg.MaterializeResult(metadata={
+        "as_of": as_of.isoformat(),
+        **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in summary.items()},
+    })
+
+
+@dg.asset(
+    key=analytics_key("reorder_suggestions"),
+    group_name=FORECAST_GROUP,
+    deps=[analytics_key("demand_forecast"), mart("fct_inventory_position"), mart("dim_products")],
+    pool=DUCKDB_POOL,
+    kinds={"duckdb"},
+    description=(
+        "One line per SKU: inventory position, safety stock and reorder point at the service "
+        "level of its ABC class, suggested quantity in case packs and at least the MOQ, days "
+        "of cover, projected stockout date, urgency and the reason in words."
+    ),
+)
+def reorder_suggestions(context: dg.AssetExecutionContext,
+                        warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from forecasting import reorder_suggestions as suggest
+
+    with warehouse.connect() as con:
+        as_of = run_as_of(context, con)
+        forecast = query_frame(con, "select * exclude (as_of_date) from analytics.demand_forecast")
+        position = query_frame(
+        con,
+            "select sku, on_hand, on_order, committed, available, next_expected_date "
+            "from marts.fct_inventory_position")
+        terms = query_frame(
+        con,
+            """
+            select sku, supplier_id, coalesce(product_title || ' ' || coalesce(variant_title, ''),
+                   sku) as product_title, cast(unit_cost as double) as unit_cost,
+                   cast(price as double) as price, lead_time_days, lead_time_std_days,
+                   moq_units, case_pack, order_cycle_days, abc_class
+            from marts.dim_products
+            where coalesce(status, 'active') = 'active'
+            """)
+    lines = suggest(forecast, position.filter(pl.col("sku").is_in(terms["sku"].implode())),
+                    terms, as_of=as_of)
+    lines = lines.with_columns(pl.lit(as_of).alias("as_of_date"))
+    with warehouse.connect() as con:
+        write_table(con, "reorder_suggestions", lines)
+    order_now = lines.filter(pl.col("urgency") == "order_now").sort("line_value", descending=True)
+    preview = order_now.head(15).select("supplier_id", "sku", "product", "days_of_cover",
+                                        "suggested_qty", "line_value", "reason")
+    counts = dict(lines.group_by("urgency").len().iter_rows())
+    return dg.MaterializeResult(metadata={
+        "as_of": as_of.isoformat(),
+        "order_now": counts.get("order_now", 0),
+        "order_soon": counts.get("order_soon", 0),
+        "healthy": counts.get("healthy", 0),
+        "overstock": counts.get("overstock", 0),
+        "order_value": round(float(lines["line_value"].sum()), 2),
+        "order_now_preview": dg.MetadataValue.md(_markdown(preview)),
+    })
+
+
+def _markdown(frame: pl.DataFrame) -> str:
+    if frame.is_empty():
+        return "_no lines_"
+    head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |"
+            for row in frame.iter_rows()]
+    return "\n".join([head, *rows])
+
+
+@dg.asset(
+    key=dg.AssetKey(["output", "reorder_files"]),
+    group_name=FORECAST_GROUP,
+    deps=[analytics_key("reorder_suggestions")],
+    kinds={"csv", "xlsx"},
+    description="output/reorders/<as_of>/<supplier>.csv and .xlsx for the buyers, plus summary.csv.",
+)
+def reorder_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                  store: StoreResource) -> dg.MaterializeResult:
+    with warehouse.connect(read_only=True) as con:
+        as_of = run_as_of(context, con)
+        lines = query_frame(con, "select * from analytics.reorder_suggestions")
+    out_dir = Path(store.home) / "output" / "reorders" / as_of.isoformat()
+    summary = write_reorder_files(lines, out_dir, as_of=as_of, currency=store.currency)
+    with warehouse.connect() as con:
+        unreviewed = log_and_review_reorder_files(con, summary, lines, as_of)
+    return dg.MaterializeResult(metadata={
+        "folder": dg.MetadataValue.path(str(out_dir)),
+        "suppliers": summary.height,
+        "lines": int(summary["lines"].sum() or 0),
+        "order_value": float(summary["order_value"].sum() or 0),
+        "summary": dg.MetadataValue.md(_markdown(summary.drop("file_csv", "file_xlsx"))),
+        "unreviewed_over_24h": unreviewed.height,
+        "unreviewed": dg.MetadataValue.md(_markdown(unreviewed)),
+    })
+
+
+REVIEW_HOURS = 24
+
+
+def log_and_review_reorder_files(con: duckdb.DuckDBPyConnection, summary: pl.DataFrame,
+                                 lines: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Record the files just written, and return earlier files nobody answered in 24 hours.
+
+    A supplier's file counts as reviewed once a returned file in landing/approvals/ that
+    names any of its SKUs was loaded after the file was written. The answer is kept in
+    analytics.reorder_file_log (is_reviewed), which the brief reads.
+    """
+    con.execute("create schema if not exists analytics")
+    con.execute(
+        """
+        create table if not exists analytics.reorder_file_log (
+            supplier varchar, as_of_date date, written_at timestamp, lines bigint,
+            order_value double, skus varchar[], is_reviewed boolean, reviewed_at timestamp
+        )
+        """
+    )
+    skus = (lines.filter(pl.col("suggested_qty") > 0).group_by("supplier_id")
+            .agg(pl.col("sku").sort().alias("skus")))
+    written = summary.join(skus, left_on="supplier", right_on="supplier_id", how="left").select(
+        "supplier", pl.lit(as_of).alias("as_of_date"),
+        pl.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)).alias("written_at"),
+        pl.col("lines").cast(pl.Int64), pl.col("order_value"), "skus",
+        pl.lit(False).alias("is_reviewed"), pl.lit(None, pl.Datetime("us")).alias("reviewed_at"),
+    )
+    con.register("written_files", written.to_arrow())
+    con.execute("insert into analytics.reorder_file_log by name select * from written_files")
+    con.unregister("written_files")
+    con.execute(
+        """
+        update analytics.reorder_file_log as log
+        set is_reviewed = true, reviewed_at = answered.first_answer
+        from (
+            select log.supplier, log.written_at, min(approvals._loaded_at) as first_answer
+            from analytics.reorder_file_log as log
+            inner join raw.approvals_reorder_lines as approvals
+                on list_contains(log.skus, approvals.sku) and approvals._loaded_at > log.written_at
+            where not log.is_reviewed
+            group by 1, 2
+        ) as answered
+        where log.supplier = answered.supplier and log.written_at = answered.written_at
+        """
+    )
+    return query_frame(
+        con,
+        f"""
+        select supplier, as_of_date, written_at, lines, order_value
+        from analytics.reorder_file_log
+        where not is_reviewed and lines > 0
+          and written_at < (now() at time zone 'UTC') - interval {REVIEW_HOURS} hour
+        order by written_at
+        """,
+    )
+
+
+@dg.asset(
+    key=analytics_key("supply_alerts"),
+    group_name=FORECAST_GROUP,
+    deps=[analytics_key("demand_forecast"), mart("fct_purchase_orders"),
+          mart("fct_inventory_position")],
+    pool=DUCKDB_POOL,
+    kinds={"duckdb"},
+    description=(
+        "Open POs past or at risk of missing their expected date, suppliers whose recent "
+        "lead time drifts from their history, SKUs in an upcoming promotion short of cover."
+    ),
+)
+def supply_alerts(context: dg.AssetExecutionContext,
+                  warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from forecasting.supply_risk import supply_alerts as find_alerts
+
+    with warehouse.connect() as con:
+        as_of = run_as_of(context, con)
+        purchase_orders = query_frame(
+            con,
+            "select po_number, supplier_id, sku, qty_ordered, qty_received, ordered_date, "
+            "expected_date, received_date, status from marts.fct_purchase_orders")
+        forecast = query_frame(con, "select unique_id, ds, forecast from analytics.demand_forecast")
+        position = query_frame(
+            con, "select sku, on_hand, committed, available from marts.fct_inventory_position")
+        promotions = query_frame(
+            con,
+            "select sku, promotion_name, min(promo_date) as starts_on, max(promo_date) as ends_on "
+            "from intermediate.int_promotion_skus_daily group by 1, 2")
+    alerts = find_alerts(purchase_orders, forecast, position, promotions, as_of=as_of)
+    alerts = alerts.with_columns(pl.lit(as_of).alias("as_of_date"))
+    with warehouse.connect() as con:
+        write_table(con, "supply_alerts", alerts)
+    counts = dict(alerts.group_by("alert_type").len().iter_rows())
+    return dg.MaterializeResult(metadata={
+        "as_of": as_of.isoformat(),
+        **{f"alerts_{k}": v for k, v in sorted(counts.items())},
+        "high_severity": dg.MetadataValue.md(_markdown(
+            alerts.filter(pl.col("severity") == "high").head(20).select("alert_type", "message"))),
+    })
+
+
+forecasting_assets = [demand_forecast, forecast_backtest, reorder_suggestions, reorder_files,
+                      supply_alerts]

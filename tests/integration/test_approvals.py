@@ -1,0 +1,46 @@
+"""A buyer's returned reorder file becomes draft POs that count as stock on order."""
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from orchestration.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def on_order(settings, sku):
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute("select on_order from marts.fct_inventory_position where sku = ?",
+                           [sku]).fetchall()[0][0]
+
+
+def test_approved_lines_become_draft_purchase_orders(tmp_path):
+    from orchestration.cli import execute_pipeline
+    from orchestration.demo import generate_store
+
+    home = tmp_path / "home"
+    generate_store(home, scale=0.02, days=60, seed=4)
+    settings = Settings(home=home, landing=home / "landing")
+    assert execute_pipeline(settings).success
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        sku, supplier = con.execute(
+            "select sku, supplier_id from marts.dim_products where supplier_id is not null "
+            "order by sku limit 1").fetchall()[0]
+    before = on_order(settings, sku)
+
+    approvals = home / "landing" / "approvals"
+    approvals.mkdir()
+    (approvals / "returned.csv").write_text(
+        f"sku,product,suggested_qty,approved_qty\n{sku},x,48,37\nSKU-NOT-APPROVED,y,12,\n")
+    # The buyer approved today: the next run (as of today) counts the draft as on order.
+    second = execute_pipeline(settings, as_of=date.today())
+    assert second.success and not second.failed_checks
+
+    assert on_order(settings, sku) == before + 37
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        drafts = con.execute(
+            "select supplier_id, sku, qty_ordered, status, is_open from marts.fct_purchase_orders "
+            "where is_draft").fetchall()
+    assert drafts == [(supplier, sku, 37, "draft", True)]
