@@ -1,0 +1,16 @@
+"""Demand forecasting, backtests and replenishment for the store (pure: polars in, polars out).
+
+- `forecast_demand(history, horizon, ...)`: daily/weekly/monthly demand per SKU with
+  intervals, model chosen per SKU by cross-validation (forecasting/demand.py).
+- `backtest(history, horizon, *, windows)` and `summarise_backtest(result)`: rolling-origin
+  accuracy against seasonal naive (forecasting/backtest.py).
+- `reorder_suggestions(forecast, position, terms, *, as_of, ...)`: periodic-review
+  order-up-to lines for the buyers (forecasting/policy.py).
+- `forecasting.supply_risk.supply_alerts`: late POs, lead-time drift, promotions short of stock.
+"""
+
+from forecasting.backtest import backtest, summarise_backtest
+from forecasting.demand import forecast_demand
+from forecasting.policy import reorder_suggestions
+
+__all__ = ["backtest", "forecast_demand", "reorder_suggestions", "summarise_backtest"]

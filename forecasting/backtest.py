@@ -1,0 +1,274 @@
+"""Rolling-origin backtest of the demand forecast against seasonal naive.
+
+`backtest(history, horizon, *, windows)` replays `forecast_demand` on the last
+`windows * horizon` periods: for each test window the model is chosen exactly as in
+production, by cross-validation on the `cv_windows` windows just before it, and scored on
+the window it did not see. `summarise_backtest` aggregates the per-series rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import polars as pl
+
+from forecasting.demand import (
+    MODEL_NAMES,
+    SEASONAL_NAIVE,
+    add_conformal_bounds,
+    apply_promotions,
+    check_arguments,
+    conformal_widths,
+    finish,
+    make_statsforecast,
+    select_models,
+    to_long,
+)
+from forecasting.history import (
+    FIT_PERIODS,
+    censor_demand,
+    classify_series,
+    infer_frequency,
+    last_periods,
+    measure_uplift,
+    prepare_panel,
+    to_internal_dates,
+    validate_history,
+)
+from forecasting.parallel import worker_processes
+
+LEVELS = (80, 95)
+BACKTEST_SCHEMA = {
+    "unique_id": pl.Utf8, "model": pl.Utf8, "mase": pl.Float64, "bias": pl.Float64,
+    "coverage_80": pl.Float64, "coverage_95": pl.Float64, "mase_seasonal_naive": pl.Float64,
+    "bias_seasonal_naive": pl.Float64, "n_points": pl.Int64, "actual_units": pl.Float64,
+}
+
+
+def _scores(suffix: str, coverage: bool) -> list[pl.Expr]:
+    error = pl.col("forecast") - pl.col("actual")
+    exprs = [
+        error.abs().mean().alias(f"mae{suffix}"),
+        (error.sum() / pl.col("actual").sum()).alias(f"bias{suffix}"),
+    ]
+    if coverage:
+        exprs += [
+            ((pl.col(f"lo_{lvl}") <= pl.col("actual")) & (pl.col("actual") <= pl.col(f"hi_{lvl}")))
+            .mean().alias(f"coverage_{lvl}")
+            for lvl in LEVELS
+        ]
+    return exprs
+
+
+def _mase(mae: str, scale: str = "scale") -> pl.Expr:
+    """MAE over the in-sample seasonal-naive MAE; 0/0 is a perfect 0, x/0 undefined."""
+    return (
+        pl.when(pl.col(scale) > 0).then(pl.col(mae) / pl.col(scale))
+        .when(pl.col(mae) == 0).then(0.0)
+        .otherwise(None)
+    )
+
+
+def backtest(
+    history: pl.DataFrame,
+    horizon: int,
+    *,
+    windows: int = 3,
+    season_length: int = 7,
+    n_jobs: int | None = None,
+    cv_windows: int = 2,
+) -> pl.DataFrame:
+    """Backtest the forecast per series on the last `windows * horizon` periods.
+
+    Args:
+        history: as for `forecast_demand`: `unique_id, ds, y` (+ `is_stockout`, `is_promo`).
+        horizon: periods per test window (test windows follow each other, step = horizon).
+        windows: number of test windows.
+        season_length: as for `forecast_demand`.
+        n_jobs: processes for statsforecast; default all cores.
+        cv_windows: windows before each test window used to choose its model.
+
+    Returns:
+        One row per series: `unique_id`, `model` (chosen for the most recent window),
+        `mase`, `bias`, `coverage_80`, `coverage_95` of the chosen model,
+        `mase_seasonal_naive`, `bias_seasonal_naive`, `n_points` (periods scored) and
+        `actual_units` (units demanded on them, the weight of a volume-weighted mean).
+
+    Definitions:
+        - Stockout periods are never actuals: their y is censored. Promotion periods are
+          scored, with the forecast lifted by the uplift measured before the first test
+          window (as production lifts planned promotions).
+        - MASE = MAE / in-sample MAE of the seasonal naive forecast on the clean training
+          periods before the first test window (Hyndman & Koehler 2006, "Another look at
+          measures of forecast accuracy", IJF 22(4)); 0 when both are 0, null when only
+          the scale is.
+        - bias = sum(forecast - actual) / sum(actual): +0.1 means 10% over-forecast.
+        - seasonal naive here is fitted on the same censored baseline, with the same
+          promotion uplift, so the comparison isolates the choice of model.
+        - Series too short for the windows, or without demand, are listed with their
+          fallback model (mean_fallback, zero), null scores and n_points 0.
+        - Classification (smooth/intermittent) uses the data before the first test window.
+    """
+    check_arguments(horizon, season_length, LEVELS, cv_windows)
+    if not isinstance(windows, int) or windows < 1:
+        raise ValueError(f"windows must be a positive integer, got {windows!r}")
+    frame = validate_history(history)
+    if frame.is_empty():
+        return pl.DataFrame(schema=BACKTEST_SCHEMA)
+    freq = infer_frequency(frame)
+    frame, _ = to_internal_dates(frame, freq)
+    all_windows = windows + cv_windows
+    test_points = windows * horizon
+
+    panel = prepare_panel(frame, freq, season_length)
+    is_training = pl.col("t") <= pl.col("t").max().over("unique_id") - test_points
+    training = panel.filter(is_training)
+    kinds = classify_series(last_periods(training, FIT_PERIODS[freq.name]),
+                            2 * season_length + cv_windows * horizon)
+    # Series with no period before the test windows have no training data at all.
+    kinds = pl.concat([kinds, panel.join(kinds, on="unique_id", how="anti")
+                       .select("unique_id", pl.lit("short").alias("kind"),
+                               pl.lit(0, pl.UInt32).alias("periods"),
+                               pl.lit(None, pl.Float64).alias("adi")).unique()])
+    measured = measure_uplift(training)
+    panel = last_periods(censor_demand(panel, kinds),
+                         FIT_PERIODS[freq.name] + all_windows * horizon)
+
+    modelled = kinds.filter(pl.col("kind").is_in(["smooth", "intermittent"]))
+    unscored = kinds.join(modelled, on="unique_id", how="anti").select(
+        "unique_id",
+        pl.when(pl.col("kind") == "zero").then(pl.lit("zero"))
+        .otherwise(pl.lit("mean_fallback")).alias("model"),
+    )
+    if modelled.is_empty():
+        return _unscored_rows(unscored)
+
+    train = (panel.join(modelled, on="unique_id", how="semi")
+             .select("unique_id", "ds", pl.col("y_baseline").alias("y")))
+    sf = make_statsforecast(season_length, freq, n_jobs)
+    with warnings.catch_warnings(), worker_processes(sf.n_jobs):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cv_wide = sf.cross_validation(df=train, h=horizon, n_windows=all_windows,
+                                      step_size=horizon, level=list(LEVELS))
+    cv = (
+        to_long(cv_wide, ["unique_id", "ds", "cutoff", "y"], LEVELS)
+        .with_columns((pl.col("cutoff").rank("dense").over("unique_id") - 1)
+                      .cast(pl.Int64).alias("window"))
+        .join(panel.select("unique_id", "ds", "is_clean", "is_stockout", "is_promo",
+                           pl.col("y").alias("actual")),
+              on=["unique_id", "ds"], how="left")
+    )
+
+    # Each earlier window j informs the choice for test windows j+1 .. j+cv_windows.
+    residuals = (
+        cv.filter(pl.col("is_clean") & (pl.col("window") < all_windows - 1))
+        .select("unique_id", "model", "window", (pl.col("yhat") - pl.col("y")).alias("error"))
+        .with_columns(pl.int_ranges(pl.col("window") + 1, pl.col("window") + cv_windows + 1)
+                      .alias("test_window"))
+        .explode("test_window")
+        .filter(pl.col("test_window") >= cv_windows)
+        .drop("window").rename({"test_window": "window"})
+    )
+    errors = residuals.group_by("unique_id", "window", "model").agg(
+        pl.col("error").abs().mean().alias("mae"), (pl.col("error") ** 2).mean().alias("mse"))
+    grid = (modelled.select("unique_id")
+            .join(pl.DataFrame({"window": list(range(cv_windows, all_windows))}), how="cross")
+            .join(pl.DataFrame({"model": list(MODEL_NAMES)}), how="cross"))
+    errors = grid.join(errors, on=["unique_id", "window", "model"], how="left")
+    chosen = select_models(errors, kinds, ["unique_id", "window"])
+    widths = conformal_widths(residuals, ["unique_id", "window", "model"], LEVELS)
+
+    tests = cv.filter(pl.col("window") >= cv_windows)
+    promo_days = tests.filter(pl.col("is_promo")).select("unique_id", "ds",
+                                                         pl.lit(None, pl.Float64).alias("uplift"))
+    keys = ("unique_id", "ds", "window", "actual", "is_stockout")
+
+    def scored(frame: pl.DataFrame) -> pl.DataFrame:
+        frame = add_conformal_bounds(frame, widths, ["unique_id", "window", "model"], LEVELS)
+        frame = finish(apply_promotions(frame, promo_days, measured, LEVELS), LEVELS, keys)
+        return frame.filter(~pl.col("is_stockout"))
+
+    model_points = scored(tests.join(chosen, on=["unique_id", "window", "model"], how="semi"))
+    naive_points = scored(tests.filter(pl.col("model") == SEASONAL_NAIVE))
+    scale = (
+        training.sort("unique_id", "ds")
+        .with_columns((pl.col("y") - pl.col("y").shift(season_length).over("unique_id")).abs()
+                      .alias("naive_error"),
+                      pl.col("is_stockout").shift(season_length).over("unique_id")
+                      .alias("lag_stockout"))
+        .filter(~pl.col("is_stockout") & ~pl.col("lag_stockout"))
+        .group_by("unique_id").agg(pl.col("naive_error").mean().alias("scale"))
+    )
+    last_model = chosen.filter(pl.col("window") == all_windows - 1).select("unique_id", "model")
+    result = (
+        model_points.group_by("unique_id").agg(
+            *_scores("", coverage=True),
+            pl.len().cast(pl.Int64).alias("n_points"),
+            pl.col("actual").sum().alias("actual_units"))
+        .join(naive_points.group_by("unique_id").agg(*_scores("_seasonal_naive", coverage=False)),
+              on="unique_id", how="left")
+        .join(scale, on="unique_id", how="left")
+        .join(last_model, on="unique_id", how="left")
+        .with_columns(_mase("mae").alias("mase"),
+                      _mase("mae_seasonal_naive").alias("mase_seasonal_naive"))
+    )
+    # Modelled series whose test windows were all out of stock have no scored point.
+    missing = modelled.join(result, on="unique_id", how="anti").join(last_model, on="unique_id")
+    result = pl.concat([result.select(list(BACKTEST_SCHEMA)),
+                        _unscored_rows(pl.concat([missing.select("unique_id", "model"),
+                                                  unscored]))])
+    return result.sort("unique_id")
+
+
+def _unscored_rows(unscored: pl.DataFrame) -> pl.DataFrame:
+    return unscored.select(
+        *(pl.col(c) if c in ("unique_id", "model") else
+          pl.lit(0 if c == "n_points" else None, dtype).alias(c)
+          for c, dtype in BACKTEST_SCHEMA.items())
+    ).cast(BACKTEST_SCHEMA)
+
+
+def summarise_backtest(result: pl.DataFrame) -> dict[str, float | int]:
+    """Aggregate a `backtest` result into the numbers a data team watches.
+
+    Returns a dict with: `series` and `series_scored` (counts), `mase` and
+    `mase_seasonal_naive` (mean over scored series), `mase_weighted` and
+    `mase_seasonal_naive_weighted` (weighted by units demanded in the test windows, so
+    the SKUs that carry the business count most), `share_beating_seasonal_naive` (share of
+    series where the chosen model's MASE is strictly lower), `bias` and
+    `bias_seasonal_naive` (sum of errors over sum of actuals, over the series with demand
+    in the test windows),
+    `coverage_80` and `coverage_95` (mean over series). Undefined values are NaN.
+    """
+    for column in BACKTEST_SCHEMA:
+        if column not in result.columns:
+            raise ValueError(f"backtest result is missing column '{column}'")
+    scored = result.filter(pl.col("mase").is_not_null() & pl.col("mase_seasonal_naive")
+                           .is_not_null() & (pl.col("n_points") > 0))
+    weight = pl.col("actual_units")
+
+    def weighted(column: str) -> pl.Expr:
+        return (pl.col(column) * weight).sum() / weight.sum()
+
+    def weighted_bias(column: str) -> pl.Expr:
+        # sum(bias_i * actual_i) / sum(actual) = sum(errors) / sum(actuals); a series with
+        # no demand in the windows has an infinite bias and no weight, so it is left out.
+        with_demand = weight > 0
+        return ((pl.col(column) * weight).filter(with_demand).sum()
+                / weight.filter(with_demand).sum())
+
+    row = scored.select(
+        pl.col("mase").mean().alias("mase"),
+        pl.col("mase_seasonal_naive").mean().alias("mase_seasonal_naive"),
+        weighted("mase").alias("mase_weighted"),
+        weighted("mase_seasonal_naive").alias("mase_seasonal_naive_weighted"),
+        (pl.col("mase") < pl.col("mase_seasonal_naive")).mean()
+        .alias("share_beating_seasonal_naive"),
+        weighted_bias("bias").alias("bias"),
+        weighted_bias("bias_seasonal_naive").alias("bias_seasonal_naive"),
+        pl.col("coverage_80").mean().alias("coverage_80"),
+        pl.col("coverage_95").mean().alias("coverage_95"),
+    ).row(0, named=True)
+    summary: dict[str, float | int] = {"series": result.height, "series_scored": scored.height}
+    summary.update({k: float("nan") if v is None else float(v) for k, v in row.items()})
+    return summary

@@ -1,0 +1,186 @@
+"""forecast_demand and backtest on small synthetic series with known answers."""
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from forecasting import backtest, forecast_demand, summarise_backtest
+from forecasting.demand import INTERMITTENT_MODELS
+
+START = date(2025, 1, 6)  # a Monday
+WEEKLY_PATTERN = [10.0, 12.0, 14.0, 16.0, 30.0, 50.0, 20.0]  # Monday .. Sunday
+
+
+def series(unique_id, values, *, start=START, step_days=1, stockout=None, promo=None):
+    """One series in long format; stockout/promo are sets of period indexes."""
+    n = len(values)
+    return pl.DataFrame({
+        "unique_id": [unique_id] * n,
+        "ds": [start + timedelta(days=i * step_days) for i in range(n)],
+        "y": [float(v) for v in values],
+        "is_stockout": [i in (stockout or set()) for i in range(n)],
+        "is_promo": [i in (promo or set()) for i in range(n)],
+    })
+
+
+def forecast(history, horizon=14, **kwargs):
+    return forecast_demand(history, horizon, n_jobs=1, **kwargs)
+
+
+def test_output_columns_dates_and_bounds():
+    history = series("A", [5.0] * 120)
+    out = forecast(history, 10)
+    assert out.columns == ["unique_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95",
+                           "model"]
+    assert out["ds"].to_list() == [START + timedelta(days=119 + i) for i in range(1, 11)]
+    assert out.schema["ds"] == pl.Date
+    assert out.filter((pl.col("lo_95") > pl.col("lo_80")) | (pl.col("lo_80") > pl.col("forecast"))
+                      | (pl.col("forecast") > pl.col("hi_80")) | (pl.col("hi_80") > pl.col("hi_95"))
+                      | (pl.col("lo_95") < 0)).is_empty()
+
+
+def test_constant_series_forecast_the_constant_whatever_the_model():
+    history = pl.concat([
+        series("four", [4.0] * 200),
+        series("half", [0.5] * 200),
+        series("short", [7.0] * 20, start=START + timedelta(days=180)),  # too short for CV
+    ])
+    out = forecast(history, 14)
+    by_series = out.group_by("unique_id").agg(
+        pl.col("forecast").min().alias("low"), pl.col("forecast").max().alias("high"),
+        pl.col("model").first())
+    expected = {"four": 4.0, "half": 0.5, "short": 7.0}
+    for row in by_series.iter_rows(named=True):
+        assert row["low"] == pytest.approx(expected[row["unique_id"]], abs=1e-6)
+        assert row["high"] == pytest.approx(expected[row["unique_id"]], abs=1e-6)
+    assert by_series.filter(pl.col("unique_id") == "short")["model"].item() == "mean_fallback"
+
+
+def test_all_zero_series_forecasts_zero():
+    out = forecast(series("Z", [0.0] * 100), 7)
+    assert out["forecast"].to_list() == [0.0] * 7
+    assert out["hi_95"].to_list() == [0.0] * 7
+    assert set(out["model"]) == {"zero"}
+
+
+def test_weekly_pattern_is_reproduced_per_weekday():
+    rng = np.random.default_rng(3)
+    values = [WEEKLY_PATTERN[i % 7] * rng.uniform(0.98, 1.02) for i in range(364)]
+    out = forecast(series("W", values), 28)
+    by_weekday = out.group_by(pl.col("ds").dt.weekday().alias("weekday")).agg(pl.col("forecast"))
+    for weekday, forecasts in by_weekday.iter_rows():
+        expected = WEEKLY_PATTERN[weekday - 1]
+        assert all(abs(f - expected) <= 0.05 * expected for f in forecasts), (weekday, forecasts)
+
+
+def test_intermittent_series_gets_a_croston_family_model_at_its_demand_rate():
+    # 3 units every 4th day: 0.75 units a day, 75% of days without demand.
+    out = forecast(series("I", [3.0 if i % 4 == 0 else 0.0 for i in range(364)]), 28)
+    assert set(out["model"]) <= set(INTERMITTENT_MODELS)
+    assert out["forecast"].mean() == pytest.approx(0.75, rel=0.05)
+    assert out["hi_80"].min() > out["forecast"].max()  # conformal bounds from CV errors
+
+    rng = np.random.default_rng(11)
+    noisy = rng.binomial(1, 0.2, 364) * rng.poisson(4, 364)
+    out = forecast(series("R", noisy), 28)
+    assert set(out["model"]) <= set(INTERMITTENT_MODELS)
+    recent_rate = noisy[-182:].mean()
+    assert out["forecast"].mean() == pytest.approx(recent_rate, rel=0.3)
+
+
+def test_stockout_gap_is_censored_not_read_as_zero_demand():
+    rng = np.random.default_rng(5)
+    level = [10.0 + rng.uniform(-1, 1) for _ in range(200)]
+    gap = set(range(186, 200))  # out of stock for the last two weeks: zero sales
+    values = [0.0 if i in gap else v for i, v in enumerate(level)]
+    flagged = forecast(series("S", values, stockout=gap), 14)
+    assert flagged["forecast"].mean() == pytest.approx(10.0, rel=0.05)
+    unflagged = forecast(series("S", values), 14)
+    assert unflagged["forecast"].mean() < 0.8 * flagged["forecast"].mean()
+
+
+def test_weekly_and_monthly_frequency_are_inferred():
+    weekly = series("W", [20.0 + (i % 2) for i in range(150)], step_days=7)
+    out = forecast(weekly, 8)
+    last = weekly["ds"].max()
+    assert out["ds"].to_list() == [last + timedelta(weeks=k) for k in range(1, 9)]
+
+    month_ends = pl.date_range(date(2020, 1, 31), date(2024, 12, 31), "1mo", eager=True)
+    monthly = pl.DataFrame({"unique_id": "M", "ds": month_ends,
+                            "y": [100.0 + (i % 12) for i in range(len(month_ends))]})
+    out = forecast_demand(monthly, 3, season_length=12, n_jobs=1)
+    assert out["ds"].to_list() == [date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 31)]
+
+
+def test_promotions_lift_future_days_by_the_measured_uplift():
+    promo = {100, 101, 102, 150, 151, 152}
+    values = [30.0 if i in promo else 20.0 for i in range(200)]  # +50% on promotion days
+    history = pl.concat([series("P", values, promo=promo), series("N", [8.0] * 200)])
+    first = START + timedelta(days=200)
+    promotions = pl.DataFrame({
+        "unique_id": ["P", "P", "N", "P"],
+        "ds": [first + timedelta(days=2), first + timedelta(days=3), first + timedelta(days=2),
+               first + timedelta(days=9)],
+        "uplift": [None, None, None, 2.0],
+    })
+    out = forecast(history, 14, promotions=promotions)
+    p = dict(out.filter(pl.col("unique_id") == "P").select("ds", "forecast").iter_rows())
+    n = dict(out.filter(pl.col("unique_id") == "N").select("ds", "forecast").iter_rows())
+    assert p[first] == pytest.approx(20.0)  # past promotions do not inflate the baseline
+    assert p[first + timedelta(days=2)] == pytest.approx(30.0)  # measured uplift 1.5
+    assert p[first + timedelta(days=3)] == pytest.approx(30.0)
+    assert p[first + timedelta(days=9)] == pytest.approx(40.0)  # the uplift given
+    assert n[first + timedelta(days=2)] == pytest.approx(12.0)  # the store's median uplift
+    assert n[first + timedelta(days=3)] == pytest.approx(8.0)
+
+
+def test_history_is_validated_with_a_message_that_says_what_to_fix():
+    with pytest.raises(ValueError, match="history is missing column 'ds'"):
+        forecast_demand(pl.DataFrame({"unique_id": ["a"], "y": [1.0]}), 7)
+    with pytest.raises(ValueError, match="negative y"):
+        forecast_demand(series("A", [1.0, -2.0, 3.0]), 7)
+    with pytest.raises(ValueError, match="duplicate"):
+        forecast_demand(pl.concat([series("A", [1.0]), series("A", [2.0])]), 7)
+
+
+def test_backtest_of_a_pure_weekly_pattern():
+    history = pl.concat([
+        series("W", [WEEKLY_PATTERN[i % 7] for i in range(300)]),
+        series("S", [WEEKLY_PATTERN[i % 7] for i in range(300)], stockout={280, 281, 290}),
+    ])
+    result = backtest(history, 14, windows=3, n_jobs=1)
+    assert result.columns == ["unique_id", "model", "mase", "bias", "coverage_80", "coverage_95",
+                              "mase_seasonal_naive", "bias_seasonal_naive", "n_points",
+                              "actual_units"]
+    w = result.row(by_predicate=pl.col("unique_id") == "W", named=True)
+    assert w["mase_seasonal_naive"] == 0.0
+    assert w["mase"] <= w["mase_seasonal_naive"]
+    assert w["bias"] == pytest.approx(0.0, abs=1e-9)
+    assert w["n_points"] == 42
+    s = result.row(by_predicate=pl.col("unique_id") == "S", named=True)
+    assert s["n_points"] == 39  # stockout days are not actuals
+    # The censored days were filled from earlier weeks, so the pattern is still exact.
+    assert s["mase_seasonal_naive"] == 0.0
+
+    summary = summarise_backtest(result)
+    assert summary["series"] == 2 and summary["series_scored"] == 2
+    assert summary["mase_seasonal_naive"] == 0.0
+    assert summary["share_beating_seasonal_naive"] == 0.0
+
+
+def test_backtest_scores_a_noisy_series_against_seasonal_naive():
+    rng = np.random.default_rng(7)
+    values = [WEEKLY_PATTERN[i % 7] + rng.normal(0, 3) + 10 for i in range(400)]
+    history = pl.concat([series("N", values), series("short", [3.0] * 30,
+                                                     start=START + timedelta(days=370))])
+    result = backtest(history, 28, windows=2, n_jobs=1)
+    noisy = result.row(by_predicate=pl.col("unique_id") == "N", named=True)
+    # Seasonal naive's test error is that of the difference of two noisy days: about
+    # sqrt(2) x its in-sample scale, so its MASE is close to 1; Theta averages the noise.
+    assert noisy["mase_seasonal_naive"] == pytest.approx(1.0, abs=0.25)
+    assert noisy["mase"] < noisy["mase_seasonal_naive"]
+    assert noisy["n_points"] == 56
+    short = result.row(by_predicate=pl.col("unique_id") == "short", named=True)
+    assert short["model"] == "mean_fallback" and short["n_points"] == 0
