@@ -13,17 +13,18 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from orchestration import progress
-from orchestration.settings import Settings
+from orchestration.settings import Settings, SettingsError
 
 app = typer.Typer(
     add_completion=False,
@@ -138,7 +139,7 @@ NEEDED_FOR: list[tuple[set[str], str]] = [
     ({"shopify_customers"}, "marketing consent"),
     ({"meta_ads", "google_ads", "tiktok_ads"}, "ad spend, CAC, ROAS, MER"),
     ({"zendesk_tickets", "gorgias_tickets"}, "support tickets, first reply, CSAT"),
-    ({"purchasing_suppliers", "purchasing_sku_suppliers"}, "supplier terms, lead times, MOQ"),
+    ({"purchasing_suppliers", "purchasing_sku_suppliers"}, "supplier terms, lead times, MOQ, reorder suggestions"),
     ({"purchasing_purchase_orders"}, "stock on order, PO lateness"),
     ({"analytics_sessions"}, "sessions, conversion rate"),
     ({"analytics_promotions"}, "promotion flags"),
@@ -244,6 +245,15 @@ def _parse_as_of(value: str | None) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD", param_hint="--as-of")
 
 
+def _load_settings(home: Path | None, landing: Path | None = None) -> Settings:
+    """Settings of the home; a storeops.yml storeops cannot use is bad usage (exit 2)."""
+    try:
+        return Settings.load(home, landing)
+    except SettingsError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def demo(
     home: HomeOption = None,
@@ -254,9 +264,8 @@ def demo(
     """Generate a demo store in <home>/landing (answer key in <home>/demo_truth) and run everything."""
     from orchestration.demo import generate_store
 
-    settings = Settings.load(home)
-    settings = Settings(home=settings.home, landing=settings.home / "landing",
-                        timezone=settings.timezone, currency=settings.currency)
+    settings = _load_settings(home)
+    settings = replace(settings, landing=settings.home / "landing")
     settings.home.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with console.status("Generating the demo store…") as status:
@@ -284,7 +293,7 @@ def run(
         err.print(f"[red]Landing directory {landing} does not exist.[/red] "
                   "It should hold one folder per source (shopify/orders/, meta_ads/, …).")
         raise typer.Exit(2)
-    settings = Settings.load(home, landing)
+    settings = _load_settings(home, landing)
     summary = _run_with_progress(settings, as_of_date)
     _finish(summary, settings)
 
@@ -295,7 +304,7 @@ def ui(
     port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
 ) -> None:
     """Open the Dagster UI (dagster dev) on this home."""
-    settings = Settings.load(home)
+    settings = _load_settings(home)
     prepare_home(settings)
     dagster = shutil.which("dagster")
     cmd = [dagster] if dagster else [sys.executable, "-m", "dagster"]

@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from orchestration.defs import ingest, warehouse
+from orchestration.defs import forecasting, ingest, warehouse
 from orchestration.defs.resources import resources_for
 from orchestration.settings import Settings
 
@@ -29,7 +29,8 @@ daily_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest.raw_assets, warehouse.warehouse_dbt_assets, warehouse.warehouse_docs],
+    assets=[*ingest.raw_assets, warehouse.warehouse_dbt_assets, warehouse.warehouse_docs,
+            *forecasting.forecasting_assets],
     asset_checks=[*ingest.raw_checks],
     jobs=[ingest.ingest_job, daily_job],
     schedules=[daily_schedule],

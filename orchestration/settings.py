@@ -8,8 +8,9 @@ run`, `storeops ui` and `dbt build` always talk about the same warehouse.
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -21,18 +22,84 @@ DEFAULT_TIMEZONE = "America/New_York"
 DEFAULT_CURRENCY = "USD"
 
 
+class SettingsError(ValueError):
+    """storeops.yml holds a value storeops cannot use; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class ReplenishmentSettings:
+    """How reorder suggestions are made (the `replenishment:` section of storeops.yml).
+
+    service_level: cycle service level per ABC class (merged over A 0.98, B 0.95, C 0.90).
+    budget_per_cycle: cash for one order cycle's orders, in the store currency; when the
+        suggestions cost more, lines are funded by urgency then margin and the reason
+        says what was cut. None: no budget.
+    storage_capacity: units each stock location can hold ({"Main Warehouse": 40000});
+        orders are cut to the free room (capacity - on hand - on order). Empty: none.
+    auto_approve_below: lines worth less than this (and not "order now") are marked
+        auto-approved, as routine. 0: nothing is auto-approved.
+    """
+
+    service_level: dict[str, float] = field(default_factory=dict)
+    budget_per_cycle: float | None = None
+    storage_capacity: dict[str, float] = field(default_factory=dict)
+    auto_approve_below: float = 0.0
+
+    @classmethod
+    def from_config(cls, config: dict | None, source: str = "storeops.yml") -> ReplenishmentSettings:
+        config = config or {}
+        if not isinstance(config, dict):
+            raise SettingsError(f"{source}: 'replenishment' must be a mapping of settings")
+        known = {"service_level", "budget_per_cycle", "storage_capacity", "auto_approve_below"}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise SettingsError(f"{source}: unknown key(s) under 'replenishment': "
+                                f"{', '.join(unknown)} (known: {', '.join(sorted(known))})")
+
+        def number(key: str, value, *, low: float = 0.0, high: float | None = None) -> float:
+            try:
+                out = float(value)
+            except (TypeError, ValueError):
+                raise SettingsError(f"{source}: replenishment.{key} must be a number, "
+                                    f"got {value!r}") from None
+            if math.isnan(out) or out < low or (high is not None and out >= high):
+                bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+                raise SettingsError(f"{source}: replenishment.{key} must be {bounds}, got {value!r}")
+            return out
+
+        def mapping(key: str) -> dict:
+            value = config.get(key) or {}
+            if not isinstance(value, dict):
+                raise SettingsError(f"{source}: replenishment.{key} must be a mapping")
+            return value
+
+        levels = {str(k): number(f"service_level.{k}", v, low=0.5, high=1.0)
+                  for k, v in mapping("service_level").items()}
+        capacity = {str(k): number(f"storage_capacity.{k}", v)
+                    for k, v in mapping("storage_capacity").items()}
+        budget = config.get("budget_per_cycle")
+        return cls(
+            service_level=levels,
+            budget_per_cycle=None if budget is None else number("budget_per_cycle", budget),
+            storage_capacity=capacity,
+            auto_approve_below=number("auto_approve_below", config.get("auto_approve_below") or 0),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths and store facts for one storeops home.
 
-    `home/storeops.yml` may set `timezone`, `currency` and `landing` (a path); anything
-    not set falls back to the defaults above.
+    `home/storeops.yml` may set `timezone`, `currency`, `landing` (a path) and a
+    `replenishment:` section (see ReplenishmentSettings); anything not set falls back to
+    the defaults.
     """
 
     home: Path
     landing: Path
     timezone: str = DEFAULT_TIMEZONE
     currency: str = DEFAULT_CURRENCY
+    replenishment: ReplenishmentSettings = field(default_factory=ReplenishmentSettings)
 
     @property
     def warehouse_path(self) -> Path:
@@ -57,13 +124,20 @@ class Settings:
         config: dict = {}
         config_file = home_path / "storeops.yml"
         if config_file.exists():
-            config = yaml.safe_load(config_file.read_text()) or {}
+            try:
+                config = yaml.safe_load(config_file.read_text()) or {}
+            except yaml.YAMLError as exc:
+                raise SettingsError(f"{config_file}: not valid YAML: {exc}") from None
+            if not isinstance(config, dict):
+                raise SettingsError(f"{config_file}: expected a mapping of settings")
         landing_path = landing or os.environ.get(LANDING_ENV) or config.get("landing")
         return cls(
             home=home_path,
             landing=Path(landing_path).resolve() if landing_path else home_path / "landing",
             timezone=config.get("timezone", DEFAULT_TIMEZONE),
             currency=config.get("currency", DEFAULT_CURRENCY),
+            replenishment=ReplenishmentSettings.from_config(config.get("replenishment"),
+                                                            str(config_file)),
         )
 
     def export_env(self) -> None:

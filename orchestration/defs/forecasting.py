@@ -19,6 +19,7 @@ from dashboards.reorder_files import write_reorder_files
 from orchestration.defs.ingest import DUCKDB_POOL
 from orchestration.defs.resources import StoreResource, WarehouseResource, query_frame
 from orchestration.defs.warehouse import AS_OF_TAG
+from orchestration.settings import Settings
 
 FORECAST_GROUP = "forecasting"
 HORIZON_DAYS = 56  # covers the longest lead time + order cycle of the demo suppliers
@@ -147,34 +148,55 @@ def forecast_backtest(context: dg.AssetExecutionContext,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
     description=(
-        "One line per SKU: inventory position, safety stock and reorder point at the service "
+        "One line per SKU with supplier terms: inventory position, safety stock and reorder point at the service "
         "level of its ABC class, suggested quantity in case packs and at least the MOQ, days "
         "of cover, projected stockout date, urgency and the reason in words."
     ),
 )
-def reorder_suggestions(context: dg.AssetExecutionContext,
-                        warehouse: WarehouseResource) -> dg.MaterializeResult:
+def reorder_suggestions(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                        store: StoreResource) -> dg.MaterializeResult:
     from forecasting import reorder_suggestions as suggest
+    from forecasting.policy import DEFAULT_SERVICE_LEVEL
 
+    settings = Settings.load(store.home).replenishment
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)
         forecast = query_frame(con, "select * exclude (as_of_date) from analytics.demand_forecast")
         position = query_frame(
-        con,
-            "select sku, on_hand, on_order, committed, available, next_expected_date "
+            con,
+            "select sku, on_hand, on_order, committed, available "
             "from marts.fct_inventory_position")
-        terms = query_frame(
-        con,
+        products = query_frame(
+            con,
             """
-            select sku, supplier_id, coalesce(product_title || ' ' || coalesce(variant_title, ''),
-                   sku) as product_title, cast(unit_cost as double) as unit_cost,
-                   cast(price as double) as price, lead_time_days, lead_time_std_days,
-                   moq_units, case_pack, order_cycle_days, abc_class
-            from marts.dim_products
-            where coalesce(status, 'active') = 'active'
+            with stocked_at as (
+                -- where each SKU is stocked: the location holding most of it on the last
+                -- snapshot (for the storage capacity of storeops.yml)
+                select sku, arg_max(location, on_hand) as location
+                from marts.fct_inventory_daily
+                where inventory_date = (select max(inventory_date) from marts.fct_inventory_daily)
+                group by sku
+            )
+            select products.sku, products.supplier_id,
+                   coalesce(products.product_title || coalesce(' ' || products.variant_title, ''),
+                            products.sku) as product_title,
+                   cast(products.unit_cost as double) as unit_cost,
+                   cast(products.price as double) as price, products.lead_time_days,
+                   products.lead_time_std_days, products.moq_units, products.case_pack,
+                   products.order_cycle_days, products.abc_class,
+                   coalesce(stocked_at.location, 'default') as location
+            from marts.dim_products as products
+            left join stocked_at on stocked_at.sku = products.sku
+            where coalesce(products.status, 'active') = 'active'
             """)
+    # A SKU without supplier terms (no purchasing files yet, or a SKU missing from
+    # sku_suppliers.csv) cannot be reordered: it is listed, not guessed.
+    has_terms = pl.col("lead_time_days").is_not_null() & pl.col("unit_cost").is_not_null()
+    terms, without_terms = products.filter(has_terms), products.filter(~has_terms)
     lines = suggest(forecast, position.filter(pl.col("sku").is_in(terms["sku"].implode())),
-                    terms, as_of=as_of)
+                    terms, as_of=as_of, service_level=settings.service_level,
+                    budget=settings.budget_per_cycle, storage_capacity=settings.storage_capacity,
+                    auto_approve_below=settings.auto_approve_below, currency=store.currency)
     lines = lines.with_columns(pl.lit(as_of).alias("as_of_date"))
     with warehouse.connect() as con:
         write_table(con, "reorder_suggestions", lines)
@@ -182,13 +204,24 @@ def reorder_suggestions(context: dg.AssetExecutionContext,
     preview = order_now.head(15).select("supplier_id", "sku", "product", "days_of_cover",
                                         "suggested_qty", "line_value", "reason")
     counts = dict(lines.group_by("urgency").len().iter_rows())
+    cut = lines.filter(pl.col("reason").str.contains("; cut by "))
+    if without_terms.height:
+        context.log.warning(
+            f"{without_terms.height} active SKU(s) have no supplier terms and get no reorder "
+            f"line (e.g. {', '.join(without_terms['sku'].head(5))}); add them to "
+            "landing/purchasing/sku_suppliers.csv")
     return dg.MaterializeResult(metadata={
         "as_of": as_of.isoformat(),
         "order_now": counts.get("order_now", 0),
         "order_soon": counts.get("order_soon", 0),
         "healthy": counts.get("healthy", 0),
         "overstock": counts.get("overstock", 0),
-        "order_value": round(float(lines["line_value"].sum()), 2),
+        "order_value": round(float(lines["line_value"].sum() or 0), 2),
+        "auto_approved_lines": int(lines["auto_approved"].sum() or 0),
+        "lines_cut_by_budget_or_storage": cut.height,
+        "skus_without_supplier_terms": without_terms.height,
+        "service_level": dg.MetadataValue.json(
+            {**DEFAULT_SERVICE_LEVEL, **settings.service_level}),
         "order_now_preview": dg.MetadataValue.md(_markdown(preview)),
     })
 

@@ -66,3 +66,10 @@ def test_bad_usage_exits_2(tmp_path):
     assert bad_date.returncode == 2
     assert "--as-of" in bad_date.stdout + bad_date.stderr
     assert storeops("frobnicate").returncode == 2
+    bad_home = tmp_path / "bad"
+    bad_home.mkdir()
+    (bad_home / "storeops.yml").write_text("replenishment:\n  budget_per_cycle: lots\n")
+    bad_settings = storeops("run", "--landing", str(tmp_path), home=bad_home)
+    assert bad_settings.returncode == 2
+    assert "replenishment.budget_per_cycle must be a number" in bad_settings.stdout + bad_settings.stderr
+    assert "Traceback" not in bad_settings.stdout + bad_settings.stderr

@@ -1,0 +1,46 @@
+"""storeops.yml: the replenishment section, and errors that name the file and key."""
+
+import pytest
+
+from orchestration.settings import ReplenishmentSettings, Settings, SettingsError
+
+
+def test_defaults_without_a_settings_file(tmp_path):
+    settings = Settings.load(tmp_path)
+    assert settings.landing == tmp_path.resolve() / "landing"
+    assert settings.replenishment == ReplenishmentSettings()
+    assert settings.replenishment.budget_per_cycle is None
+    assert settings.replenishment.auto_approve_below == 0
+
+
+def test_replenishment_section_is_read(tmp_path):
+    (tmp_path / "storeops.yml").write_text(
+        "currency: EUR\n"
+        "replenishment:\n"
+        "  service_level: {A: 0.99, C: 0.85}\n"
+        "  budget_per_cycle: 25000\n"
+        "  storage_capacity:\n"
+        "    Main Warehouse: 40000\n"
+        "  auto_approve_below: 250\n")
+    settings = Settings.load(tmp_path)
+    assert settings.currency == "EUR"
+    assert settings.replenishment == ReplenishmentSettings(
+        service_level={"A": 0.99, "C": 0.85}, budget_per_cycle=25000.0,
+        storage_capacity={"Main Warehouse": 40000.0}, auto_approve_below=250.0)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("replenishment:\n  budget: 10\n", "unknown key(s) under 'replenishment': budget"),
+    ("replenishment:\n  budget_per_cycle: lots\n", "replenishment.budget_per_cycle must be a number"),
+    ("replenishment:\n  service_level: {A: 98}\n", "replenishment.service_level.A must be between 0.5 and 1.0"),
+    ("replenishment:\n  storage_capacity: 100\n", "replenishment.storage_capacity must be a mapping"),
+    ("replenishment:\n  storage_capacity: {Main: -5}\n", "storage_capacity.Main must be >= 0"),
+    ("replenishment: [1, 2]\n", "'replenishment' must be a mapping"),
+    ("currency: [unclosed\n", "not valid YAML"),
+])
+def test_bad_settings_name_the_file_and_key(tmp_path, text, message):
+    (tmp_path / "storeops.yml").write_text(text)
+    with pytest.raises(SettingsError) as error:
+        Settings.load(tmp_path)
+    assert message in str(error.value)
+    assert "storeops.yml" in str(error.value)
