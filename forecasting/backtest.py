@@ -21,6 +21,7 @@ from forecasting.demand import (
     conformal_widths,
     finish,
     make_statsforecast,
+    seasonalise,
     select_models,
     to_long,
 )
@@ -34,6 +35,7 @@ from forecasting.history import (
     prepare_panel,
     to_internal_dates,
     validate_history,
+    yearly_profile,
 )
 from forecasting.parallel import worker_processes
 
@@ -77,6 +79,7 @@ def backtest(
     season_length: int = 7,
     n_jobs: int | None = None,
     cv_windows: int = 2,
+    yearly: bool = True,
 ) -> pl.DataFrame:
     """Backtest the forecast per series on the last `windows * horizon` periods.
 
@@ -87,6 +90,7 @@ def backtest(
         season_length: as for `forecast_demand`.
         n_jobs: processes for statsforecast; default all cores.
         cv_windows: windows before each test window used to choose its model.
+        yearly: apply the yearly season as `forecast_demand` does.
 
     Returns:
         One row per series: `unique_id`, `model` (chosen for the most recent window),
@@ -103,8 +107,9 @@ def backtest(
           measures of forecast accuracy", IJF 22(4)); 0 when both are 0, null when only
           the scale is.
         - bias = sum(forecast - actual) / sum(actual): +0.1 means 10% over-forecast.
-        - seasonal naive here is fitted on the same censored baseline, with the same
-          promotion uplift, so the comparison isolates the choice of model.
+        - the baseline is plain seasonal naive (the same weekday last week) on the same
+          censored baseline, with the same promotion uplift but without the yearly index:
+          the forecast a store gets without storeops' model choice and yearly season.
         - Series too short for the windows, or without demand, are listed with their
           fallback model (mean_fallback, zero), null scores and n_points 0.
         - Classification (smooth/intermittent) uses the data before the first test window.
@@ -131,8 +136,9 @@ def backtest(
                                pl.lit(0, pl.UInt32).alias("periods"),
                                pl.lit(None, pl.Float64).alias("adi")).unique()])
     measured = measure_uplift(training)
-    panel = last_periods(censor_demand(panel, kinds),
-                         FIT_PERIODS[freq.name] + all_windows * horizon)
+    panel = censor_demand(panel, kinds)
+    profile = yearly_profile(panel, freq, season_length) if yearly else pl.DataFrame()
+    panel = last_periods(panel, FIT_PERIODS[freq.name] + all_windows * horizon)
 
     modelled = kinds.filter(pl.col("kind").is_in(["smooth", "intermittent"]))
     unscored = kinds.join(modelled, on="unique_id", how="anti").select(
@@ -150,14 +156,19 @@ def backtest(
         warnings.simplefilter("ignore", RuntimeWarning)
         cv_wide = sf.cross_validation(df=train, h=horizon, n_windows=all_windows,
                                       step_size=horizon, level=list(LEVELS))
-    cv = (
-        to_long(cv_wide, ["unique_id", "ds", "cutoff", "y"], LEVELS)
-        .with_columns((pl.col("cutoff").rank("dense").over("unique_id") - 1)
-                      .cast(pl.Int64).alias("window"))
-        .join(panel.select("unique_id", "ds", "is_clean", "is_stockout", "is_promo",
-                           pl.col("y").alias("actual")),
-              on=["unique_id", "ds"], how="left")
-    )
+    def with_actuals(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.with_columns((pl.col("cutoff").rank("dense").over("unique_id") - 1)
+                               .cast(pl.Int64).alias("window"))
+            .join(panel.select("unique_id", "ds", "is_clean", "is_stockout", "is_promo",
+                               pl.col("y").alias("actual")),
+                  on=["unique_id", "ds"], how="left")
+        )
+
+    long = to_long(cv_wide, ["unique_id", "ds", "cutoff", "y"], LEVELS)
+    cv = with_actuals(seasonalise(long, profile, LEVELS))
+    # The baseline is plain seasonal naive: last week again, no yearly index.
+    plain_naive = with_actuals(long.filter(pl.col("model") == SEASONAL_NAIVE))
 
     # Each earlier window j informs the choice for test windows j+1 .. j+cv_windows.
     residuals = (
@@ -189,7 +200,7 @@ def backtest(
         return frame.filter(~pl.col("is_stockout"))
 
     model_points = scored(tests.join(chosen, on=["unique_id", "window", "model"], how="semi"))
-    naive_points = scored(tests.filter(pl.col("model") == SEASONAL_NAIVE))
+    naive_points = scored(plain_naive.filter(pl.col("window") >= cv_windows))
     scale = (
         training.sort("unique_id", "ds")
         .with_columns((pl.col("y") - pl.col("y").shift(season_length).over("unique_id")).abs()

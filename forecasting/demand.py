@@ -43,6 +43,8 @@ from forecasting.history import (
     to_caller_dates,
     to_internal_dates,
     validate_history,
+    yearly_index,
+    yearly_profile,
 )
 from forecasting.parallel import worker_processes
 
@@ -147,14 +149,30 @@ def select_models(errors: pl.DataFrame, kinds: pl.DataFrame, by: list[str]) -> p
     )
 
 
-def cv_residuals(cv_wide: pl.DataFrame, panel: pl.DataFrame) -> pl.DataFrame:
+def seasonalise(frame: pl.DataFrame, profile: pl.DataFrame,
+                level: tuple[int, ...]) -> pl.DataFrame:
+    """Multiply forecast and bounds by the store's yearly index (`history.yearly_index`).
+
+    `frame` needs `cutoff` (the last period the model saw) and `ds`.
+    """
+    if profile.is_empty():
+        return frame
+    columns = ["yhat", *(f"{side}_{lvl}" for lvl in level for side in ("lo", "hi"))]
+    return (yearly_index(frame, profile)
+            .with_columns(pl.col(c) * pl.col("yearly_index") for c in columns)
+            .drop("yearly_index"))
+
+
+def cv_residuals(cv_wide: pl.DataFrame, panel: pl.DataFrame,
+                 profile: pl.DataFrame) -> pl.DataFrame:
     """Cross-validation errors on clean periods: `unique_id, ds, cutoff, model, y, yhat, error`.
 
     Stockout and promotion periods are not scored: their y is an estimate (stockout) or
-    carries an uplift the baseline models are not meant to forecast (promotion).
+    carries an uplift the baseline models are not meant to forecast (promotion). The
+    forecasts carry the yearly index, as the production forecast does.
     """
     return (
-        to_long(cv_wide, ["unique_id", "ds", "cutoff", "y"], ())
+        seasonalise(to_long(cv_wide, ["unique_id", "ds", "cutoff", "y"], ()), profile, ())
         .join(panel.select("unique_id", "ds", "is_clean"), on=["unique_id", "ds"], how="left")
         .filter(pl.col("is_clean"))
         .with_columns((pl.col("yhat") - pl.col("y")).alias("error"))
@@ -221,7 +239,8 @@ def fallback_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, freq: Frequency
         .filter(pl.int_range(pl.len()).over("unique_id")
                 >= pl.len().over("unique_id").cast(pl.Int64) - FALLBACK_PERIODS)
         .group_by("unique_id")
-        .agg(pl.col("y").mean().alias("mean"), pl.col("y").std().fill_null(0.0).alias("sd"))
+        .agg(pl.col("y").mean().alias("mean"), pl.col("y").std().fill_null(0.0).alias("sd"),
+             pl.len().alias("n"))
     )
     last = panel.group_by("unique_id").agg(pl.col("ds").max().alias("last"))
     per_series = (
@@ -235,6 +254,10 @@ def fallback_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, freq: Frequency
             pl.when(pl.col("kind") == "short").then(pl.lit("mean_fallback"))
             .otherwise(pl.lit("zero")).alias("model"),
         )
+        # The error of a mean of n periods: sd / sqrt(n) lasts the whole horizon.
+        .with_columns(pl.col("sd").alias("error_sd"),
+                      (pl.col("sd") / pl.col("n").clip(lower_bound=1).sqrt()).fill_null(0.0)
+                      .alias("level_sd"))
     )
     bounds = [
         (pl.col("yhat") + sign * float(norm.ppf(0.5 + lvl / 200)) * pl.col("sd"))
@@ -243,13 +266,15 @@ def fallback_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, freq: Frequency
     ]
     return (
         future_periods(per_series.select("unique_id", "last"), freq, horizon)
-        .join(per_series.select("unique_id", "model", "yhat", *bounds), on="unique_id")
+        .join(per_series.select("unique_id", "model", "yhat", *bounds, "error_sd", "level_sd"),
+              on="unique_id")
     )
 
 
 def modelled_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, *, horizon: int,
                        season_length: int, level: tuple[int, ...], n_jobs: int | None,
-                       cv_windows: int, freq: Frequency) -> pl.DataFrame:
+                       cv_windows: int, freq: Frequency,
+                       profile: pl.DataFrame | None = None) -> pl.DataFrame:
     """Fit, cross-validate and select for smooth and intermittent series (one call each)."""
     modelled = kinds.filter(pl.col("kind").is_in(["smooth", "intermittent"]))
     if modelled.is_empty():
@@ -264,7 +289,8 @@ def modelled_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, *, horizon: int
         forecast_wide = sf.forecast(df=train, h=horizon, level=list(level))
         cv_wide = sf.cross_validation(df=train, h=cv_horizon, n_windows=cv_windows,
                                       step_size=cv_horizon)
-    residuals = cv_residuals(cv_wide, panel)
+    profile = profile if profile is not None else pl.DataFrame()
+    residuals = cv_residuals(cv_wide, panel, profile)
     errors = residuals.group_by("unique_id", "model").agg(
         pl.col("error").abs().mean().alias("mae"), (pl.col("error") ** 2).mean().alias("mse"))
     grid = modelled.select("unique_id").join(
@@ -273,9 +299,51 @@ def modelled_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, *, horizon: int
     chosen = select_models(errors, kinds, ["unique_id"])
     forecast = to_long(forecast_wide, ["unique_id", "ds"], level).join(
         chosen, on=["unique_id", "model"], how="semi")
-    widths = conformal_widths(residuals.join(chosen, on=["unique_id", "model"], how="semi"),
-                              ["unique_id"], level)
-    return add_conformal_bounds(forecast, widths, ["unique_id"], level)
+    forecast = seasonalise(forecast.with_columns(pl.lit(panel["ds"].max()).alias("cutoff")),
+                           profile, level).drop("cutoff")
+    chosen_residuals = residuals.join(chosen, on=["unique_id", "model"], how="semi")
+    widths = conformal_widths(chosen_residuals, ["unique_id"], level)
+    forecast = add_conformal_bounds(forecast, widths, ["unique_id"], level)
+    return forecast.join(error_spread(chosen_residuals, forecast, kinds), on="unique_id",
+                         how="left")
+
+
+def error_spread(residuals: pl.DataFrame, forecast: pl.DataFrame,
+                 kinds: pl.DataFrame) -> pl.DataFrame:
+    """`unique_id, error_sd, level_sd` of the chosen model, from its cross-validation.
+
+    error_sd: root mean square of the daily errors (units per period).
+    level_sd: the part of the error that lasts: the root mean square, over the series of
+    the same kind (smooth or intermittent), of a window's mean error relative to its mean
+    forecast (capped at 2), times this series' mean forecast over the horizon. Pooled,
+    because two windows per series cannot estimate it alone.
+
+    Over n periods the error of the summed forecast has variance n * noise + n^2 *
+    level_sd^2 (noise = error_sd^2 - level_sd^2): a level error does not average out over
+    a lead time, which is what `reorder_suggestions` needs for its safety stock.
+    """
+    by_window = (
+        residuals.group_by("unique_id", "cutoff")
+        .agg(pl.col("error").mean().alias("mean_error"), pl.col("yhat").mean().alias("level"))
+        .filter(pl.col("level") > 0)
+        .join(kinds.select("unique_id", "kind"), on="unique_id", how="left")
+        .with_columns((pl.col("mean_error") / pl.col("level")).abs().clip(upper_bound=2.0)
+                      .alias("relative"))
+    )
+    pooled = by_window.group_by("kind").agg(
+        (pl.col("relative") ** 2).mean().sqrt().alias("relative_level_sd"))
+    return (
+        residuals.group_by("unique_id").agg((pl.col("error") ** 2).mean().sqrt()
+                                            .alias("error_sd"))
+        .join(forecast.group_by("unique_id").agg(pl.col("yhat").mean().alias("mean_forecast")),
+              on="unique_id", how="left")
+        .join(kinds.select("unique_id", "kind"), on="unique_id", how="left")
+        .join(pooled, on="kind", how="left")
+        .select("unique_id", "error_sd",
+                pl.min_horizontal(pl.col("relative_level_sd").fill_null(0.0)
+                                  * pl.col("mean_forecast").clip(lower_bound=0.0),
+                                  pl.col("error_sd")).alias("level_sd"))
+    )
 
 
 def validate_promotions(promotions: pl.DataFrame | None, ds_type: pl.DataType) -> pl.DataFrame:
@@ -336,16 +404,18 @@ def finish(forecast: pl.DataFrame, level: tuple[int, ...],
             pl.max_horizontal(pl.col(f"hi_{lvl}").fill_null(pl.col("forecast")), "forecast")
             .alias(f"hi_{lvl}"),
         ]
+    spread = [pl.col(c).fill_null(0.0).clip(lower_bound=0.0)
+              for c in ("error_sd", "level_sd") if c in forecast.columns]
     return out.with_columns(bounds).select(
         *keys, "forecast",
-        *(c for lvl in level for c in (f"lo_{lvl}", f"hi_{lvl}")), "model",
+        *(c for lvl in level for c in (f"lo_{lvl}", f"hi_{lvl}")), "model", *spread,
     )
 
 
 def output_schema(ds_type: pl.DataType, level: tuple[int, ...]) -> dict[str, pl.DataType]:
     return {"unique_id": pl.Utf8, "ds": ds_type, "forecast": pl.Float64,
             **{f"{side}_{lvl}": pl.Float64 for lvl in level for side in ("lo", "hi")},
-            "model": pl.Utf8}
+            "model": pl.Utf8, "error_sd": pl.Float64, "level_sd": pl.Float64}
 
 
 def forecast_demand(
@@ -357,6 +427,7 @@ def forecast_demand(
     n_jobs: int | None = None,
     cv_windows: int = 2,
     promotions: pl.DataFrame | None = None,
+    yearly: bool = True,
 ) -> pl.DataFrame:
     """Forecast demand per series for the next `horizon` periods.
 
@@ -377,11 +448,16 @@ def forecast_demand(
         promotions: optional planned promotions, `unique_id, ds` (+ `uplift`, a
             multiplier; null or absent means "use the uplift measured on this series'
             past promotions, else the store's median uplift, else 1").
+        yearly: apply the store's yearly season from last year (daily data with over a
+            year of history; see step 3).
 
     Returns:
         `unique_id, ds, forecast, lo_<l>, hi_<l>` (for each level, in units per period,
         all >= 0 and lo <= forecast <= hi) and `model`: one of SeasonalNaive,
-        DynamicOptimizedTheta, CrostonSBA, ADIDA, IMAPA, mean_fallback or zero.
+        DynamicOptimizedTheta, CrostonSBA, ADIDA, IMAPA, mean_fallback or zero; then
+        `error_sd` and `level_sd` per series (units per period, repeated on every row):
+        the chosen model's cross-validated daily error spread and the part of it that
+        persists over a horizon (see `error_spread`), for safety stocks over a lead time.
 
     How:
         1. Stockout and promotion periods are replaced by an estimate of baseline demand
@@ -391,12 +467,18 @@ def forecast_demand(
            with all candidate models in one StatsForecast call and cross-validated over
            `cv_windows` windows; each series keeps the best of its candidates (see
            `select_models`), so never worse than seasonal naive in cross-validation.
-        3. Intervals: statsforecast's for seasonal naive and Theta; for the Croston
+        3. Yearly season: the candidate models know the week, not the year. For daily
+           data with more than a year and 28 days of history, each forecast (and each
+           cross-validation forecast, so the model choice sees the same thing) is
+           multiplied by how much busier the whole store was on that day last year than
+           in the 28 days before the cutoff last year (`history.yearly_index`: pooled
+           over SKUs, weekly-smoothed, bounded to [1/3, 3]).
+        4. Intervals: statsforecast's for seasonal naive and Theta; for the Croston
            family (point forecasts only) conformal intervals from the chosen model's
            cross-validation errors on that series (`conformal_widths`).
-        4. Series shorter than 2 * season_length + cv_windows * min(horizon, 28) periods
+        5. Series shorter than 2 * season_length + cv_windows * min(horizon, 28) periods
            get the mean of their last 28 clean periods; series without demand get 0.
-        5. Planned promotions multiply forecast and bounds by their uplift
+        6. Planned promotions multiply forecast and bounds by their uplift
            (`apply_promotions`).
     """
     check_arguments(horizon, season_length, level, cv_windows)
@@ -415,15 +497,19 @@ def forecast_demand(
     fit_periods = FIT_PERIODS[freq.name]
     cv_points = cv_windows * min(horizon, MAX_CV_HORIZON)
     kinds = classify_series(last_periods(panel, fit_periods), 2 * season_length + cv_points)
-    panel = last_periods(censor_demand(panel, kinds), fit_periods)
+    panel = censor_demand(panel, kinds)
+    profile = yearly_profile(panel, freq, season_length) if yearly else pl.DataFrame()
+    panel = last_periods(panel, fit_periods)
 
     parts = [
         modelled_forecasts(panel, kinds, horizon=horizon, season_length=season_length,
-                           level=level, n_jobs=n_jobs, cv_windows=cv_windows, freq=freq),
+                           level=level, n_jobs=n_jobs, cv_windows=cv_windows, freq=freq,
+                           profile=profile),
         fallback_forecasts(panel, kinds, freq, horizon, level),
     ]
     columns = ["unique_id", "ds", "model", "yhat",
-               *(f"{side}_{lvl}" for lvl in level for side in ("lo", "hi"))]
+               *(f"{side}_{lvl}" for lvl in level for side in ("lo", "hi")),
+               "error_sd", "level_sd"]
     forecast = pl.concat([p.select(columns) for p in parts if not p.is_empty()])
     forecast = apply_promotions(forecast, planned, measured, level)
     forecast = to_caller_dates(finish(forecast, level), freq, month_end)

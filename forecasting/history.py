@@ -269,3 +269,63 @@ def measure_uplift(panel: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("baseline") > 0)
         .select("unique_id", (pl.col("promo") / pl.col("baseline")).alias("uplift"))
     )
+
+
+# Yearly season from the store's own last year (daily data only): the candidate models
+# carry a weekly season but no yearly one, so without this they forecast the recent
+# level into a November peak. Shape over the year is pooled across SKUs (one SKU's year
+# is too noisy to read a season from), as Inventory Planner's "seasonality from last
+# year" does.
+YEAR_DAYS = 364  # 52 weeks: keeps weekdays aligned
+YEARLY_SMOOTH_DAYS = 7
+YEARLY_LEVEL_DAYS = 28
+YEARLY_INDEX_BOUNDS = (1 / 3, 3.0)
+
+
+def yearly_profile(panel: pl.DataFrame, freq: Frequency, season_length: int) -> pl.DataFrame:
+    """The store's daily baseline demand rate: `ds, rate, level` (empty when not usable).
+
+    rate = mean `y_baseline` per series on day ds (series present that day), smoothed
+    over a centred week so the weekly pattern (which the models handle) cancels out;
+    level = the mean daily rate over the 28 days ending on ds. Only for daily data with
+    a season shorter than a year and at least a year and 28 days of history.
+    """
+    empty = pl.DataFrame(schema={"ds": panel.schema["ds"], "rate": pl.Float64,
+                                 "level": pl.Float64})
+    if freq is not DAILY or season_length >= YEAR_DAYS:
+        return empty
+    daily = (panel.group_by("ds").agg(pl.col("y_baseline").mean().alias("daily"))
+             .sort("ds").upsample("ds", every="1d"))
+    if daily.height < YEAR_DAYS + YEARLY_LEVEL_DAYS:
+        return empty
+    return daily.select(
+        "ds",
+        pl.col("daily").rolling_mean(YEARLY_SMOOTH_DAYS, center=True,
+                                     min_samples=YEARLY_SMOOTH_DAYS).alias("rate"),
+        pl.col("daily").rolling_mean(YEARLY_LEVEL_DAYS, min_samples=YEARLY_LEVEL_DAYS)
+        .alias("level"),
+    )
+
+
+def yearly_index(points: pl.DataFrame, profile: pl.DataFrame) -> pl.DataFrame:
+    """`points` (with `cutoff` and `ds`) plus `yearly_index`: how much busier the store was
+    on ds a year ago than in the 28 days up to the cutoff a year ago.
+
+    index = rate(ds - 364 days) / level(cutoff - 364 days), bounded to [1/3, 3]; 1 where
+    last year is unknown. Uses only data up to the cutoff for horizons under 361 days.
+    """
+    if profile.is_empty():
+        return points.with_columns(pl.lit(1.0).alias("yearly_index"))
+    year = pl.duration(days=YEAR_DAYS)
+    low, high = YEARLY_INDEX_BOUNDS
+    return (
+        points.with_columns((pl.col("ds") - year).alias("_ds_ly"),
+                            (pl.col("cutoff") - year).alias("_cutoff_ly"))
+        .join(profile.select(pl.col("ds").alias("_ds_ly"), "rate"), on="_ds_ly", how="left")
+        .join(profile.select(pl.col("ds").alias("_cutoff_ly"), "level"), on="_cutoff_ly",
+              how="left")
+        .with_columns(
+            pl.when(pl.col("level") > 0).then(pl.col("rate") / pl.col("level"))
+            .otherwise(None).clip(low, high).fill_null(1.0).alias("yearly_index"))
+        .drop("_ds_ly", "_cutoff_ly", "rate", "level")
+    )

@@ -13,13 +13,21 @@ protection period in place of the lead time:
 
     P              = lead_time_days + order_cycle_days           (protection period)
     demand over x  = sum of the daily forecast over the next x days
-    safety_stock   = z * sqrt(P * sigma_d^2 + mean_d^2 * sigma_LT^2)
+    safety_stock   = z * sqrt(var_P + mean_d^2 * sigma_LT^2)
+    var_P          = P * (error_sd^2 - level_sd^2) + P^2 * level_sd^2   (with error_sd, level_sd)
+                   = P * sigma_d^2                                    (without)
     reorder_point  = demand over lead time + safety_stock
     order_up_to    = demand over P + safety_stock
     inventory_position = on_hand + on_order - committed
     order            order_up_to - inventory_position, when inventory_position <= reorder_point
 
-z = Phi^-1(service level of the SKU's ABC class); mean_d = demand over P / P; sigma_d is
+z = Phi^-1(service level of the SKU's ABC class); mean_d = demand over P / P. With the
+`error_sd` and `level_sd` columns of `forecast_demand` (cross-validated daily error and
+its persistent part), the error over P days grows with P^2 for the persistent part: a
+forecast 20% low stays 20% low for the whole lead time. We measured what ignoring that
+costs: replaying the demo store's second year (benchmarks/inventory_sim.py), true demand
+over the protection period beat the order-up-to level in 16% of class-B reviews against
+a nominal 5%. Without those columns, sigma_d is
 the daily forecast standard deviation, read from the forecast's upper 80% bound (or 95%)
 assuming a normal error: sigma = (hi_80 - forecast) / Phi^-1(0.90). The upper bound is
 used because the lower one is clipped at zero. sigma_d over P is the root mean square of
@@ -122,11 +130,16 @@ def _validate_forecast(forecast: pl.DataFrame) -> pl.DataFrame:
         sigma = (pl.col("hi_95") - pl.col("forecast")) / float(norm.ppf(0.975))
     else:
         sigma = pl.lit(0.0)
+    spread = [pl.col(c).cast(pl.Float64).fill_null(0.0).clip(lower_bound=0.0)
+              for c in ("error_sd", "level_sd") if c in forecast.columns]
+    if len(spread) == 1:
+        raise ValueError("forecast has only one of error_sd and level_sd; give both or neither")
     return forecast.select(
         pl.col("unique_id").cast(pl.Utf8).alias("sku"),
         pl.col("ds").cast(pl.Date),
         pl.col("forecast").cast(pl.Float64).fill_null(0.0).clip(lower_bound=0.0),
         sigma.cast(pl.Float64).fill_null(0.0).clip(lower_bound=0.0).alias("sigma"),
+        *spread,
     )
 
 
@@ -284,7 +297,18 @@ def reorder_suggestions(
     mean_daily = np.where(protection > 0, demand_protection / np.maximum(protection, 1e-12), 0)
     z = norm.ppf([levels.get(c, levels["C"]) for c in lines["abc_class"]])
     lead_std = lines["lead_time_std_days"].to_numpy()
-    safety_stock = z * np.sqrt(protection * sigma_daily**2 + mean_daily**2 * lead_std**2)
+    if "error_sd" in forecast.columns:
+        # Forecast errors are not independent from day to day: a level error lasts the
+        # whole protection period, so it adds P^2 level_sd^2, not P level_sd^2.
+        spread = (pl.DataFrame({"sku": lines["sku"]})
+                  .join(forecast.group_by("sku").agg(pl.col("error_sd", "level_sd").first()),
+                        on="sku", how="left").fill_null(0.0))
+        error_sd, level_sd = spread["error_sd"].to_numpy(), spread["level_sd"].to_numpy()
+        noise = np.maximum(error_sd**2 - level_sd**2, 0.0)
+        demand_variance = protection * noise + protection**2 * level_sd**2
+    else:
+        demand_variance = protection * sigma_daily**2
+    safety_stock = z * np.sqrt(demand_variance + mean_daily**2 * lead_std**2)
     reorder_point = demand_lead + safety_stock
     order_up_to = demand_protection + safety_stock
 

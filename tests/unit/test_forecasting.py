@@ -33,7 +33,7 @@ def test_output_columns_dates_and_bounds():
     history = series("A", [5.0] * 120)
     out = forecast(history, 10)
     assert out.columns == ["unique_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95",
-                           "model"]
+                           "model", "error_sd", "level_sd"]
     assert out["ds"].to_list() == [START + timedelta(days=119 + i) for i in range(1, 11)]
     assert out.schema["ds"] == pl.Date
     assert out.filter((pl.col("lo_95") > pl.col("lo_80")) | (pl.col("lo_80") > pl.col("forecast"))
@@ -184,3 +184,26 @@ def test_backtest_scores_a_noisy_series_against_seasonal_naive():
     assert noisy["n_points"] == 56
     short = result.row(by_predicate=pl.col("unique_id") == "short", named=True)
     assert short["model"] == "mean_fallback" and short["n_points"] == 0
+
+
+def test_yearly_season_from_the_stores_last_year():
+    """Two SKUs sell 10 a day, 20 a day on days 100-130 of last year; the cutoff is day 460.
+
+    The weekly models forecast 10; the yearly index is the store's smoothed rate on the
+    same day 52 weeks earlier over its mean in the 28 days before the cutoff a year ago
+    (10): x2 on days whose week a year ago lies inside the busy month, 80/70 = 1.142857
+    on the first day (a year ago its week held one busy day: (6 x 10 + 20) / 7).
+    """
+    values = [20.0 if 100 <= i <= 130 else 10.0 for i in range(461)]
+    history = pl.concat([series("A", values), series("B", values)])
+    out = forecast(history, 28)
+    day = {(row["unique_id"], (row["ds"] - START).days): row["forecast"]
+           for row in out.iter_rows(named=True)}
+    assert day[("A", 461)] == pytest.approx(10 * 80 / 70)
+    assert day[("A", 470)] == pytest.approx(20.0)
+    assert day[("B", 488)] == pytest.approx(20.0)
+    flat = forecast(history, 28, yearly=False)
+    assert flat["forecast"].to_list() == pytest.approx([10.0] * 56)
+    # Under a year and 28 days of history there is no last year to read: no index.
+    short = forecast(pl.concat([series("A", values[:391]), series("B", values[:391])]), 7)
+    assert short["forecast"].to_list() == pytest.approx([10.0] * 14)

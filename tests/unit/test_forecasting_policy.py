@@ -305,3 +305,20 @@ def test_suggestions_from_a_forecast_demand_output():
     assert a["suggested_qty"] == 48  # 17 days x 4 - 20 = 48 = 8 cases of 6
     assert b["urgency"] == "overstock"  # ~300 days of cover at a third of a unit a day
     assert b["suggested_qty"] == 0
+
+
+def test_a_persistent_forecast_error_grows_with_the_square_of_the_protection_period():
+    """error_sd 3, level_sd 1 a day over P = 14 + 7 days: var = 21 (9 - 1) + 21^2 1 = 609."""
+    forecast = flat_forecast("A", 10.0, sigma=5.0).with_columns(
+        pl.lit(3.0).alias("error_sd"), pl.lit(1.0).alias("level_sd"))
+    out = reorder_suggestions(forecast, pl.DataFrame([position_row("A", 0)], schema=POSITION_SCHEMA),
+                              pl.DataFrame([terms_row("A")], schema=TERMS_SCHEMA), as_of=AS_OF)
+    assert line(out, "A")["safety_stock"] == pytest.approx(Z_90 * 609 ** 0.5)
+    # Without the spread columns the daily sigma (5, from hi_80) adds up as independent.
+    plain = suggest([flat_forecast("A", 10.0, sigma=5.0)], [position_row("A", 0)],
+                    [terms_row("A")])
+    assert line(plain, "A")["safety_stock"] == pytest.approx(Z_90 * (21 * 25) ** 0.5)
+    with pytest.raises(ValueError, match="only one of error_sd and level_sd"):
+        reorder_suggestions(forecast.drop("level_sd"), pl.DataFrame([position_row("A", 0)],
+                            schema=POSITION_SCHEMA),
+                            pl.DataFrame([terms_row("A")], schema=TERMS_SCHEMA), as_of=AS_OF)
