@@ -15,10 +15,23 @@ statsforecast (so each call does not pay the import), then the previous method i
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 PRELOAD = ["statsforecast.core", "statsforecast.models", "forecasting.demand"]
+# statsforecast's pools end with terminate(), which leaves a pool semaphore for the
+# resource tracker to unlink at exit, with a "leaked semaphore" UserWarning per run that
+# a person reading `storeops run` would take for a fault. The tracker process takes its
+# warning filters from sys.warnoptions when it starts, so this silences it there only.
+QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
+def quiet_resource_tracker() -> None:
+    """Silence the tracker's leak warnings; effective only before the tracker starts, so
+    orchestration/__init__.py does the same first thing for the pipeline."""
+    if QUIET_TRACKER not in sys.warnoptions:
+        sys.warnoptions.append(QUIET_TRACKER)
 
 
 @contextmanager
@@ -27,6 +40,7 @@ def worker_processes(n_jobs: int) -> Iterator[None]:
     if n_jobs <= 1 or "forkserver" not in multiprocessing.get_all_start_methods():
         yield
         return
+    quiet_resource_tracker()
     previous = multiprocessing.get_start_method(allow_none=True)
     multiprocessing.set_forkserver_preload(PRELOAD)
     multiprocessing.set_start_method("forkserver", force=True)

@@ -188,11 +188,44 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
         )
     if summary.models_built:
         print_marts(settings)
+        print_outputs(settings)
     console.print(
         f"Warehouse: {settings.warehouse_path}: {summary.models_built} assets built, "
         f"{summary.checks_passed} checks passed, {len(summary.failed_checks)} failed "
         f"({summary.seconds:.1f} s)"
     )
+
+
+def print_outputs(settings: Settings) -> None:
+    """Where the buyers' files are and what they ask for, and the supply alerts."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            lines = con.execute(
+                """
+                select max(as_of_date), count(*) filter (where suggested_qty > 0),
+                       count(distinct supplier_id) filter (where suggested_qty > 0),
+                       coalesce(sum(line_value), 0),
+                       count(*) filter (where urgency = 'order_now' and suggested_qty > 0),
+                       count(*) filter (where auto_approved)
+                from analytics.reorder_suggestions
+                """).fetchall()[0]
+            alerts = con.execute(
+                "select count(*), count(*) filter (where severity = 'high') "
+                "from analytics.supply_alerts").fetchall()[0]
+    except duckdb.Error:
+        return  # the forecasting group did not run (a failed branch, or no data)
+    as_of, n_lines, suppliers, value, order_now, auto = lines
+    if as_of is None:
+        console.print("Reorder files: no SKU with supplier terms yet "
+                      "(landing/purchasing/sku_suppliers.csv).")
+        return
+    folder = settings.output_dir / "reorders" / as_of.isoformat()
+    console.print(
+        f"Reorder files: {folder}: {n_lines:,} lines to order from {suppliers} suppliers, "
+        f"{value:,.0f} {settings.currency} ({order_now:,} order now, {auto:,} auto-approved); "
+        f"supply alerts: {alerts[0]:,} ({alerts[1]:,} high).", soft_wrap=True)
 
 
 def print_marts(settings: Settings) -> None:

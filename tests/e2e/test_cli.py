@@ -37,6 +37,10 @@ def test_demo_then_run_again_adds_nothing(tmp_path):
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "Ingestion" in demo.stdout and "shopify_orders" in demo.stdout
     assert (home / "warehouse.duckdb").exists() and (home / "demo_truth").is_dir()
+    # Where the buyers' files went, and nothing on stderr a person would take for a fault.
+    reorders = next(ln for ln in demo.stdout.splitlines() if ln.startswith("Reorder files: "))
+    assert str(home / "output" / "reorders") in reorders and "lines to order" in reorders
+    assert "Warning" not in demo.stderr and "leaked" not in demo.stderr, demo.stderr[-2000:]
     before = total_rows(home / "warehouse.duckdb")
     assert before > 0
 
