@@ -48,6 +48,8 @@ lint: .venv/.synced
 bench: manifest
 	$(RUN) python benchmarks/ingest.py
 	$(RUN) python benchmarks/warehouse.py
+	$(RUN) python benchmarks/forecast.py
+	$(RUN) python benchmarks/inventory_sim.py
 
 clean:
 	rm -rf .venv .tools storeops_home .pytest_cache

@@ -6,11 +6,15 @@
   accuracy against seasonal naive (forecasting/backtest.py).
 - `reorder_suggestions(forecast, position, terms, *, as_of, ...)`: periodic-review
   order-up-to lines for the buyers (forecasting/policy.py).
+- `simulate_inventory(...)`: replays true demand day by day under a policy (fill rate,
+  stockout days, lost sales, inventory value); benchmarks/inventory_sim.py uses it.
 - `forecasting.supply_risk.supply_alerts`: late POs, lead-time drift, promotions short of stock.
 """
 
 from forecasting.backtest import backtest, summarise_backtest
 from forecasting.demand import forecast_demand
 from forecasting.policy import reorder_suggestions
+from forecasting.simulate import simulate_inventory
 
-__all__ = ["backtest", "forecast_demand", "reorder_suggestions", "summarise_backtest"]
+__all__ = ["backtest", "forecast_demand", "reorder_suggestions", "simulate_inventory",
+           "summarise_backtest"]
