@@ -315,8 +315,9 @@ def error_spread(residuals: pl.DataFrame, forecast: pl.DataFrame,
     error_sd: root mean square of the daily errors (units per period).
     level_sd: the part of the error that lasts: the root mean square, over the series of
     the same kind (smooth or intermittent), of a window's mean error relative to its mean
-    forecast (capped at 2), times this series' mean forecast over the horizon. Pooled,
-    because two windows per series cannot estimate it alone.
+    forecast (capped at 2), times this series' level: its mean forecast over the horizon,
+    or its mean demand in cross-validation when higher (seasonal naive forecasts 0 after a
+    week without sales). Pooled, because two windows per series cannot estimate it alone.
 
     Over n periods the error of the summed forecast has variance n * noise + n^2 *
     level_sd^2 (noise = error_sd^2 - level_sd^2): a level error does not average out over
@@ -337,6 +338,13 @@ def error_spread(residuals: pl.DataFrame, forecast: pl.DataFrame,
                                             .alias("error_sd"))
         .join(forecast.group_by("unique_id").agg(pl.col("yhat").mean().alias("mean_forecast")),
               on="unique_id", how="left")
+        # A seasonal naive forecast after a week without sales is 0, yet the series sells:
+        # the level its error is relative to is at least what it sold in cross-validation.
+        .join(residuals.group_by("unique_id").agg(pl.col("y").mean().alias("mean_actual")),
+              on="unique_id", how="left")
+        .with_columns(pl.max_horizontal(pl.col("mean_forecast").fill_null(0.0),
+                                        pl.col("mean_actual").fill_null(0.0))
+                      .alias("mean_forecast"))
         .join(kinds.select("unique_id", "kind"), on="unique_id", how="left")
         .join(pooled, on="kind", how="left")
         .select("unique_id", "error_sd",
