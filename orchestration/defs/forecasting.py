@@ -75,7 +75,8 @@ def demand_history(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
     description=(
         f"Daily demand per SKU for the next {HORIZON_DAYS} days with 80/95% intervals; "
         "stockout days censored, model chosen per SKU by cross-validation against seasonal "
-        "naive, planned promotions lifted by the uplift measured on past promotions."
+        "naive, the store's yearly season from last year, planned promotions lifted by the "
+        "uplift measured on past promotions; error_sd/level_sd feed the safety stocks."
     ),
 )
 def demand_forecast(context: dg.AssetExecutionContext,
@@ -86,7 +87,7 @@ def demand_forecast(context: dg.AssetExecutionContext,
         as_of = run_as_of(context, con)
         history = demand_history(con, as_of)
         promotions = query_frame(
-        con,
+            con,
             "select sku as unique_id, promo_date as ds, cast(null as double) as uplift "
             "from intermediate.int_promotion_skus_daily where promo_date > ?", [as_of],
         )
@@ -118,7 +119,8 @@ def demand_forecast(context: dg.AssetExecutionContext,
     kinds={"statsforecast", "duckdb"},
     description=(
         f"Rolling-origin backtest ({BACKTEST_WINDOWS} windows of {BACKTEST_HORIZON_DAYS} days) "
-        "per SKU: MASE, bias and interval coverage of the chosen model and of seasonal naive, "
+        "per SKU: MASE, bias and interval coverage of the chosen model and of plain seasonal "
+        "naive, "
         "on days the model did not see; stockout days are not scored."
     ),
 )
@@ -239,8 +241,10 @@ def _markdown(frame: pl.DataFrame) -> str:
     key=dg.AssetKey(["output", "reorder_files"]),
     group_name=FORECAST_GROUP,
     deps=[analytics_key("reorder_suggestions")],
+    pool=DUCKDB_POOL,  # it also writes analytics.reorder_file_log
     kinds={"csv", "xlsx"},
-    description="output/reorders/<as_of>/<supplier>.csv and .xlsx for the buyers, plus summary.csv.",
+    description=("output/reorders/<as_of>/<supplier>.csv and .xlsx for the buyers, plus "
+                 "summary.csv; files unanswered for 24 hours are listed."),
 )
 def reorder_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                   store: StoreResource) -> dg.MaterializeResult:

@@ -42,3 +42,15 @@ def test_dbt_models_join_the_graph_in_group_warehouse():
     # Staging reads the ingest assets: one graph from landing files to marts.
     staging = graph.get(dg.AssetKey(["staging", "stg_shopify__orders"]))
     assert dg.AssetKey(["raw", "shopify_orders"]) in staging.parent_keys
+
+
+def test_forecasting_assets_in_their_group_and_the_write_pool():
+    graph = defs.resolve_asset_graph()
+    keys = [dg.AssetKey(["analytics", name]) for name in
+            ("demand_forecast", "forecast_backtest", "reorder_suggestions", "supply_alerts")]
+    keys.append(dg.AssetKey(["output", "reorder_files"]))
+    for key in keys:
+        node = graph.get(key)
+        assert node.group_name == "forecasting", key
+        # Each writes the warehouse (reorder_files its file log), so each queues for it.
+        assert node.pools == {"duckdb_write"}, key
