@@ -54,3 +54,17 @@ def test_forecasting_assets_in_their_group_and_the_write_pool():
         assert node.group_name == "forecasting", key
         # Each writes the warehouse (reorder_files its file log), so each queues for it.
         assert node.pools == {"duckdb_write"}, key
+
+
+def test_customer_assets_in_their_group_and_the_write_pool():
+    graph = defs.resolve_asset_graph()
+    keys = [dg.AssetKey(["analytics", name]) for name in ("churn_scores", "product_repurchase")]
+    keys.append(dg.AssetKey(["output", "customer_lists"]))
+    for key in keys:
+        node = graph.get(key)
+        assert node.group_name == "customers", key
+        assert node.pools == {"duckdb_write"}, key
+    churn = graph.get(dg.AssetKey(["analytics", "churn_scores"]))
+    assert dg.AssetKey(["marts", "fct_orders"]) in churn.parent_keys
+    check = dg.AssetCheckKey(dg.AssetKey(["analytics", "churn_scores"]), "churn_model_beats_recency")
+    assert check in graph.asset_check_keys

@@ -1,0 +1,631 @@
+"""Which customers are slipping away, and what they are worth: churn scores and 12-month value.
+
+`churn_scores(orders, *, as_of)` returns one row per customer with an order on or before
+`as_of`: the probability of no order in the next `horizon_days` (90 by default), the date
+their own rhythm says the next order is due, the predicted 12-month net revenue, a segment,
+a value tier and an advocate flag. `score_customers` does the same and also returns the
+evaluation behind the choice of model.
+
+How the probability is made, and kept honest:
+- Features are computed at a cutoff from orders and tickets on or before it only; the label
+  is "no order in (cutoff, cutoff + horizon]". Nothing after `as_of` is ever read.
+- Candidates: a gradient-boosted classifier and a logistic regression on RFM, tenure, the
+  customer's own inter-order rhythm, discount and refund shares, support contacts, CSAT,
+  acquisition channel and the BG/NBD outputs; the BG/NBD model alone (P(no purchase));
+  BG/NBD P(alive) alone (the known pitfall, kept to show it); plain recency.
+- Time split (horizon H): training cutoffs whose label windows end by as_of - 2H, model
+  selection by ROC AUC on the cutoff as_of - 2H, and a held-out test on the cutoff
+  as_of - H (labels up to as_of) after refitting the chosen model on everything that ends
+  by as_of - H. The final model is refitted on cutoffs whose labels end by as_of and scores
+  the customers at as_of.
+- predicted_clv = BG/NBD expected purchases in 365 days x Gamma-Gamma expected order value
+  (net revenue, undiscounted), fitted at as_of.
+
+Segments (rhythm = the customer's usual days between orders, their own median shrunk
+toward the store's; one-order customers get the store's median days to a second order):
+  reactivated         last order in the last H days after a gap of more than 180 days
+  lapsed              no order for more than max(180, 3 x rhythm) days
+  at_risk             overdue (no order for more than their rhythm) and p_churn >= 0.5
+  high_value_at_risk  at_risk and VIP/gold tier or predicted value in the top 20%
+  active              everyone else
+Value tiers rank the last 12 months' net revenue: vip top 5%, gold next 15%, silver next
+30%, bronze the rest. Advocates: two or more orders with a repeat within 60 days, no
+complaint ticket, satisfied when asked (or never asked), refunds under 20% of spend, and
+active or reactivated.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from models import bgnbd
+
+HORIZON_DAYS = 90
+CLV_DAYS = 365
+TRAINING_CUTOFFS = 6
+CUTOFF_SPACING_DAYS = 30
+MIN_HISTORY_DAYS = 120  # a cutoff needs this much order history before it
+LAPSED_MIN_DAYS = 180
+REACTIVATED_GAP_DAYS = 180
+ADVOCATE_REPEAT_DAYS = 60
+CHANNELS = ("meta", "google", "tiktok", "email", "organic", "direct", "pos")
+
+NUMERIC_FEATURES = (
+    "recency_days", "tenure_days", "orders", "orders_90d", "orders_365d", "net_revenue",
+    "net_revenue_365d", "average_order_value", "mean_interval_days", "interval_cv",
+    "last_gap_days", "usual_interval_days", "recency_over_rhythm", "last_gap_over_rhythm",
+    "discount_order_share", "refund_share", "support_contacts", "tickets_90d", "complaints",
+    "csat_share_satisfied", "days_since_last_ticket", "bg_p_alive", "bg_expected_orders",
+    "bg_p_no_order",
+)
+CANDIDATES = ("gradient_boosting", "logistic", "bgnbd", "bgnbd_p_alive", "recency")
+
+
+@dataclass
+class ChurnResult:
+    """What `score_customers` found: the scores and the evidence behind them."""
+
+    scores: pl.DataFrame
+    evaluation: pl.DataFrame  # model, window, population, metric, value
+    chosen_model: str
+    reliability: pl.DataFrame  # test-window calibration bins of the chosen model
+    bgnbd_params: bgnbd.BgNbdParams | None = None
+    gamma_gamma_params: bgnbd.GammaGammaParams | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _validate(orders: pl.DataFrame, tickets: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    if not isinstance(orders, pl.DataFrame):
+        raise TypeError(f"orders must be a polars DataFrame, got {type(orders).__name__}")
+    for column in ("customer_id", "order_date", "net_revenue"):
+        if column not in orders.columns:
+            raise ValueError(f"orders is missing column '{column}'")
+    if orders.schema["order_date"] != pl.Date:
+        raise ValueError(f"orders column 'order_date' must be a date, got {orders.schema['order_date']}")
+    defaults = {
+        "order_id": pl.int_range(pl.len()).cast(pl.String),
+        "gross_revenue": pl.col("net_revenue"),
+        "refunds": pl.lit(0.0),
+        "has_discount": pl.lit(False),
+        "channel": pl.lit("unknown"),
+    }
+    orders = orders.with_columns(
+        [expr.alias(name) for name, expr in defaults.items() if name not in orders.columns]
+    ).filter(pl.col("customer_id").is_not_null()).with_columns(
+        pl.col("net_revenue").cast(pl.Float64), pl.col("gross_revenue").cast(pl.Float64),
+        pl.col("refunds").cast(pl.Float64).abs(), pl.col("has_discount").cast(pl.Boolean),
+    )
+    if tickets is not None:
+        for column in ("customer_id", "created_date"):
+            if column not in tickets.columns:
+                raise ValueError(f"tickets is missing column '{column}'")
+        tickets = tickets.with_columns(
+            *[pl.lit(None, dtype).alias(c) for c, dtype in
+              (("category", pl.String), ("is_satisfied", pl.Boolean)) if c not in tickets.columns]
+        ).filter(pl.col("customer_id").is_not_null())
+    return orders, tickets
+
+
+def customer_features(orders: pl.DataFrame, *, cutoff: date,
+                      tickets: pl.DataFrame | None = None,
+                      horizon_days: int = HORIZON_DAYS) -> tuple[pl.DataFrame, bgnbd.BgNbdParams | None]:
+    """One row per customer with an order on or before `cutoff`, from data up to it only.
+
+    orders: `customer_id, order_date, net_revenue` (+ `order_id, gross_revenue, refunds,
+    has_discount, channel`); tickets: `customer_id, created_date` (+ `category,
+    is_satisfied`). Days are calendar days, money is the store currency. Also fits BG/NBD
+    on these customers and adds its outputs (`bg_*`); returns the features and the fit.
+    """
+    orders, tickets = _validate(orders, tickets)
+    past = orders.filter(pl.col("order_date") <= cutoff)
+    # One row per customer and order day: BG/NBD counts days with an order, and two orders
+    # placed minutes apart (a forgotten item) are one purchase occasion.
+    days = (
+        past.group_by("customer_id", "order_date")
+        .agg(pl.len().alias("day_orders"), pl.col("net_revenue").sum(),
+             pl.col("gross_revenue").sum(), pl.col("refunds").sum(),
+             pl.col("has_discount").sum().alias("discounted_orders"),
+             pl.col("channel").sort_by("order_id").first())
+        .sort("customer_id", "order_date")
+        .with_columns((pl.col("order_date") - pl.col("order_date").shift(1).over("customer_id"))
+                      .dt.total_days().alias("interval_days"))
+    )
+    cutoff_lit = pl.lit(cutoff)
+    features = (
+        days.group_by("customer_id")
+        .agg(
+            pl.col("order_date").min().alias("first_order_date"),
+            pl.col("order_date").max().alias("last_order_date"),
+            pl.len().alias("order_days"),
+            pl.col("day_orders").sum().alias("orders"),
+            pl.col("day_orders").filter(pl.col("order_date") > cutoff - timedelta(days=90)).sum().alias("orders_90d"),
+            pl.col("day_orders").filter(pl.col("order_date") > cutoff - timedelta(days=365)).sum().alias("orders_365d"),
+            pl.col("net_revenue").sum(),
+            pl.col("net_revenue").filter(pl.col("order_date") > cutoff - timedelta(days=365)).sum().alias("net_revenue_365d"),
+            pl.col("net_revenue").slice(1).mean().alias("repeat_order_value"),
+            pl.col("gross_revenue").sum().alias("gross_revenue"),
+            pl.col("refunds").sum().alias("refunds"),
+            pl.col("discounted_orders").sum(),
+            pl.col("interval_days").mean().alias("mean_interval_days"),
+            pl.col("interval_days").median().alias("median_interval_days"),
+            pl.col("interval_days").std().alias("interval_std_days"),
+            pl.col("interval_days").min().alias("min_interval_days"),
+            pl.col("interval_days").drop_nulls().last().alias("last_gap_days"),
+            pl.col("interval_days").drop_nulls().first().alias("first_gap_days"),
+            pl.col("channel").first().alias("acquisition_channel"),
+        )
+        .with_columns(
+            (cutoff_lit - pl.col("last_order_date")).dt.total_days().alias("recency_days"),
+            (cutoff_lit - pl.col("first_order_date")).dt.total_days().alias("tenure_days"),
+            (pl.col("net_revenue") / pl.col("orders")).alias("average_order_value"),
+            (pl.col("discounted_orders") / pl.col("orders")).alias("discount_order_share"),
+            pl.when(pl.col("gross_revenue") > 0)
+            .then(pl.col("refunds") / pl.col("gross_revenue")).otherwise(0.0).alias("refund_share"),
+            (pl.col("interval_std_days") / pl.col("mean_interval_days")).alias("interval_cv"),
+        )
+    )
+    # The store's rhythm: median gap between order days, and median days to a second order.
+    store_gap = days["interval_days"].median()
+    store_second = features["first_gap_days"].median()
+    store_gap = float(store_gap) if store_gap is not None else 60.0
+    store_second = float(store_second) if store_second is not None else store_gap
+    intervals = pl.col("order_days") - 1
+    features = features.with_columns(
+        pl.when(intervals > 0)
+        .then((intervals * pl.col("median_interval_days") + 2 * store_gap) / (intervals + 2))
+        .otherwise(store_second).alias("usual_interval_days"),
+    ).with_columns(
+        (pl.col("recency_days") / pl.col("usual_interval_days")).alias("recency_over_rhythm"),
+        (pl.col("last_gap_days") / pl.col("usual_interval_days")).alias("last_gap_over_rhythm"),
+    )
+    features = features.join(_ticket_features(tickets, cutoff), on="customer_id", how="left").with_columns(
+        pl.col("support_contacts", "tickets_90d", "complaints").fill_null(0))
+    params = None
+    x = (features["order_days"] - 1).to_numpy()
+    t_x = ((features["last_order_date"] - features["first_order_date"]).dt.total_days() / 7).to_numpy()
+    age = (features["tenure_days"] / 7).to_numpy()
+    if int((x > 0).sum()) >= 10:
+        params = bgnbd.fit_bgnbd(x, t_x, age)
+        horizon_weeks = horizon_days / 7
+        features = features.with_columns(
+            pl.Series("bg_p_alive", bgnbd.p_alive(params, x, t_x, age)),
+            pl.Series("bg_expected_orders", bgnbd.expected_purchases(params, x, t_x, age, horizon_weeks)),
+            pl.Series("bg_p_no_order", bgnbd.p_no_purchase(params, x, t_x, age, horizon_weeks)),
+        )
+    else:
+        features = features.with_columns(pl.lit(None, pl.Float64).alias(c) for c in
+                                         ("bg_p_alive", "bg_expected_orders", "bg_p_no_order"))
+    return features.sort("customer_id"), params
+
+
+def _ticket_features(tickets: pl.DataFrame | None, cutoff: date) -> pl.DataFrame:
+    schema = {"customer_id": pl.String, "support_contacts": pl.UInt32, "tickets_90d": pl.UInt32,
+              "complaints": pl.UInt32, "csat_share_satisfied": pl.Float64,
+              "days_since_last_ticket": pl.Int64}
+    if tickets is None or tickets.is_empty():
+        return pl.DataFrame(schema=schema)
+    return (
+        tickets.filter(pl.col("created_date") <= cutoff)
+        .group_by("customer_id")
+        .agg(pl.len().alias("support_contacts"),
+             (pl.col("created_date") > cutoff - timedelta(days=90)).sum().alias("tickets_90d"),
+             (pl.col("category") == "complaint").sum().alias("complaints"),
+             pl.col("is_satisfied").cast(pl.Float64).mean().alias("csat_share_satisfied"),
+             (pl.lit(cutoff) - pl.col("created_date").max()).dt.total_days().alias("days_since_last_ticket"))
+        .cast({k: v for k, v in schema.items() if k != "customer_id"})
+    )
+
+
+def churn_labels(orders: pl.DataFrame, *, cutoff: date, horizon_days: int = HORIZON_DAYS) -> pl.DataFrame:
+    """`customer_id, churned` for every customer with an order on or before `cutoff`:
+    True when they have no order in (cutoff, cutoff + horizon]."""
+    window_end = cutoff + timedelta(days=horizon_days)
+    buyers = (orders.filter((pl.col("order_date") > cutoff) & (pl.col("order_date") <= window_end))
+              .select("customer_id").unique().with_columns(pl.lit(False).alias("churned")))
+    return (orders.filter(pl.col("order_date") <= cutoff).select("customer_id").unique()
+            .join(buyers, on="customer_id", how="left")
+            .with_columns(pl.col("churned").fill_null(True)).sort("customer_id"))
+
+
+def _labelled(features: pl.DataFrame, orders: pl.DataFrame, cutoff: date,
+              horizon_days: int) -> pl.DataFrame:
+    labels = churn_labels(orders, cutoff=cutoff, horizon_days=horizon_days)
+    window_end = cutoff + timedelta(days=horizon_days)
+    revenue = (orders.filter((pl.col("order_date") > cutoff) & (pl.col("order_date") <= window_end))
+               .group_by("customer_id").agg(pl.col("net_revenue").sum().alias("future_net_revenue")))
+    return (features.join(labels, on="customer_id", how="left")
+            .join(revenue, on="customer_id", how="left")
+            .with_columns(pl.col("churned").fill_null(True),
+                          pl.col("future_net_revenue").fill_null(0.0)))
+
+
+def _matrix(frame: pl.DataFrame) -> np.ndarray:
+    # Missing values (no ticket yet, one order so no interval) become -1, outside every
+    # real range: the trees split them off, and a column that is missing everywhere (a
+    # store without a help desk) stays a constant instead of an all-NaN column.
+    numeric = frame.select(pl.col(c).cast(pl.Float64).fill_nan(None).fill_null(-1.0)
+                           for c in NUMERIC_FEATURES).to_numpy()
+    channels = np.column_stack([(frame["acquisition_channel"] == c).to_numpy().astype(float)
+                                for c in CHANNELS])
+    return np.hstack([numeric, channels])
+
+
+def _logistic_matrix(frame: pl.DataFrame) -> np.ndarray:
+    """Log-scaled, imputed features (with missing-value indicators) for the linear model."""
+    raw = frame.select(pl.col(c).cast(pl.Float64).fill_nan(None) for c in NUMERIC_FEATURES).to_numpy()
+    raw = np.hstack([raw, _matrix(frame)[:, len(NUMERIC_FEATURES):]])
+    missing = np.isnan(raw)
+    filled = np.where(missing, 0.0, raw)
+    skewed = np.sign(filled) * np.log1p(np.abs(filled))
+    # One indicator per column (not only the columns with gaps here), so that training
+    # and scoring matrices always have the same shape.
+    return np.hstack([skewed, missing.astype(float)])
+
+
+def _openmp_threads():
+    """One OpenMP thread for scikit-learn's boosting. Its threads spin while they wait,
+    and beside another busy process (pytest -n 2, a second run) they cost far more than
+    they save: a 5k-row fit took 45 s instead of 1 s, the scale-1 scoring 240 s instead
+    of 33 s. Single-threaded the time is predictable."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="openmp")
+
+
+class _Candidate:
+    """A fitted candidate: turns a feature frame into P(churn)."""
+
+    def __init__(self, name: str, seed: int):
+        self.name = name
+        self.seed = seed
+        self.model = None
+
+    def fit(self, train: pl.DataFrame) -> "_Candidate":
+        y = train["churned"].to_numpy().astype(int)
+        if self.name == "gradient_boosting":
+            from sklearn.ensemble import HistGradientBoostingClassifier
+
+            with _openmp_threads():
+                self.model = HistGradientBoostingClassifier(
+                    learning_rate=0.05, max_iter=300, max_leaf_nodes=31, min_samples_leaf=100,
+                    l2_regularization=1.0, early_stopping=False, random_state=self.seed,
+                ).fit(_matrix(train), y)
+        elif self.name == "logistic":
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.pipeline import make_pipeline
+            from sklearn.preprocessing import StandardScaler
+
+            self.model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)
+                                       ).fit(_logistic_matrix(train), y)
+        elif self.name == "recency":
+            from sklearn.linear_model import LogisticRegression
+
+            # Recency is a score, not a probability: a one-feature logistic fit on the
+            # training window maps days since the last order to P(churn) (monotone, so
+            # the ranking - and the ROC AUC - is plain recency's).
+            self.model = LogisticRegression(max_iter=1000).fit(
+                np.log1p(train["recency_days"].to_numpy().astype(float))[:, None], y)
+        return self
+
+    def predict(self, frame: pl.DataFrame) -> np.ndarray:
+        if self.name == "gradient_boosting":
+            with _openmp_threads():
+                return self.model.predict_proba(_matrix(frame))[:, 1]
+        if self.name == "logistic":
+            return self.model.predict_proba(_logistic_matrix(frame))[:, 1]
+        if self.name == "recency":
+            return self.model.predict_proba(
+                np.log1p(frame["recency_days"].to_numpy().astype(float))[:, None])[:, 1]
+        if self.name == "bgnbd":
+            return frame["bg_p_no_order"].fill_null(1.0).to_numpy()
+        if self.name == "bgnbd_p_alive":
+            return 1.0 - frame["bg_p_alive"].fill_null(0.0).to_numpy()
+        raise ValueError(f"unknown churn model '{self.name}'")
+
+
+def _metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import roc_auc_score
+
+    n = len(y)
+    out = {"customers": float(n), "churn_rate": float(y.mean()) if n else float("nan")}
+    if n == 0 or y.min() == y.max():
+        return out
+    order = np.argsort(-p, kind="stable")
+    top = order[: max(1, n // 10)]
+    out["roc_auc"] = float(roc_auc_score(y, p))
+    out["precision_top_decile"] = float(y[top].mean())
+    out["lift_top_decile"] = out["precision_top_decile"] / out["churn_rate"]
+    out["brier"] = float(np.mean((p - y) ** 2))
+    bins = _calibration(y, p)
+    out["calibration_error"] = float((bins["gap"].abs() * bins["customers"]).sum() / n)
+    return out
+
+
+def _calibration(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pl.DataFrame:
+    """Equal-count bins of predicted P(churn) against the observed churn rate."""
+    frame = pl.DataFrame({"p": p, "y": y.astype(float)}).sort("p").with_columns(
+        (pl.int_range(pl.len()) * bins // pl.len()).alias("bin"))
+    return (frame.group_by("bin").agg(pl.len().alias("customers"), pl.col("p").mean().alias("predicted"),
+                                      pl.col("y").mean().alias("observed"))
+            .with_columns((pl.col("predicted") - pl.col("observed")).alias("gap")).sort("bin"))
+
+
+def _evaluate(name: str, frame: pl.DataFrame, p: np.ndarray, window: str) -> list[dict]:
+    y = frame["churned"].to_numpy().astype(int)
+    repeat = (frame["orders"] >= 2).to_numpy()
+    rows = []
+    for population, mask in (("all", np.ones(len(y), bool)), ("repeat", repeat)):
+        for metric, value in _metrics(y[mask], p[mask]).items():
+            rows.append({"model": name, "window": window, "population": population,
+                         "metric": metric, "value": value})
+    return rows
+
+
+def _clv_rows(frame: pl.DataFrame, gg: bgnbd.GammaGammaParams | None,
+              params: bgnbd.BgNbdParams | None, horizon_days: int, window: str) -> list[dict]:
+    """BG/NBD + Gamma-Gamma predicted revenue in the window against what customers spent,
+    next to the naive forecast 'the same as in the previous window'."""
+    if gg is None or params is None:
+        return []
+    value = _expected_value(frame, gg)
+    predicted = frame["bg_expected_orders"].to_numpy() * value
+    actual = frame["future_net_revenue"].to_numpy()
+    naive = (frame["net_revenue_365d"].to_numpy() * horizon_days / 365.0)
+    rows = []
+    from scipy.stats import spearmanr
+
+    for model, guess in (("bgnbd_gamma_gamma", predicted), ("trailing_year_rate", naive)):
+        for metric, val in (
+            ("revenue_total_bias", float(guess.sum() / actual.sum() - 1) if actual.sum() else float("nan")),
+            ("revenue_mae", float(np.mean(np.abs(guess - actual)))),
+            ("revenue_spearman", float(spearmanr(guess, actual).statistic)),
+        ):
+            rows.append({"model": model, "window": window, "population": "all",
+                         "metric": metric, "value": val})
+    return rows
+
+
+def _expected_value(frame: pl.DataFrame, gg: bgnbd.GammaGammaParams) -> np.ndarray:
+    x = (frame["order_days"] - 1).to_numpy().astype(float)
+    m = frame["repeat_order_value"].fill_null(0.0).to_numpy()
+    population_mean = float(frame["average_order_value"].clip(lower_bound=0).mean() or 0.0)
+    return bgnbd.expected_order_value(gg, x, m, population_mean)
+
+
+def _fit_gamma_gamma(features: pl.DataFrame) -> bgnbd.GammaGammaParams | None:
+    x = (features["order_days"] - 1).to_numpy().astype(float)
+    m = features["repeat_order_value"].fill_null(0.0).to_numpy()
+    try:
+        return bgnbd.fit_gamma_gamma(x, m)
+    except ValueError:
+        return None
+
+
+def _cutoffs(last_label_end: date, horizon_days: int, count: int, earliest: date) -> list[date]:
+    first = last_label_end - timedelta(days=horizon_days)
+    cutoffs = [first - timedelta(days=CUTOFF_SPACING_DAYS * k) for k in range(count)]
+    return [c for c in cutoffs if c >= earliest]
+
+
+def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame | None = None,
+                    order_lines: pl.DataFrame | None = None, horizon_days: int = HORIZON_DAYS,
+                    training_cutoffs: int = TRAINING_CUTOFFS, max_training_rows: int = 400_000,
+                    candidates: tuple[str, ...] = CANDIDATES, seed: int = 0) -> ChurnResult:
+    """Fit, select, test and score (see the module docstring). Reads nothing after as_of.
+
+    `candidates` are the models evaluated; all but bgnbd_p_alive may be chosen.
+    """
+    unknown = set(candidates) - set(CANDIDATES)
+    if unknown:
+        raise ValueError(f"unknown churn models {sorted(unknown)}: choose from {list(CANDIDATES)}")
+    orders, tickets = _validate(orders, tickets)
+    orders = orders.filter(pl.col("order_date") <= as_of)
+    if tickets is not None:
+        tickets = tickets.filter(pl.col("created_date") <= as_of)
+    if orders.is_empty():
+        raise ValueError(f"orders has no order on or before {as_of}")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    earliest = orders["order_date"].min() + timedelta(days=MIN_HISTORY_DAYS)
+    cache: dict[date, pl.DataFrame] = {}
+
+    def labelled(cutoff: date) -> pl.DataFrame:
+        if cutoff not in cache:
+            features, _ = customer_features(orders, cutoff=cutoff, tickets=tickets,
+                                            horizon_days=horizon_days)
+            cache[cutoff] = _labelled(features, orders, cutoff, horizon_days)
+        return cache[cutoff]
+
+    def stacked(cutoffs: list[date]) -> pl.DataFrame:
+        frame = pl.concat([labelled(c) for c in cutoffs], how="vertical_relaxed")
+        if frame.height > max_training_rows:
+            frame = frame.sample(max_training_rows, seed=seed)
+        return frame
+
+    test_cutoff = as_of - timedelta(days=horizon_days)
+    validation_cutoff = as_of - timedelta(days=2 * horizon_days)
+    selection_train = _cutoffs(validation_cutoff, horizon_days, training_cutoffs, earliest)
+    test_train = _cutoffs(test_cutoff, horizon_days, training_cutoffs, earliest)
+    final_train = _cutoffs(as_of, horizon_days, training_cutoffs, earliest)
+
+    rows: list[dict] = []
+    chosen = "bgnbd"
+    reliability = pl.DataFrame(schema={"bin": pl.Int64, "customers": pl.UInt32,
+                                       "predicted": pl.Float64, "observed": pl.Float64,
+                                       "gap": pl.Float64})
+    supervised_ok = bool(selection_train) and validation_cutoff >= earliest
+    if supervised_ok:
+        train = stacked(selection_train)
+        validation = labelled(validation_cutoff)
+        auc = {}
+        for name in candidates:
+            candidate = _Candidate(name, seed).fit(train)
+            p = candidate.predict(validation)
+            new_rows = _evaluate(name, validation, p, "validation")
+            rows += new_rows
+            auc[name] = next((r["value"] for r in new_rows if r["population"] == "all"
+                              and r["metric"] == "roc_auc"), float("nan"))
+        ranked = [n for n in sorted(auc, key=lambda n: -np.nan_to_num(auc[n], nan=-1)) if n != "bgnbd_p_alive"]
+        chosen = ranked[0] if ranked else "bgnbd"
+        timings["selection_s"] = time.perf_counter() - started
+        # Held-out test on the last complete window, every candidate refitted on data
+        # whose labels end by the test cutoff (the choice was made before this).
+        test_started = time.perf_counter()
+        test = labelled(test_cutoff)
+        refit_train = stacked(test_train)
+        for name in candidates:
+            p = _Candidate(name, seed).fit(refit_train).predict(test)
+            rows += _evaluate(name, test, p, "test")
+            if name == chosen:
+                reliability = _calibration(test["churned"].to_numpy().astype(int), p)
+        test_features, test_params = customer_features(orders, cutoff=test_cutoff, tickets=tickets,
+                                                       horizon_days=horizon_days)
+        rows += _clv_rows(test, _fit_gamma_gamma(test_features), test_params, horizon_days, "test")
+        timings["test_s"] = time.perf_counter() - test_started
+
+    score_started = time.perf_counter()
+    features, params = customer_features(orders, cutoff=as_of, tickets=tickets,
+                                         horizon_days=horizon_days)
+    if supervised_ok and chosen not in ("bgnbd", "bgnbd_p_alive") and final_train:
+        p_churn = _Candidate(chosen, seed).fit(stacked(final_train)).predict(features)
+    elif params is not None:
+        chosen = "bgnbd"
+        p_churn = features["bg_p_no_order"].to_numpy()
+    else:
+        # Too few repeat customers to fit anything: the store's own rate by recency.
+        chosen = "recency_rule"
+        p_churn = np.clip(features["recency_days"].to_numpy() / (2.0 * horizon_days), 0.05, 0.95)
+    gg = _fit_gamma_gamma(features)
+    scores = _finish(features, p_churn, params, gg, orders, order_lines, as_of, horizon_days, chosen)
+    timings["score_s"] = time.perf_counter() - score_started
+    timings["total_s"] = time.perf_counter() - started
+    evaluation = pl.DataFrame(rows, schema={"model": pl.String, "window": pl.String,
+                                            "population": pl.String, "metric": pl.String,
+                                            "value": pl.Float64})
+    return ChurnResult(scores=scores, evaluation=evaluation, chosen_model=chosen,
+                       reliability=reliability, bgnbd_params=params, gamma_gamma_params=gg,
+                       timings=timings)
+
+
+def _finish(features: pl.DataFrame, p_churn: np.ndarray, params: bgnbd.BgNbdParams | None,
+            gg: bgnbd.GammaGammaParams | None, orders: pl.DataFrame,
+            order_lines: pl.DataFrame | None, as_of: date, horizon_days: int,
+            chosen: str) -> pl.DataFrame:
+    x = (features["order_days"] - 1).to_numpy().astype(float)
+    t_x = ((features["last_order_date"] - features["first_order_date"]).dt.total_days() / 7).to_numpy()
+    age = (features["tenure_days"] / 7).to_numpy()
+    if params is not None:
+        year_orders = bgnbd.expected_purchases(params, x, t_x, age, CLV_DAYS / 7)
+    else:
+        year_orders = features["orders_365d"].to_numpy().astype(float)
+    value = _expected_value(features, gg) if gg is not None else features["average_order_value"].to_numpy()
+    frame = features.with_columns(
+        pl.Series("p_churn", np.clip(p_churn, 0.0, 1.0)),
+        pl.Series("expected_order_value", value),
+        pl.Series("predicted_clv", np.clip(year_orders * value, 0.0, None)),
+    )
+    frame = frame.with_columns(_usual_interval_from_products(frame, order_lines, as_of))
+    tiers = _value_tiers(frame)
+    frame = frame.with_columns(
+        (pl.col("last_order_date") + pl.duration(days=pl.col("next_interval_days").round(0).cast(pl.Int64)))
+        .alias("expected_next_order_date"),
+        tiers.alias("value_tier"),
+        (pl.col("predicted_clv") >= pl.col("predicted_clv").quantile(0.8)).alias("_clv_top"),
+    ).with_columns(
+        (pl.lit(as_of) - pl.col("expected_next_order_date")).dt.total_days().clip(lower_bound=0).alias("days_overdue"),
+    )
+    frame = assign_segments(frame, horizon_days=horizon_days)
+    return frame.select(
+        "customer_id", pl.col("p_churn").round(4), "expected_next_order_date",
+        pl.col("predicted_clv").round(2), "segment", "value_tier", "is_advocate",
+        pl.col("bg_p_alive").round(4).alias("p_alive"),
+        pl.col("bg_expected_orders").round(3).alias(f"expected_orders_{horizon_days}d"),
+        pl.col("expected_order_value").round(2), "orders", pl.col("net_revenue").round(2),
+        pl.col("net_revenue_365d").round(2).alias("net_revenue_12m"), "first_order_date",
+        "last_order_date", pl.col("recency_days").alias("days_since_last_order"),
+        pl.col("next_interval_days").round(1).alias("usual_interval_days"), "days_overdue",
+        "acquisition_channel", "support_contacts", "complaints",
+        pl.lit(chosen).alias("model"), pl.lit(as_of).alias("as_of_date"),
+    ).sort("customer_id")
+
+
+def assign_segments(frame: pl.DataFrame, *, horizon_days: int = HORIZON_DAYS) -> pl.DataFrame:
+    """Add `segment` and `is_advocate` (rules in the module docstring).
+
+    frame: `p_churn, recency_days, next_interval_days` (the rhythm), `last_gap_days`,
+    `value_tier`, `_clv_top` (predicted value in the top 20%), `orders`,
+    `min_interval_days`, `complaints`, `csat_share_satisfied`, `refund_share`.
+    """
+    high_value = pl.col("value_tier").is_in(["vip", "gold"]) | pl.col("_clv_top")
+    at_risk = (pl.col("recency_days") > pl.col("next_interval_days")) & (pl.col("p_churn") >= 0.5)
+    segment = (
+        pl.when((pl.col("recency_days") <= horizon_days)
+                & (pl.col("last_gap_days") > REACTIVATED_GAP_DAYS))
+        .then(pl.lit("reactivated"))
+        .when(pl.col("recency_days") > pl.max_horizontal(pl.lit(LAPSED_MIN_DAYS),
+                                                         3 * pl.col("next_interval_days")))
+        .then(pl.lit("lapsed"))
+        .when(at_risk & high_value).then(pl.lit("high_value_at_risk"))
+        .when(at_risk).then(pl.lit("at_risk"))
+        .otherwise(pl.lit("active"))
+    )
+    advocate = (
+        (pl.col("orders") >= 2) & (pl.col("min_interval_days") <= ADVOCATE_REPEAT_DAYS)
+        & (pl.col("complaints") == 0)
+        & (pl.col("csat_share_satisfied").is_null() | (pl.col("csat_share_satisfied") >= 0.8))
+        & (pl.col("refund_share") < 0.2)
+    )
+    return frame.with_columns(segment.alias("segment")).with_columns(
+        (advocate.fill_null(False) & pl.col("segment").is_in(["active", "reactivated"]))
+        .alias("is_advocate"))
+
+
+def _usual_interval_from_products(frame: pl.DataFrame, order_lines: pl.DataFrame | None,
+                                  as_of: date) -> pl.Expr | pl.Series:
+    """The rhythm used for the due date: a repeat customer's own (shrunk) interval; for a
+    one-order customer, the median days to re-buy the products of that order when known."""
+    if order_lines is None or order_lines.is_empty():
+        return pl.col("usual_interval_days").alias("next_interval_days")
+    from models.repurchase import product_repurchase
+
+    repurchase = product_repurchase(order_lines, as_of=as_of)
+    per_customer = (
+        order_lines.filter(pl.col("order_date") <= as_of)
+        .join(frame.filter(pl.col("orders") == 1).select("customer_id"), on="customer_id")
+        .join(repurchase.select("sku", "median_days_to_repurchase"), on="sku")
+        .group_by("customer_id").agg(pl.col("median_days_to_repurchase").median().alias("_product_days"))
+    )
+    joined = frame.select("customer_id", "orders", "usual_interval_days").join(
+        per_customer, on="customer_id", how="left", maintain_order="left")
+    return joined.select(
+        pl.when((pl.col("orders") == 1) & pl.col("_product_days").is_not_null())
+        .then(pl.col("_product_days")).otherwise(pl.col("usual_interval_days"))
+        .alias("next_interval_days")).to_series()
+
+
+def _value_tiers(frame: pl.DataFrame) -> pl.Expr:
+    share = (pl.col("net_revenue_365d").rank("ordinal", descending=True) / pl.len())
+    return (pl.when(pl.col("net_revenue_365d") <= 0).then(pl.lit("bronze"))
+            .when(share <= 0.05).then(pl.lit("vip"))
+            .when(share <= 0.20).then(pl.lit("gold"))
+            .when(share <= 0.50).then(pl.lit("silver"))
+            .otherwise(pl.lit("bronze")))
+
+
+def churn_scores(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame | None = None,
+                 order_lines: pl.DataFrame | None = None,
+                 horizon_days: int = HORIZON_DAYS) -> pl.DataFrame:
+    """Churn probability, due date, 12-month value and segment per customer (see module doc).
+
+    orders: `customer_id, order_date, net_revenue` (+ `order_id, gross_revenue, refunds,
+    has_discount, channel`), one row per revenue order. Returns `customer_id, p_churn,
+    expected_next_order_date, predicted_clv, segment` followed by `value_tier, is_advocate`
+    and the figures behind them.
+    """
+    return score_customers(orders, as_of=as_of, tickets=tickets, order_lines=order_lines,
+                           horizon_days=horizon_days).scores

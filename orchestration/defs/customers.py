@@ -1,0 +1,251 @@
+"""Customers: churn scores, 12-month value, product repurchase timing and the contact lists.
+
+The assets read the marts, call `models.churn` / `models.repurchase`, write
+`analytics.churn_scores`, `analytics.product_repurchase`, the churn rows of
+`analytics.model_evaluation`, and the lists under output/customers/<as_of>/ (hashed
+customer ids only: the email stays in marts.dim_customers, joined in the warehouse view
+`analytics.win_back_contacts` for whoever sends the emails).
+"""
+
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from orchestration.defs.forecasting import _markdown, analytics_key, mart, run_as_of, write_table
+from orchestration.defs.ingest import DUCKDB_POOL
+from orchestration.defs.resources import StoreResource, WarehouseResource, query_frame
+
+CUSTOMERS_GROUP = "customers"
+EVALUATION_COLUMNS = ("as_of_date", "task", "model", "window", "population", "metric",
+                      "value", "is_chosen")
+
+
+def write_evaluation(con: duckdb.DuckDBPyConnection, task: str, as_of: date,
+                     evaluation: pl.DataFrame, chosen: str | None) -> None:
+    """Replace this task's rows for this as-of date in analytics.model_evaluation; the
+    rows of earlier as-of dates stay, so the table is the history of model quality."""
+    frame = evaluation.with_columns(
+        pl.lit(as_of).alias("as_of_date"), pl.lit(task).alias("task"),
+        (pl.col("model") == (chosen or "")).alias("is_chosen"),
+    ).select(EVALUATION_COLUMNS)
+    con.execute("create schema if not exists analytics")
+    con.execute(
+        """
+        create table if not exists analytics.model_evaluation (
+            as_of_date date, task varchar, model varchar, "window" varchar,
+            population varchar, metric varchar, value double, is_chosen boolean)
+        """)
+    con.execute("delete from analytics.model_evaluation where task = ? and as_of_date = ?",
+                [task, as_of])
+    con.register("incoming_evaluation", frame.to_arrow())
+    con.execute("insert into analytics.model_evaluation by name select * from incoming_evaluation")
+    con.unregister("incoming_evaluation")
+
+
+def customer_inputs(con: duckdb.DuckDBPyConnection, as_of: date
+                    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    orders = query_frame(
+        con,
+        """
+        select order_id, customer_id, order_date, cast(net_revenue as double) as net_revenue,
+               cast(gross_revenue as double) as gross_revenue, cast(refunds as double) as refunds,
+               has_discount, channel
+        from marts.fct_orders
+        where is_revenue and customer_id is not null and order_date <= ?
+        """, [as_of])
+    tickets = query_frame(
+        con,
+        "select customer_id, created_date, category, is_satisfied from marts.fct_support_tickets "
+        "where customer_id is not null and created_date <= ?", [as_of])
+    lines = query_frame(
+        con,
+        "select customer_id, order_id, order_date, sku, line_name from marts.fct_order_lines "
+        "where is_revenue and customer_id is not null and order_date <= ?", [as_of])
+    return orders, tickets, lines
+
+
+def _evaluation_table(evaluation: pl.DataFrame, window: str) -> str:
+    wanted = ("roc_auc", "precision_top_decile", "lift_top_decile", "calibration_error", "brier")
+    rows = evaluation.filter((pl.col("window") == window) & (pl.col("metric").is_in(wanted)))
+    if rows.is_empty():
+        return "_not enough history for a held-out window_"
+    table = rows.pivot(on="metric", index=["population", "model"], values="value").with_columns(
+        pl.col(c).round(3) for c in wanted if c in rows["metric"].unique().to_list())
+    return _markdown(table)
+
+
+@dg.asset(
+    key=analytics_key("churn_scores"),
+    group_name=CUSTOMERS_GROUP,
+    deps=[mart("fct_orders"), mart("fct_support_tickets"), mart("fct_order_lines")],
+    pool=DUCKDB_POOL,
+    kinds={"scikitlearn", "duckdb"},
+    description=(
+        "Per customer: P(no order in the next 90 days), the date their rhythm says the next "
+        "order is due, predicted 12-month net revenue (BG/NBD x Gamma-Gamma), segment, value "
+        "tier and advocate flag. The model (gradient boosting, logistic, BG/NBD or recency) is "
+        "chosen on a later validation window and tested on the last 90 days it did not see; "
+        "the evaluation goes to analytics.model_evaluation."
+    ),
+)
+def churn_scores(context: dg.AssetExecutionContext,
+                 warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from models.churn import score_customers
+
+    with warehouse.connect() as con:
+        as_of = run_as_of(context, con)
+        orders, tickets, lines = customer_inputs(con, as_of)
+    if orders.is_empty():
+        context.log.warning("No orders yet: no churn scores.")
+        with warehouse.connect() as con:
+            con.execute("create schema if not exists analytics")
+            con.execute("drop table if exists analytics.churn_scores")
+        return dg.MaterializeResult(metadata={"customers": 0})
+    result = score_customers(orders, as_of=as_of, tickets=tickets, order_lines=lines)
+    with warehouse.connect() as con:
+        write_table(con, "churn_scores", result.scores)
+        write_evaluation(con, "churn_90d", as_of, result.evaluation, result.chosen_model)
+    scores = result.scores
+    segments = scores.group_by("segment").agg(
+        pl.len().alias("customers"), pl.col("predicted_clv").sum().round(0).alias("predicted_12m_value"),
+        pl.col("p_churn").mean().round(3).alias("mean_p_churn")).sort("customers", descending=True)
+    test = result.evaluation.filter((pl.col("window") == "test") & (pl.col("population") == "all"))
+
+    def test_metric(model: str, metric: str) -> float | None:
+        hit = test.filter((pl.col("model") == model) & (pl.col("metric") == metric))["value"]
+        return round(float(hit[0]), 4) if len(hit) else None
+
+    return dg.MaterializeResult(metadata={
+        "as_of": as_of.isoformat(),
+        "customers": scores.height,
+        "chosen_model": result.chosen_model,
+        "test_roc_auc_chosen": test_metric(result.chosen_model, "roc_auc"),
+        "test_roc_auc_recency": test_metric("recency", "roc_auc"),
+        "test_roc_auc_bgnbd": test_metric("bgnbd", "roc_auc"),
+        "test_window": dg.MetadataValue.md(_evaluation_table(result.evaluation, "test")),
+        "validation_window": dg.MetadataValue.md(_evaluation_table(result.evaluation, "validation")),
+        "calibration_test": dg.MetadataValue.md(_markdown(result.reliability.with_columns(
+            pl.col("predicted", "observed", "gap").round(3)))),
+        "segments": dg.MetadataValue.md(_markdown(segments)),
+        "advocates": int(scores["is_advocate"].sum()),
+        "bgnbd_params": dg.MetadataValue.json(
+            vars(result.bgnbd_params) if result.bgnbd_params else {}),
+        "seconds": dg.MetadataValue.json({k: round(v, 1) for k, v in result.timings.items()}),
+    })
+
+
+@dg.asset_check(asset=analytics_key("churn_scores"), blocking=False,
+                description="The chosen churn model beats plain recency (days since the last "
+                            "order) on the held-out last window; a warning if it does not.")
+def churn_model_beats_recency(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect(read_only=True) as con:
+        rows = con.execute(
+            """
+            select model, is_chosen, value from analytics.model_evaluation
+            where task = 'churn_90d' and "window" = 'test' and population = 'all'
+              and metric = 'roc_auc'
+              and as_of_date = (select max(as_of_date) from analytics.model_evaluation
+                                where task = 'churn_90d')
+            """).fetchall()
+    chosen = next(((m, v) for m, c, v in rows if c), None)
+    recency = next((v for m, _, v in rows if m == "recency"), None)
+    if chosen is None or recency is None:
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"note": "not enough history for a held-out window"})
+    return dg.AssetCheckResult(
+        passed=chosen[1] > recency, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"chosen_model": chosen[0], "roc_auc_chosen": round(chosen[1], 4),
+                  "roc_auc_recency": round(recency, 4)})
+
+
+@dg.asset(
+    key=analytics_key("product_repurchase"),
+    group_name=CUSTOMERS_GROUP,
+    deps=[mart("fct_order_lines")],
+    pool=DUCKDB_POOL,
+    kinds={"polars", "duckdb"},
+    description="Per SKU: buyers, share who bought it again, median days to the second purchase.",
+)
+def product_repurchase(context: dg.AssetExecutionContext,
+                       warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from models.repurchase import product_repurchase as timing
+
+    with warehouse.connect() as con:
+        as_of = run_as_of(context, con)
+        lines = query_frame(
+            con, "select customer_id, order_date, sku, line_name from marts.fct_order_lines "
+                 "where is_revenue and customer_id is not null and order_date <= ?", [as_of])
+    table = timing(lines, as_of=as_of).with_columns(pl.lit(as_of).alias("as_of_date"))
+    with warehouse.connect() as con:
+        write_table(con, "product_repurchase", table)
+    known = table.filter(pl.col("median_days_to_repurchase").is_not_null())
+    return dg.MaterializeResult(metadata={
+        "skus": table.height,
+        "skus_with_median": known.height,
+        "median_of_medians_days": float(known["median_days_to_repurchase"].median() or 0),
+        "fastest": dg.MetadataValue.md(_markdown(
+            known.sort("median_days_to_repurchase").head(5)
+            .select("sku", "product", "repurchase_rate", "median_days_to_repurchase")
+            .with_columns(pl.col("repurchase_rate").round(3))))
+    })
+
+
+@dg.asset(
+    key=dg.AssetKey(["output", "customer_lists"]),
+    group_name=CUSTOMERS_GROUP,
+    deps=[analytics_key("churn_scores"), analytics_key("product_repurchase")],
+    pool=DUCKDB_POOL,  # it also (re)creates the view analytics.win_back_contacts
+    kinds={"csv"},
+    description=(
+        "output/customers/<as_of>/win_back.csv (high-value customers at risk, their last "
+        "products and usual interval) and replenishment_reminders.csv (customers due to "
+        "re-buy in the next 14 days). Hashed customer ids only; emails are joined in the "
+        "warehouse view analytics.win_back_contacts."
+    ),
+)
+def customer_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                   store: StoreResource) -> dg.MaterializeResult:
+    from models.repurchase import replenishment_reminders, win_back_list
+
+    with warehouse.connect() as con:
+        as_of = run_as_of(context, con)
+        has_scores = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'analytics' "
+            "and table_name = 'churn_scores'").fetchall()[0][0]
+        if not has_scores:
+            return dg.MaterializeResult(metadata={"win_back": 0, "reminders": 0})
+        scores = query_frame(con, "select * from analytics.churn_scores")
+        repurchase = query_frame(con, "select * from analytics.product_repurchase")
+        lines = query_frame(
+            con, "select customer_id, order_date, sku, line_name from marts.fct_order_lines "
+                 "where is_revenue and customer_id is not null and order_date <= ?", [as_of])
+        win_back = win_back_list(scores, lines, as_of=as_of)
+        reminders = replenishment_reminders(lines, scores, repurchase, as_of=as_of)
+        # The contact list for the email tool stays inside the warehouse.
+        con.execute(
+            """
+            create or replace view analytics.win_back_contacts as
+            select customers.email, customers.accepts_email_marketing, scores.*
+            from analytics.churn_scores as scores
+            inner join marts.dim_customers as customers using (customer_id)
+            where scores.segment = 'high_value_at_risk'
+            """)
+    folder = Path(store.home) / "output" / "customers" / as_of.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    win_back.write_csv(folder / "win_back.csv")
+    reminders.write_csv(folder / "replenishment_reminders.csv")
+    return dg.MaterializeResult(metadata={
+        "folder": dg.MetadataValue.path(str(folder)),
+        "win_back": win_back.height,
+        "value_at_risk": round(float(win_back["value_at_risk"].sum() or 0), 2),
+        "reminders": reminders.height,
+        "win_back_preview": dg.MetadataValue.md(_markdown(win_back.head(5).drop("customer_id"))),
+    })
+
+
+customer_assets = [churn_scores, product_repurchase, customer_lists]
+customer_checks = [churn_model_beats_recency]
