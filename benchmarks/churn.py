@@ -86,11 +86,18 @@ def timed_run(orders, tickets, lines, as_of):
     return result, time.perf_counter() - started
 
 
+def cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 10 else f"{value:.3f}"
+    return str(value)
+
+
 def table(frame: pl.DataFrame) -> list[str]:
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     for row in frame.iter_rows():
-        lines.append("| " + " | ".join("" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
-                                       for v in row) + " |")
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
     return lines
 
 

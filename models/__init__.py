@@ -5,10 +5,15 @@
   later window and tested against BG/NBD and recency (models/churn.py, models/bgnbd.py).
 - `product_repurchase`, `win_back_list`, `replenishment_reminders`: repurchase timing per
   product and the contact lists built on it (models/repurchase.py).
+- `kpi_series`, `detect_anomalies(series, *, as_of)`, `threshold_baseline`,
+  `evaluate_alerts`: daily KPI alerts against a trailing seasonal baseline, the +-3 sigma
+  comparator and recall / false alerts against planted incidents (models/anomalies.py).
 """
 
+from models.anomalies import detect_anomalies, evaluate_alerts, kpi_series, threshold_baseline
 from models.churn import churn_scores, score_customers
 from models.repurchase import product_repurchase, replenishment_reminders, win_back_list
 
-__all__ = ["churn_scores", "product_repurchase", "replenishment_reminders", "score_customers",
-           "win_back_list"]
+__all__ = ["churn_scores", "detect_anomalies", "evaluate_alerts", "kpi_series",
+           "product_repurchase", "replenishment_reminders", "score_customers",
+           "threshold_baseline", "win_back_list"]

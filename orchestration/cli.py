@@ -189,6 +189,7 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
     if summary.models_built:
         print_marts(settings)
         print_outputs(settings)
+        print_customers_and_anomalies(settings)
     console.print(
         f"Warehouse: {settings.warehouse_path}: {summary.models_built} assets built, "
         f"{summary.checks_passed} checks passed, {len(summary.failed_checks)} failed "
@@ -226,6 +227,52 @@ def print_outputs(settings: Settings) -> None:
         f"Reorder files: {folder}: {n_lines:,} lines to order from {suppliers} suppliers, "
         f"{value:,.0f} {settings.currency} ({order_now:,} order now, {auto:,} auto-approved); "
         f"supply alerts: {alerts[0]:,} ({alerts[1]:,} high).", soft_wrap=True)
+
+
+def print_customers_and_anomalies(settings: Settings) -> None:
+    """Who is slipping away (and where the list is), and which numbers broke today."""
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        try:
+            as_of, scored, at_risk, value, model = con.execute(
+                """
+                select max(as_of_date), count(*),
+                       count(*) filter (where segment = 'high_value_at_risk'),
+                       coalesce(sum(p_churn * predicted_clv)
+                                filter (where segment = 'high_value_at_risk'), 0),
+                       any_value(model)
+                from analytics.churn_scores
+                """).fetchall()[0]
+            if as_of is not None:
+                folder = settings.output_dir / "customers" / as_of.isoformat()
+                console.print(
+                    f"Customers: {scored:,} scored ({model}); {at_risk:,} high-value at risk, "
+                    f"{value:,.0f} {settings.currency} of 12-month value at stake: "
+                    f"{folder / 'win_back.csv'}", soft_wrap=True)
+        except duckdb.Error:
+            pass  # the customers group did not run
+        try:
+            incidents = con.execute(
+                """
+                select metric, dimension, severity, direction, incident_start, driver
+                from analytics.anomalies
+                where last_detected_on = (select max(last_detected_on) from analytics.anomalies)
+                  and is_current and date = incident_end
+                order by case severity when 'critical' then 0 when 'high' then 1
+                         when 'medium' then 2 else 3 end, impact desc nulls last
+                """).fetchall()
+        except duckdb.Error:
+            return  # the anomalies group did not run
+    if not incidents:
+        console.print("Anomalies: nothing unusual on the last day.")
+        return
+    console.print(f"Anomalies open on the last day: {len(incidents)}")
+    for metric, dimension, severity, direction, start, driver in incidents[:8]:
+        where = "" if dimension == "all" else f" {dimension}"
+        because = f" ({driver})" if driver else ""
+        console.print(f"  {severity:<8} {metric}{where} {direction} since {start}{because}",
+                      soft_wrap=True)
 
 
 def print_marts(settings: Settings) -> None:

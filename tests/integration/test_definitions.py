@@ -68,3 +68,10 @@ def test_customer_assets_in_their_group_and_the_write_pool():
     assert dg.AssetKey(["marts", "fct_orders"]) in churn.parent_keys
     check = dg.AssetCheckKey(dg.AssetKey(["analytics", "churn_scores"]), "churn_model_beats_recency")
     assert check in graph.asset_check_keys
+
+
+def test_anomalies_asset_in_its_group_and_the_write_pool():
+    node = defs.resolve_asset_graph().get(dg.AssetKey(["analytics", "anomalies"]))
+    assert node.group_name == "anomalies"
+    assert node.pools == {"duckdb_write"}
+    assert dg.AssetKey(["marts", "fct_daily_kpis"]) in node.parent_keys
