@@ -9,7 +9,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --locked
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test unit integration dev lint bench clean manifest
+.PHONY: demo test unit integration dev lint bench clean manifest browser
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -27,14 +27,23 @@ manifest: .venv/.synced
 demo: manifest
 	$(RUN) storeops demo
 
+# The dashboard tests render pages in headless Chromium: Debian's package, installed
+# when missing (as root, or through sudo).
+SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo 2>/dev/null))
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 ## test: the whole test suite (unit, integration, e2e)
-test: manifest
+test: manifest browser
 	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 unit: .venv/.synced
 	$(RUN) pytest tests/unit
 
-integration: manifest
+integration: manifest browser
 	$(RUN) pytest tests/integration tests/e2e
 
 ## dev: the Dagster UI on the demo home
@@ -50,6 +59,7 @@ bench: manifest
 	$(RUN) python benchmarks/warehouse.py
 	$(RUN) python benchmarks/forecast.py
 	$(RUN) python benchmarks/inventory_sim.py
+	$(RUN) python benchmarks/churn.py
 
 clean:
 	rm -rf .venv .tools storeops_home .pytest_cache

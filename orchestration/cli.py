@@ -190,6 +190,9 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
         print_marts(settings)
         print_outputs(settings)
         print_customers_and_anomalies(settings)
+        index = settings.output_dir / "index.html"
+        if index.exists():
+            console.print(f"Open {index}: the brief, reports, dashboards and files.", soft_wrap=True)
     console.print(
         f"Warehouse: {settings.warehouse_path}: {summary.models_built} assets built, "
         f"{summary.checks_passed} checks passed, {len(summary.failed_checks)} failed "

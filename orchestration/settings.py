@@ -120,7 +120,14 @@ class Settings:
     @classmethod
     def load(cls, home: Path | str | None = None, landing: Path | str | None = None) -> Settings:
         """Settings for `home` (else $STOREOPS_HOME, else ./storeops_home)."""
-        home_path = Path(home or os.environ.get(HOME_ENV) or DEFAULT_HOME).resolve()
+        env_home = os.environ.get(HOME_ENV)
+        home_path = Path(home or env_home or DEFAULT_HOME).resolve()
+        env_landing = os.environ.get(LANDING_ENV)
+        if home is not None and (not env_home or Path(env_home).resolve() != home_path):
+            # $STOREOPS_LANDING belongs to $STOREOPS_HOME (a run exports both): another
+            # home keeps its own landing, or a second store in one process would ingest
+            # the first one's files.
+            env_landing = None
         config: dict = {}
         config_file = home_path / "storeops.yml"
         if config_file.exists():
@@ -130,7 +137,7 @@ class Settings:
                 raise SettingsError(f"{config_file}: not valid YAML: {exc}") from None
             if not isinstance(config, dict):
                 raise SettingsError(f"{config_file}: expected a mapping of settings")
-        landing_path = landing or os.environ.get(LANDING_ENV) or config.get("landing")
+        landing_path = landing or env_landing or config.get("landing")
         return cls(
             home=home_path,
             landing=Path(landing_path).resolve() if landing_path else home_path / "landing",

@@ -75,3 +75,16 @@ def test_anomalies_asset_in_its_group_and_the_write_pool():
     assert node.group_name == "anomalies"
     assert node.pools == {"duckdb_write"}
     assert dg.AssetKey(["marts", "fct_daily_kpis"]) in node.parent_keys
+
+
+def test_outputs_group_reads_the_analytics_it_reports():
+    graph = defs.resolve_asset_graph()
+    for name in ("daily_brief", "weekly_report", "monthly_report", "dashboards", "index"):
+        node = graph.get(dg.AssetKey(["output", name]))
+        assert node.group_name == "outputs", name
+    brief = graph.get(dg.AssetKey(["output", "daily_brief"]))
+    for upstream in (["analytics", "reorder_suggestions"], ["analytics", "anomalies"],
+                     ["marts", "fct_daily_kpis"]):
+        assert dg.AssetKey(upstream) in brief.parent_keys
+    index = graph.get(dg.AssetKey(["output", "index"]))
+    assert dg.AssetKey(["output", "reorder_files"]) in index.parent_keys

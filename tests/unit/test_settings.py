@@ -44,3 +44,15 @@ def test_bad_settings_name_the_file_and_key(tmp_path, text, message):
         Settings.load(tmp_path)
     assert message in str(error.value)
     assert "storeops.yml" in str(error.value)
+
+
+def test_landing_of_another_home_is_not_inherited(tmp_path, monkeypatch):
+    first, second = tmp_path / "first", tmp_path / "second"
+    monkeypatch.setenv("STOREOPS_HOME", str(first))
+    monkeypatch.setenv("STOREOPS_LANDING", str(first / "landing"))
+    # A run on the first home exported both; a second home keeps its own landing ...
+    assert Settings.load(second).landing == (second / "landing").resolve()
+    # ... while the exported home (or no home given) still uses the exported landing.
+    assert Settings.load(first).landing == (first / "landing").resolve()
+    monkeypatch.setenv("STOREOPS_LANDING", str(tmp_path / "elsewhere"))
+    assert Settings.load().landing == (tmp_path / "elsewhere").resolve()
