@@ -382,6 +382,41 @@ def run(
 
 
 @app.command()
+def forget(
+    email: Annotated[str, typer.Option(help="The customer's email address (any case or spacing).")],
+    home: HomeOption = None,
+) -> None:
+    """Forget one customer (a data-subject request): delete their rows from raw and derived
+    tables and the contact lists; later loads drop them too."""
+    import duckdb
+
+    from orchestration.privacy import forget_customer
+
+    settings = _load_settings(home)
+    if not settings.warehouse_path.exists():
+        err.print(f"[red]No warehouse at {settings.warehouse_path}.[/red] Nothing to forget.")
+        raise typer.Exit(2)
+    try:
+        report = forget_customer(settings, email)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    except duckdb.IOException as exc:
+        err.print(f"[red]The warehouse is in use by another run ({exc}).[/red] "
+                  "Try again when it has finished: nothing was deleted.")
+        raise typer.Exit(1) from None
+    console.print(f"Forgot customer {report.customer_id}: {report.total_rows:,} rows deleted"
+                  + ("" if not report.rows_deleted else " (" + ", ".join(
+                      f"{t} {n:,}" for t, n in sorted(report.rows_deleted.items())) + ")")
+                  + f"; {len(report.files_rewritten)} contact lists rewritten.", soft_wrap=True)
+    if not report.total_rows:
+        console.print("No row held this email: nothing else to do.")
+    for path in report.landing_files_with_email:
+        console.print(f"  still in the landing copy {path}: delete it or re-export it at the "
+                      "source (storeops will not load this customer again).", soft_wrap=True)
+
+
+@app.command()
 def ui(
     home: HomeOption = None,
     port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,

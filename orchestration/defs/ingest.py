@@ -14,6 +14,7 @@ import dagster as dg
 from orchestration import progress
 from orchestration.defs.resources import StoreResource, WarehouseResource
 from orchestration.ingest import SPECS, SourceSpec, ingest_source, quarantine_preview
+from orchestration.privacy import purge_forgotten
 from orchestration.ingest.loader import FileResult
 
 INGEST_GROUP = "ingest"
@@ -76,10 +77,24 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             result = ingest_source(con, store.landing_path, spec, run_id=context.run_id,
                                    timezone=store.timezone, on_file=on_file)
+            # Customers who asked to be forgotten stay forgotten in files loaded later.
+            forgotten = purge_forgotten(con)
+            if forgotten:
+                context.log.info(f"removed {forgotten} rows of forgotten customers")
             metadata = _metadata(result, con, spec)
         return dg.MaterializeResult(metadata=metadata)
 
     return _raw_table
+
+
+def forgotten_rows_sql(con) -> str:
+    """Rows deleted on a data-subject request, per file (`storeops forget`)."""
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
+                         "and table_name = 'forgotten_rows'").fetchall()[0][0]
+    if exists:
+        return ("select file_sha256 as sha, sum(rows) as n from raw.forgotten_rows "
+                "where source = ? group by 1")
+    return "select null::varchar as sha, 0 as n where ? is null"
 
 
 def build_conservation_check(spec: SourceSpec) -> dg.AssetChecksDefinition:
@@ -100,16 +115,20 @@ def build_conservation_check(spec: SourceSpec) -> dg.AssetChecksDefinition:
                 quarantined as (
                     select file_sha256 as sha, count(*) as n
                     from raw.quarantine where source = ? group by 1
+                ),
+                forgotten as (
+                    {forgotten_rows_sql(con)}
                 )
                 select log.source_file, log.rows_in,
                        coalesce(l.n, 0) as in_table, coalesce(q.n, 0) as in_quarantine
                 from raw.load_log as log
                 left join loaded as l on l.sha = log.file_sha256
                 left join quarantined as q on q.sha = log.file_sha256
+                left join forgotten as f on f.sha = log.file_sha256
                 where log.source = ? and log.status = 'loaded'
-                  and log.rows_in != coalesce(l.n, 0) + coalesce(q.n, 0)
+                  and log.rows_in != coalesce(l.n, 0) + coalesce(q.n, 0) + coalesce(f.n, 0)
                 """,
-                [spec.table, spec.table],
+                [spec.table, spec.table, spec.table],
             ).fetchall()
         return dg.AssetCheckResult(
             passed=not rows,

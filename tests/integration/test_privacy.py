@@ -1,0 +1,139 @@
+"""Privacy: no raw personal data in any file under output/, and `storeops forget` removes
+one customer from raw and derived tables and the contact lists, for good."""
+
+import csv
+import hashlib
+import re
+import zipfile
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from orchestration.settings import Settings
+
+pytestmark = pytest.mark.integration
+# An address with a letters-only top-level domain (plotly.js carries "name@1.2.3" versions).
+EMAIL = re.compile(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from orchestration.cli import execute_pipeline
+    from orchestration.demo import generate_store
+
+    home = tmp_path_factory.mktemp("home")
+    generate_store(home, scale=0.02, days=420, seed=12)
+    settings = Settings(home=home.resolve(), landing=(home / "landing").resolve())
+    summary = execute_pipeline(settings)
+    assert summary.success, summary.failed_steps
+    return settings
+
+
+def output_bytes(settings):
+    for path in sorted(p for p in settings.output_dir.rglob("*") if p.is_file()):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                yield path, b"".join(book.read(n) for n in book.namelist() if n.endswith(".xml"))
+        else:
+            yield path, path.read_bytes()
+
+
+def test_no_personal_data_in_any_output_file(store):
+    with duckdb.connect(str(store.warehouse_path), read_only=True) as con:
+        people = con.execute("""
+            select distinct first_name || ' ' || last_name, phone, address1 from raw.shopify_customers
+            where first_name is not null and last_name is not null limit 300
+        """).fetchall()
+        emails = {r[0].strip().lower().encode() for r in con.execute("""
+            select email from raw.shopify_orders where email is not null
+            union select email from raw.shopify_customers where email is not null
+            union select requester_email from raw.zendesk_tickets where requester_email is not null
+            union select customer_email from raw.gorgias_tickets where customer_email is not null
+        """).fetchall()}
+    assert len(emails) > 100
+    names = {n.encode() for n, _, _ in people}
+    streets = {a.encode() for _, _, a in people if a and len(a) > 8}
+    phones = {re.sub(r"\D", "", p).encode() for _, p, _ in people if p and len(re.sub(r"\D", "", p)) >= 9}
+    files = list(output_bytes(store))
+    assert len(files) > 10  # reorder files, customer lists, briefs, reports, dashboards, index
+    for path, data in files:
+        # plotly.js's licence header carries its authors' addresses: look for customers'.
+        found = {m.lower() for m in EMAIL.findall(data)} & emails
+        assert not found, f"customer email addresses in {path}: {sorted(found)[:3]}"
+        assert not any(name in data for name in names), f"a customer's name in {path}"
+        assert not any(street in data for street in streets), f"a customer's address in {path}"
+        digits = re.sub(rb"\D", b"", data)
+        if path.suffix in (".csv", ".md"):  # html/xlsx carry long digit runs of their own
+            assert not any(phone in digits for phone in phones), f"a phone in {path}"
+
+
+def varchar_hits(settings, needles):
+    hits = {}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type = 'VARCHAR' and table_schema in "
+            "('raw', 'staging', 'intermediate', 'marts', 'analytics')").fetchall()
+        for schema, table, column in columns:
+            if (schema, table) == ("raw", "forgotten_customers"):
+                continue
+            n = con.execute(f'select count(*) from "{schema}"."{table}" where '
+                            + " or ".join(f'contains(lower("{column}"), ?)' for _ in needles),
+                            list(needles)).fetchall()[0][0]
+            if n:
+                hits[f"{schema}.{table}.{column}"] = n
+    return hits
+
+
+def test_forget_removes_a_customer_everywhere_and_for_good(store):
+    from orchestration.cli import app, execute_pipeline
+
+    win_back = sorted(store.output_dir.glob("customers/*/win_back.csv"))[-1]
+    listed = {r["customer_id"] for r in csv.DictReader(win_back.open())}
+    with duckdb.connect(str(store.warehouse_path), read_only=True) as con:
+        # A repeat customer who wrote to Zendesk, on the win-back list when one is.
+        email, customer_id = con.execute("""
+            select customers.email, customers.customer_id from marts.dim_customers as customers
+            where customers.orders >= 2 and lower(trim(customers.email)) in (
+                select lower(trim(requester_email)) from raw.zendesk_tickets)
+            order by customer_id in (select unnest(?::varchar[])) desc, customers.orders desc,
+                     customers.customer_id
+            limit 1
+        """, [sorted(listed)]).fetchall()[0]
+    assert customer_id == hashlib.md5(email.strip().lower().encode()).hexdigest()
+    assert varchar_hits(store, [email.lower(), customer_id])  # present before
+
+    result = CliRunner().invoke(app, ["forget", "--email", f" {email.upper()} ",
+                                      "--home", str(store.home)])
+    assert result.exit_code == 0, result.output
+    assert "rows deleted" in result.output and "still in the landing copy" in result.output
+    assert varchar_hits(store, [email.lower(), customer_id]) == {}
+    for path, data in output_bytes(store):
+        assert customer_id.encode() not in data, path
+
+    # A second run on the same landing, then a new help-desk file that mentions the
+    # customer again: they stay forgotten, and every file's rows still add up.
+    zendesk = sorted((store.landing / "zendesk").glob("*.csv"))
+    header, *lines = zendesk[0].read_text().splitlines()
+    again = [line for z in zendesk for line in z.read_text().splitlines()[1:]
+             if email.lower() in line.lower()][:1]
+    assert again
+    (store.landing / "zendesk" / "zendesk_tickets_reexport.csv").write_text(
+        "\n".join([header, *again, *lines[:3]]) + "\n")
+    summary = execute_pipeline(store)
+    assert summary.success, summary.failed_steps
+    assert summary.failed_checks == []
+    assert varchar_hits(store, [email.lower(), customer_id]) == {}
+    with duckdb.connect(str(store.warehouse_path), read_only=True) as con:
+        loaded = con.execute("select rows_loaded from raw.load_log where source_file like "
+                             "'%zendesk_tickets_reexport.csv'").fetchall()
+    assert loaded and loaded[0][0] == len(again) + 3
+
+
+def test_forget_rejects_what_is_not_an_email(store):
+    from orchestration.cli import app
+
+    result = CliRunner().invoke(app, ["forget", "--email", "nobody", "--home", str(store.home)])
+    assert result.exit_code == 2
+    assert "not an email address" in result.output
