@@ -38,11 +38,26 @@ class ReadResult:
 def decode(data: bytes, file_name: str) -> str:
     """Bytes -> text. UTF-8 (with or without BOM) and UTF-16 with BOM; anything else is refused."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            # An odd byte count or half a surrogate pair: the download was cut off.
+            where = "ends in the middle of a character" if exc.end >= len(data) \
+                else f"has an invalid UTF-16 sequence at byte {exc.start}"
+            raise FileRejected(
+                f"{file_name} starts like UTF-16 text but {where}; the file looks damaged "
+                "or cut off: export or download it again"
+            ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        if exc.end >= len(data) and len(data) - exc.start < 4 and data[exc.start] >= 0xC0:
+            # The first byte of a multi-byte character with nothing after it.
+            raise FileRejected(
+                f"{file_name} ends in the middle of a character (line {line}): the file looks "
+                "cut off; export or download it again"
+            ) from None
         raise FileRejected(
             f"{file_name} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
             "export it again as UTF-8 (Excel: 'CSV UTF-8')"
@@ -82,18 +97,20 @@ def _header_fields(line: str) -> tuple[list[str], str]:
 
 def _normalise_header(spec: SourceSpec, header: list[str]) -> tuple[list[str], str | None]:
     """Vendor header -> raw column names; returns the names and a currency found in the header."""
-    vendor_to_name = {v: col.name for col in spec.columns for v in col.vendor}
+    # Matched on the snake_case form, so `IMPR.`, `incoming (not editable)` or a doubled
+    # space (re-typed or re-saved headers) still find their column.
+    vendor_to_name = {snake(v): col.name for col in spec.columns for v in col.vendor}
     currency = None
     names: list[str] = []
     for h in header:
         h = h.strip()
-        if spec.currency_in_header and h.startswith(spec.currency_in_header[0]):
+        if spec.currency_in_header and snake(h).startswith(snake(spec.currency_in_header[0])):
             m = re.search(r"\(([A-Za-z]{3})\)\s*$", h)
             if m:
                 currency = m.group(1).upper()
                 names.append(spec.currency_in_header[1])
                 continue
-        names.append(vendor_to_name.get(h, snake(h)))
+        names.append(vendor_to_name.get(snake(h), snake(h)))
     # Duplicate names (a doubled header cell) would silently overwrite data: number them.
     seen: dict[str, int] = {}
     unique = []
@@ -121,13 +138,28 @@ def missing_required(spec: SourceSpec, names: list[str]) -> list[str]:
     return missing
 
 
+def _required_count(spec: SourceSpec) -> int:
+    return sum(c.required and not (spec.needs_snapshot_date and c.name == "as_of")
+               for c in spec.columns)
+
+
 def guess_source(header: list[str], *, exclude: SourceSpec | None = None) -> SourceSpec | None:
-    """The spec whose required columns this header has (used to explain misplaced files)."""
+    """The spec whose required columns this header has (used to explain misplaced files).
+
+    With `exclude`, only a spec that explains the header better than `exclude` does: one
+    with more required columns than `exclude` has in this header. An orders export that
+    lost its Name column is a broken orders export, not a customers export (it has Email).
+    """
+    floor = 0
+    if exclude is not None:
+        names, _ = _normalise_header(exclude, header)
+        floor = _required_count(exclude) - len(missing_required(exclude, names))
     for spec in SPECS:
         if spec is exclude:
             continue
         names, _ = _normalise_header(spec, header)
-        if not missing_required(spec, names):
+        if not missing_required(spec, names) and (exclude is None
+                                                  or _required_count(spec) > floor):
             return spec
     return None
 
@@ -151,6 +183,21 @@ def _find_header(spec: SourceSpec, lines: list[str]) -> int:
     return best_index
 
 
+def _read_csv_lenient(body: str, names: list[str], delimiter: str,
+                      file_name: str) -> pl.DataFrame:
+    """The body (header line first) as a string frame, like polars' with ragged lines cut."""
+    try:
+        records = list(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter))[1:]
+    except csv.Error as exc:
+        raise FileRejected(f"{file_name} could not be read as CSV ({exc}); check that it is "
+                           "a plain CSV export") from None
+    width = len(names)
+    # A blank line is an all-null row, as polars gives it; empty cells are null.
+    cells = [[(r[i] if i < len(r) and r[i] != "" else None) for i in range(width)]
+             for r in records]
+    return pl.DataFrame(cells, schema={n: pl.Utf8 for n in names}, orient="row")
+
+
 def read_csv_text(spec: SourceSpec, text: str, file_name: str) -> ReadResult:
     if not text.strip():
         raise FileRejected(f"{file_name} is empty")
@@ -170,6 +217,12 @@ def read_csv_text(spec: SourceSpec, text: str, file_name: str) -> ReadResult:
             f"{file_name} is not a {spec.label}: missing required column(s) "
             f"{', '.join(repr(m) for m in missing)}{hint}"
         )
+    # A Shopify orders export has every column the customers export needs (Email): a file
+    # that fits a stricter spec of another folder better is in the wrong folder.
+    other = guess_source(fields, exclude=spec)
+    if other is not None and other.folder != spec.folder:
+        raise FileRejected(f"{file_name} looks like a {other.label}, not a {spec.label}: "
+                           f"move it to {other.folder}/")
     notes = []
     if header_index:
         notes.append(f"skipped {header_index} title line(s) above the header")
@@ -190,8 +243,12 @@ def read_csv_text(spec: SourceSpec, text: str, file_name: str) -> ReadResult:
             infer_schema=False,
             truncate_ragged_lines=True,
         )
-    except pl.exceptions.PolarsError as exc:
-        raise FileRejected(f"{file_name} could not be parsed as CSV: {str(exc).splitlines()[0]}")
+    except pl.exceptions.PolarsError:
+        # polars refuses the whole file for one stray or unclosed quote (a cut-off export,
+        # a hand-typed `12" frame`); the csv module reads it as Excel does, so the odd row
+        # is typed, and quarantined if it does not parse, like any other.
+        frame = _read_csv_lenient(body, names, delimiter, file_name)
+        notes.append("stray or unclosed quote: read with the lenient CSV reader")
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     value_cols = [n for n in frame.columns if n != ROW]
     # Blank lines come through as all-null rows.
