@@ -373,7 +373,6 @@ def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency:
                    subtitle=f"{week_start:%d %b} to {end:%d %b %Y}, against the week before and the "
                             f"same week last year. Currency: {currency}.")
     this_week, last_week, last_year = (_week_values(con, d) for d in (week_start, last, year))
-    narrative: list[tuple[float, str]] = []
     doc.add(Heading("Summary"))
     summary_at = len(doc.blocks)
 
@@ -560,14 +559,14 @@ def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency:
                 text = f"Ad spend was {cells['Ad spend']['now']} ({cells['Ad spend']['wow']})"
                 paid = [(n, v) for n, v in channel_cells.items() if v[1]]
                 if paid:
-                    name, (_, d_ch, c) = max(paid, key=lambda kv: abs(kv[1][1]))
+                    name, (_, _, c) = max(paid, key=lambda kv: abs(kv[1][1]))
                     text += f"; {name} changed by {c['spend_delta']}"
                 candidates.append((abs(revenue["Ad spend"] - prev["Ad spend"]),
                                    change(revenue["Ad spend"], prev["Ad spend"]), text + "."))
             if revenue["Tickets"] is not None and prev["Tickets"]:
                 text = f"Tickets were {cells['Tickets']['now']} ({cells['Tickets']['wow']})"
                 if cat_cells:
-                    name, (d_cat, c) = max(cat_cells.items(), key=lambda kv: abs(kv[1][0]))
+                    name, (_, c) = max(cat_cells.items(), key=lambda kv: abs(kv[1][0]))
                     text += f", {name} {c[3]}"
                 candidates.append((abs(revenue["Tickets"] - prev["Tickets"]) * TICKET_HANDLING_COST,
                                    change(revenue["Tickets"], prev["Tickets"]), text + "."))

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from dashboards.document import PAGE
+from dashboards.files import atomic_write_text
 
 DASHBOARD_TITLES = {
     "overview": "Overview: revenue, orders, KPIs, open incidents",
@@ -88,7 +89,7 @@ def write_index(output_dir: Path, *, as_of: date, currency: str) -> Path:
             f'<p class="subtitle">Everything as of {as_of.isoformat()} (currency {html.escape(currency)}); '
             f"written {datetime.now():%Y-%m-%d %H:%M}.</p>" + "".join(sections))
     path = root / "index.html"
-    path.write_text(PAGE.format(title="storeops", body=body), encoding="utf-8")
+    atomic_write_text(path, PAGE.format(title="storeops", body=body))
     return path
 
 

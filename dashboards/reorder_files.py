@@ -9,13 +9,13 @@ renamed, so a reader never sees half a file. No customer data is in these files.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from datetime import date
 from pathlib import Path
 
 import polars as pl
+
+from dashboards.files import atomic_write as _atomic_write
 
 BUYER_COLUMNS = [
     "sku", "product", "on_hand", "on_order", "committed", "daily_forecast", "lead_time_days",
@@ -33,18 +33,6 @@ def supplier_file_stem(supplier: str) -> str:
     """A file name a buyer recognises: the supplier's name, made safe for any filesystem."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", supplier.strip()).strip("._")
     return stem or "unknown_supplier"
-
-
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _buyer_frame(lines: pl.DataFrame) -> pl.DataFrame:

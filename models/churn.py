@@ -285,7 +285,7 @@ class _Candidate:
         self.seed = seed
         self.model = None
 
-    def fit(self, train: pl.DataFrame) -> "_Candidate":
+    def fit(self, train: pl.DataFrame) -> _Candidate:
         y = train["churned"].to_numpy().astype(int)
         if self.name == "gradient_boosting":
             from sklearn.ensemble import HistGradientBoostingClassifier

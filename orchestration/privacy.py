@@ -21,7 +21,7 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -180,7 +180,7 @@ def forget_customer(settings: Settings, email: str) -> ForgetReport:
             con.execute("create table if not exists raw.forgotten_customers "
                         "(customer_id varchar primary key, forgotten_at timestamp)")
             con.execute("insert or replace into raw.forgotten_customers values (?, ?)",
-                        [customer_id, datetime.now(timezone.utc).replace(tzinfo=None)])
+                        [customer_id, datetime.now(UTC).replace(tzinfo=None)])
             con.execute("commit")
         except BaseException:
             con.execute("rollback")

@@ -236,8 +236,10 @@ def customer_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             """)
     folder = Path(store.home) / "output" / "customers" / as_of.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    win_back.write_csv(folder / "win_back.csv")
-    reminders.write_csv(folder / "replenishment_reminders.csv")
+    from dashboards.files import atomic_write
+
+    atomic_write(folder / "win_back.csv", win_back.write_csv)
+    atomic_write(folder / "replenishment_reminders.csv", reminders.write_csv)
     return dg.MaterializeResult(metadata={
         "folder": dg.MetadataValue.path(str(folder)),
         "win_back": win_back.height,

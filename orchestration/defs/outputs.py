@@ -40,9 +40,11 @@ def last_complete_month(as_of: date) -> date:
 
 def write_document(doc, folder: Path, stem: str) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
+    from dashboards.files import atomic_write_text
+
     md, page = folder / f"{stem}.md", folder / f"{stem}.html"
-    md.write_text(doc.to_markdown(), encoding="utf-8")
-    page.write_text(doc.to_html(), encoding="utf-8")
+    atomic_write_text(md, doc.to_markdown())
+    atomic_write_text(page, doc.to_html())
     return md, page
 
 
@@ -74,7 +76,7 @@ def daily_brief(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     with warehouse.connect(read_only=True) as con:
         as_of = run_as_of(context, con)
         doc = build(con, as_of=as_of, currency=store.currency, failed_checks=failed)
-    md, page = write_document(doc, Path(store.home) / "output" / "briefings", as_of.isoformat())
+    _, page = write_document(doc, Path(store.home) / "output" / "briefings", as_of.isoformat())
     return dg.MaterializeResult(metadata={
         "as_of": as_of.isoformat(), "path": dg.MetadataValue.path(str(page)),
         "failed_checks": len(failed), "brief": dg.MetadataValue.md(doc.to_markdown()),
@@ -98,7 +100,7 @@ def weekly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         as_of = run_as_of(context, con)
         week = last_complete_week(as_of)
         doc = build(con, week_start=week, currency=store.currency)
-    md, page = write_document(doc, Path(store.home) / "output" / "briefings",
+    _, page = write_document(doc, Path(store.home) / "output" / "briefings",
                               f"weekly-{iso_week_label(week)}")
     return dg.MaterializeResult(metadata={
         "week": iso_week_label(week), "path": dg.MetadataValue.path(str(page)),
@@ -123,7 +125,7 @@ def monthly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         as_of = run_as_of(context, con)
         month = last_complete_month(as_of)
         doc = build(con, month=month, currency=store.currency)
-    md, page = write_document(doc, Path(store.home) / "output" / "briefings",
+    _, page = write_document(doc, Path(store.home) / "output" / "briefings",
                               f"monthly-{month:%Y-%m}")
     return dg.MaterializeResult(metadata={
         "month": f"{month:%Y-%m}", "path": dg.MetadataValue.path(str(page)),
