@@ -14,8 +14,8 @@ import dagster as dg
 from orchestration import progress
 from orchestration.defs.resources import StoreResource, WarehouseResource
 from orchestration.ingest import SPECS, SourceSpec, ingest_source, quarantine_preview
-from orchestration.privacy import purge_forgotten
 from orchestration.ingest.loader import FileResult
+from orchestration.privacy import purge_forgotten
 
 INGEST_GROUP = "ingest"
 DUCKDB_POOL = "duckdb_write"

@@ -150,7 +150,8 @@ def landing_files(landing: Path, spec: SourceSpec) -> list[Path]:
 def _read(spec: SourceSpec, text: str, rel: str) -> tuple[ReadResult, list[dict]]:
     if spec.file_format == "jsonl":
         return read_jsonl_text(spec, text, rel)
-    return read_csv_text(spec, text, rel), []
+    read = read_csv_text(spec, text, rel)
+    return read, read.bad_rows
 
 
 _SNAPSHOT_DATE = r"(\d{4}-\d{2}-\d{2})"

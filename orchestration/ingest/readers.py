@@ -33,6 +33,8 @@ class ReadResult:
     rows_in: int  # data rows read (blank lines and vendor summary rows excluded)
     summary_rows: int = 0  # vendor footer rows (Google's `Total: …`) that carry no data
     notes: list[str] = field(default_factory=list)
+    # Rows the reader itself refuses (quarantine records, counted in rows_in).
+    bad_rows: list[dict] = field(default_factory=list)
 
 
 def decode(data: bytes, file_name: str) -> str:
@@ -173,6 +175,8 @@ def _find_header(spec: SourceSpec, lines: list[str]) -> int:
     for i, line in enumerate(lines[:10]):
         if not line.strip():
             continue
+        if not spec.title_lines:
+            return i
         fields, _ = _header_fields(line)
         names, _ = _normalise_header(spec, fields)
         missing = len(missing_required(spec, names))
@@ -184,18 +188,32 @@ def _find_header(spec: SourceSpec, lines: list[str]) -> int:
 
 
 def _read_csv_lenient(body: str, names: list[str], delimiter: str,
-                      file_name: str) -> pl.DataFrame:
-    """The body (header line first) as a string frame, like polars' with ragged lines cut."""
+                      file_name: str) -> tuple[pl.DataFrame, bool]:
+    """The body (header line first) as a string frame, like polars' with ragged lines cut,
+    and whether the last record ran to the end of the file inside an unclosed quote."""
+    lines = io.StringIO(body, newline="").readlines()
+    reader = csv.reader(lines, delimiter=delimiter)
+    records: list[list[str]] = []
+    start = last_start = 0  # first line of the current and of the last record
     try:
-        records = list(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter))[1:]
+        for record in reader:
+            records.append(record)
+            last_start, start = start, reader.line_num
     except csv.Error as exc:
         raise FileRejected(f"{file_name} could not be read as CSV ({exc}); check that it is "
                            "a plain CSV export") from None
+    try:
+        list(csv.reader(lines[last_start:], delimiter=delimiter, strict=True))
+        unclosed = False
+    except csv.Error as exc:
+        unclosed = "unexpected end of data" in str(exc)
+    records = records[1:]
     width = len(names)
     # A blank line is an all-null row, as polars gives it; empty cells are null.
     cells = [[(r[i] if i < len(r) and r[i] != "" else None) for i in range(width)]
              for r in records]
-    return pl.DataFrame(cells, schema={n: pl.Utf8 for n in names}, orient="row")
+    frame = pl.DataFrame(cells, schema={n: pl.Utf8 for n in names}, orient="row")
+    return frame, unclosed and len(records) > 0
 
 
 def read_csv_text(spec: SourceSpec, text: str, file_name: str) -> ReadResult:
@@ -247,10 +265,13 @@ def read_csv_text(spec: SourceSpec, text: str, file_name: str) -> ReadResult:
         # polars refuses the whole file for one stray or unclosed quote (a cut-off export,
         # a hand-typed `12" frame`); the csv module reads it as Excel does, so the odd row
         # is typed, and quarantined if it does not parse, like any other.
-        frame = _read_csv_lenient(body, names, delimiter, file_name)
+        frame, unclosed = _read_csv_lenient(body, names, delimiter, file_name)
         notes.append("stray or unclosed quote: read with the lenient CSV reader")
+    else:
+        unclosed = False
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     value_cols = [n for n in frame.columns if n != ROW]
+    last_row = frame.height  # the record that ran into the end of the file, if unclosed
     # Blank lines come through as all-null rows.
     blank = pl.all_horizontal(
         [pl.col(n).is_null() | (pl.col(n).str.strip_chars() == "") for n in value_cols]
@@ -262,12 +283,22 @@ def read_csv_text(spec: SourceSpec, text: str, file_name: str) -> ReadResult:
         is_summary = pl.col(first).str.strip_chars().str.starts_with(spec.summary_row_prefix)
         summary = frame.filter(is_summary.fill_null(False)).height
         frame = frame.filter(~is_summary.fill_null(False))
+    bad_rows = []
+    if unclosed and frame.height and frame[ROW][-1] == last_row:
+        # Not a blank line or a vendor footer: a data row cut off mid-field.
+        bad_rows.append({
+            "source_row": last_row, "column_name": None,
+            "reason": "the file ends inside a quoted field that is never closed: it looks cut "
+                      "off; export or download it again",
+            "original_row": frame.tail(1).select(value_cols).write_json()[1:-1],
+        })
+        frame = frame.head(-1)
     if currency is not None:
         frame = frame.with_columns(pl.lit(currency).alias("currency"))
     # _source_row is the record's position under the header (1 = first data row), counted
     # before blank lines and footers were dropped, so it points at the row in the file.
-    return ReadResult(frame=frame, header=fields, rows_in=frame.height,
-                      summary_rows=summary, notes=notes)
+    return ReadResult(frame=frame, header=fields, rows_in=frame.height + len(bad_rows),
+                      summary_rows=summary, notes=notes, bad_rows=bad_rows)
 
 
 def _flatten(obj: dict, prefix: str = "") -> dict[str, str | None]:

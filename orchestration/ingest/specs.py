@@ -53,6 +53,9 @@ class SourceSpec:
     currency_in_header: tuple[str, str] | None = None  # (header prefix, column name)
     # Google Ads: footer rows whose first cell starts with this are vendor totals.
     summary_row_prefix: str | None = None
+    # Google Ads (and storeops' own XLSX) put title lines above the header; other files
+    # start with it, so a data line that happens to hold a column name is never the header.
+    title_lines: bool = False
     natural_key: tuple[str, ...] = ()
     extra_columns: tuple[str, ...] = field(default_factory=tuple)
 
@@ -223,6 +226,7 @@ GOOGLE_ADS = SourceSpec(
     folder="google_ads",
     label="Google Ads report",
     summary_row_prefix="Total",
+    title_lines=True,
     date_column="day",
     natural_key=("day", "campaign", "ad_group"),
     columns=(
@@ -413,6 +417,7 @@ APPROVALS = SourceSpec(
     label="returned reorder file (CSV or XLSX with approved_qty)",
     # The XLSX storeops writes has title lines above the header and a Total row below.
     summary_row_prefix="Total",
+    title_lines=True,
     natural_key=("sku", "_source_file"),
     columns=(
         c("sku", required=True, not_null=True),

@@ -297,3 +297,71 @@ def test_zendesk_time_in_the_spring_forward_gap_uses_the_offset_before_the_chang
     assert parsed.good.sort("id")["created_at"].to_list() == [
         datetime(2025, 3, 9, 7, 52, 46), datetime(2025, 11, 2, 5, 30)
     ]
+
+
+# Regressions found by tests/integration/test_fuzz_ingest.py.
+
+
+def test_cut_off_utf16_and_utf8_files_are_refused_with_a_message_not_a_traceback():
+    utf16 = "date,channel,sessions\n2026-11-01,meta,10\n".encode("utf-16")
+    with pytest.raises(FileRejected, match="UTF-16 .* cut off"):
+        decode(utf16[:-1], "analytics/sessions.csv")
+    with pytest.raises(FileRejected, match="ends in the middle of a character .*cut off"):
+        decode("name\nCafé".encode()[:-1], "analytics/promotions.csv")
+
+
+def test_vendor_headers_match_whatever_their_case_and_spacing():
+    inventory = ("sku,LOCATION,incoming (not editable),Unavailable  (not editable),"
+                 "Committed (Not Editable), Available (not editable) ,ON HAND\nA,Main,1,2,3,4,5\n")
+    read = read_csv_text(SHOPIFY_INVENTORY, inventory, "inventory_2026-11-01.csv")
+    assert read.frame.drop("_source_row").columns == [
+        "sku", "location", "incoming", "unavailable", "committed", "available", "on_hand"]
+    meta = read_csv_text(META_ADS, "reporting starts,Reporting Ends,CAMPAIGN NAME,"
+                         "amount spent (EUR)\n2026-11-01,2026-11-01,c,1\n", "m.csv")
+    assert meta.frame["currency"].to_list() == ["EUR"]
+    # Before the fix `IMPR.` became an unknown text column and impressions loaded as null.
+    google = read_csv_text(GOOGLE_ADS, "Day,Campaign,Currency code,Cost,IMPR.\n"
+                           "2026-11-01,c,USD,1,5\n", "g.csv")
+    assert google.frame["impressions"].to_list() == ["5"]
+
+
+def test_an_orders_export_in_the_customers_folder_is_refused_and_not_the_other_way():
+    from orchestration.ingest.specs import SHOPIFY_CUSTOMERS
+
+    orders = SHOPIFY_HEADER + "#1,a@example.com,paid,,,USD,1,0,0,1,,,2026-11-01 09:00:00 -0500," \
+                              "1,Mug,1.00,SKU-1,,,web\n"
+    with pytest.raises(FileRejected, match="looks like a Shopify orders export, not a Shopify "
+                                           "customers export: move it to shopify/orders/"):
+        read_csv_text(SHOPIFY_CUSTOMERS, orders, "shopify/customers/orders.csv")
+    # An orders export that lost its Name column is a broken orders export: no hint that
+    # sends it to the customers folder because it has an Email column.
+    with pytest.raises(FileRejected) as refused:
+        read_csv_text(SHOPIFY_ORDERS, orders.replace("Name,", "Nom,", 1), "orders.csv")
+    assert "missing required column(s) 'Name'" in str(refused.value)
+    assert "move it to" not in str(refused.value)
+
+
+def test_a_stray_or_unclosed_quote_quarantines_its_row_instead_of_refusing_the_file():
+    header = "supplier,lead_time_days,lead_time_std_days,moq_units,case_pack,order_cycle_days\n"
+    # A cut-off export ends inside a quoted field; a hand-typed value has a stray quote.
+    text = header + 'Acme,21,3,100,12,7\nBeta,1"x,3,1,1,7\n\nGamma,5,1,1,1,7\nDelta,"2'
+    read = read_csv_text(PURCHASING_SUPPLIERS, text, "purchasing/suppliers.csv")
+    parsed = parse_frame(PURCHASING_SUPPLIERS, read.frame, read.header, timezone=TZ)
+    assert read.rows_in == 4 == parsed.good.height + parsed.bad.height + len(read.bad_rows)
+    assert parsed.good["supplier"].to_list() == ["Acme", "Gamma"]
+    assert parsed.bad["source_row"].to_list() == [2]
+    # The cut-off last row is the reader's own quarantine record, not a row of nulls.
+    (cut,) = read.bad_rows
+    assert cut["source_row"] == 5 and "never closed" in cut["reason"]
+    assert '"supplier":"Delta"' in cut["original_row"]
+    assert "lenient CSV reader" in read.notes[-1]
+
+
+def test_a_data_line_holding_a_column_name_is_never_taken_for_the_header():
+    from orchestration.ingest.specs import SHOPIFY_CUSTOMERS
+
+    # sessions.csv in the customers folder: line 2 has a cell 'email', which matched the
+    # customers' one required column, so four lines were skipped as "title lines".
+    sessions = "date,channel,sessions\n2026-09-24,meta,139\n2026-09-24,email,105\n"
+    with pytest.raises(FileRejected, match="missing required column.*'Email'"):
+        read_csv_text(SHOPIFY_CUSTOMERS, sessions, "shopify/customers/sessions.csv")
