@@ -79,7 +79,15 @@ def _value(metadata: dict, key: str, default=0):
 
 def execute_pipeline(settings: Settings, *, as_of: date | None = None,
                      on_progress=None) -> RunSummary:
-    """Run the daily job in process on this home and summarise it."""
+    """Run the daily job in process on this home and summarise it (one run per home at a
+    time: a second one waits, then raises HomeBusy)."""
+    from orchestration.runlock import home_lock
+
+    with home_lock(settings.home, on_wait=on_progress):
+        return _execute_pipeline(settings, as_of=as_of, on_progress=on_progress)
+
+
+def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) -> RunSummary:
     import dagster as dg
 
     defs = load_definitions(settings)
@@ -313,10 +321,16 @@ def _finish(summary: RunSummary, settings: Settings) -> None:
 
 
 def _run_with_progress(settings: Settings, as_of: date | None) -> RunSummary:
-    with console.status("Running the pipeline…") as status:
-        def on_progress(message: str) -> None:
-            status.update(f"Running the pipeline… {message}")
-        return execute_pipeline(settings, as_of=as_of, on_progress=on_progress)
+    from orchestration.runlock import HomeBusy
+
+    try:
+        with console.status("Running the pipeline…") as status:
+            def on_progress(message: str) -> None:
+                status.update(f"Running the pipeline… {message}")
+            return execute_pipeline(settings, as_of=as_of, on_progress=on_progress)
+    except HomeBusy as exc:
+        err.print(f"[red]Another storeops run is using this home:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def _parse_as_of(value: str | None) -> date | None:
@@ -396,8 +410,14 @@ def forget(
     if not settings.warehouse_path.exists():
         err.print(f"[red]No warehouse at {settings.warehouse_path}.[/red] Nothing to forget.")
         raise typer.Exit(2)
+    from orchestration.runlock import HomeBusy, home_lock
+
     try:
-        report = forget_customer(settings, email)
+        with home_lock(settings.home, what="storeops forget"):
+            report = forget_customer(settings, email)
+    except HomeBusy as exc:
+        err.print(f"[red]Another storeops run is using this home:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

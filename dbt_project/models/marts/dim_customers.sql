@@ -7,7 +7,8 @@
       reactivated  last order in the last 90 days after a gap of more than 180 days
       at_risk      last order 91-180 days ago
       lapsed       last order more than 180 days ago
-    RFM scores are quintiles (5 = best) over customers with orders.
+    RFM scores are quintiles (5 = best) over customers with orders; ties are split by
+    customer_id so a rebuild gives every customer the same scores.
 -#}
 with customers as (
     select * from {{ ref('int_customer_emails_unioned') }}
@@ -128,11 +129,11 @@ scored as (
     select
         staged.*,
         case when orders > 0 then 6 - ntile(5) over (
-            partition by orders > 0 order by days_since_last_order asc) end as recency_score_inverse,
+            partition by orders > 0 order by days_since_last_order asc, customer_id) end as recency_score_inverse,
         case when orders > 0 then ntile(5) over (
-            partition by orders > 0 order by orders asc, net_revenue asc) end as frequency_score,
+            partition by orders > 0 order by orders asc, net_revenue asc, customer_id) end as frequency_score,
         case when orders > 0 then ntile(5) over (
-            partition by orders > 0 order by net_revenue asc) end as monetary_score
+            partition by orders > 0 order by net_revenue asc, customer_id) end as monetary_score
     from staged
 )
 
