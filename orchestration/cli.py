@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,6 +71,23 @@ class RunSummary:
     failed_steps: list[str] = field(default_factory=list)
     models_built: int = 0
     checks_passed: int = 0
+
+
+def _error_summary(message: str) -> str:
+    """The lines of a step's error that say what broke: for dbt, the model and the
+    database error ("Database Error in model stg_shopify__orders ..." + "Binder Error:
+    ..."), not only the last line; else the last line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    telling: list[str] = []
+    for i, line in enumerate(lines):
+        if re.search(r"\b(Error in (model|test|seed|snapshot)|[A-Z][a-z]+ Error:)", line):
+            telling.append(line)
+            after = lines[i + 1] if i + 1 < len(lines) else ""
+            if after and not after.startswith(">") and len(after) < 200:
+                telling.append(after)  # dbt puts the reason on the next line
+    return " / ".join(dict.fromkeys(telling[:4])) if telling else lines[-1]
 
 
 def _value(metadata: dict, key: str, default=0):
@@ -135,7 +153,7 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) ->
         if event.event_type_value == "STEP_FAILURE":
             data = event.event_specific_data
             message = getattr(getattr(data, "error", None), "message", "") or ""
-            summary.failed_steps.append(f"{event.step_key}: {message.strip().splitlines()[-1] if message.strip() else ''}")
+            summary.failed_steps.append(f"{event.step_key}: {_error_summary(message)}")
     return summary
 
 
