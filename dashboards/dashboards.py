@@ -16,8 +16,6 @@ chart or an exception.
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -29,6 +27,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from dashboards.document import money, number, percent, signed_percent
+from dashboards.files import atomic_write_text
 
 PAGES = ("overview", "marketing", "inventory", "customers", "support")
 PAGE_TITLES = {
@@ -803,18 +802,6 @@ drag to zoom, double-click to reset.</footer>
 """
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_dashboards(data: DashboardData, out_dir: Path, *, as_of: date, currency: str
                      ) -> dict[str, Path]:
     """Write the five dashboard pages into `out_dir`; returns page name -> path."""
@@ -830,7 +817,7 @@ def write_dashboards(data: DashboardData, out_dir: Path, *, as_of: date, currenc
         page = _Page(name)
         builders[name](page, data, cur)
         path = out_dir / f"{name}.html"
-        _atomic_write_text(path, page.render(data, currency))
+        atomic_write_text(path, page.render(data, currency))
         paths[name] = path
     return paths
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from dashboards.files import atomic_write
 from orchestration.settings import Settings
 
 # Columns that identify a customer, by what they hold.
@@ -149,10 +150,12 @@ def _rewrite_lists(output_dir: Path, customer_id: str, report: ForgetReport) -> 
             continue
         rows = list(csv.reader(io.StringIO(text)))
         kept = [rows[0]] + [r for r in rows[1:] if customer_id not in r]
-        tmp = path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle, lineterminator="\n").writerows(kept)
-        tmp.replace(path)
+
+        def write(tmp: Path, kept=kept) -> None:
+            with tmp.open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle, lineterminator="\n").writerows(kept)
+
+        atomic_write(path, write)
         report.files_rewritten.append(path)
 
 
