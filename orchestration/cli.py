@@ -67,7 +67,10 @@ class RunSummary:
     success: bool
     seconds: float
     sources: list[dict] = field(default_factory=list)
-    failed_checks: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)  # blocking (severity ERROR)
+    check_details: dict[str, str] = field(default_factory=dict)  # check -> what broke, where
+    warnings: list[str] = field(default_factory=list)  # checks failed with severity WARN
+    quality_report: Path | None = None
     failed_steps: list[str] = field(default_factory=list)
     models_built: int = 0
     checks_passed: int = 0
@@ -117,6 +120,7 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) ->
     started = time.monotonic()
     try:
         with dg.DagsterInstance.get() as instance:
+            recover_interrupted_runs(instance)
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,
@@ -145,16 +149,65 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) ->
         })
     for evaluation in result.get_asset_check_evaluations():
         summary.checks_passed += evaluation.passed
-        if not evaluation.passed:
-            summary.failed_checks.append(
-                f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}"
-            )
+        if evaluation.passed:
+            continue
+        name = f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}"
+        detail = evaluation.description or ""
+        where = _value(evaluation.metadata or {}, "where_to_look", "")
+        if where:
+            detail += f" (look at {where})"
+        summary.check_details[name] = detail
+        if evaluation.severity == dg.AssetCheckSeverity.WARN:
+            summary.warnings.append(name)
+        else:
+            summary.failed_checks.append(name)
+    summary.quality_report = _write_quality_report(settings)
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             data = event.event_specific_data
             message = getattr(getattr(data, "error", None), "message", "") or ""
             summary.failed_steps.append(f"{event.step_key}: {_error_summary(message)}")
     return summary
+
+
+def recover_interrupted_runs(instance) -> list[str]:
+    """Close the CLI runs a killed process left open and free their pool slots.
+
+    A `storeops run` killed with SIGKILL cannot release its claim on the `duckdb_write`
+    pool (limit 1) in the Dagster instance: every later run would wait for that slot
+    forever. CLI runs execute only under the home lock, which this process now holds, so
+    a CLI run still marked as running is dead. Runs started from `storeops ui` are left
+    alone (they do not take the home lock and may be alive)."""
+    import dagster as dg
+
+    open_statuses = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING,
+                     dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.CANCELING]
+    closed = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=open_statuses,
+                                                       tags={"storeops/trigger": "cli"})):
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        instance.report_run_failed(run, "The storeops process running this was killed; "
+                                        "the next run freed its pool slot and marked it failed.")
+        closed.append(run.run_id)
+    return closed
+
+
+def _write_quality_report(settings: Settings) -> Path | None:
+    """output/quality/index.html after every run, also (above all) when a blocking check
+    stopped the outputs, which skips the report's own asset."""
+    import dagster as dg
+
+    from orchestration.defs.quality import write_quality_report
+
+    if not settings.warehouse_path.exists():
+        return None
+    try:
+        with dg.DagsterInstance.get() as instance:
+            return write_quality_report(settings.home, settings.warehouse_path, instance,
+                                        currency=settings.currency)
+    except Exception as exc:  # the report must never hide the run's own result
+        err.print(f"[yellow]Could not write the data-quality report: {escape(str(exc))}[/yellow]")
+        return None
 
 
 # Which metrics stay empty while a source has no data.
@@ -219,10 +272,15 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
         index = settings.output_dir / "index.html"
         if index.exists():
             console.print(f"Open {index}: the brief, reports, dashboards and files.", soft_wrap=True)
+    for name in summary.warnings:
+        console.print(f"[yellow]Data warning[/yellow] {escape(name)}: "
+                      f"{escape(summary.check_details.get(name, ''))}", soft_wrap=True)
+    if summary.quality_report:
+        console.print(f"Data-quality report: {summary.quality_report}", soft_wrap=True)
     console.print(
         f"Warehouse: {settings.warehouse_path}: {summary.models_built} assets built, "
-        f"{summary.checks_passed} checks passed, {len(summary.failed_checks)} failed "
-        f"({summary.seconds:.1f} s)"
+        f"{summary.checks_passed} checks passed, {len(summary.failed_checks)} failed, "
+        f"{len(summary.warnings)} warnings ({summary.seconds:.1f} s)"
     )
 
 
@@ -326,10 +384,13 @@ def print_marts(settings: Settings) -> None:
 def _finish(summary: RunSummary, settings: Settings) -> None:
     print_summary(summary, settings)
     if summary.failed_checks:
-        err.print("[bold red]Blocking checks failed[/bold red] (outputs downstream were not written):")
+        err.print("[bold red]Blocking checks failed[/bold red] (outputs downstream were not "
+                  "written; the last good ones are kept):")
         for c in summary.failed_checks:
-            err.print(f"  - {c}")
-        err.print("Open `storeops ui` to see each check's metadata.")
+            detail = summary.check_details.get(c, "")
+            err.print(f"  - {c}" + (f": {detail}" if detail else ""), markup=False, soft_wrap=True)
+        where = summary.quality_report or settings.output_dir / "quality" / "index.html"
+        err.print(f"Details: {where}; each check's metadata in `storeops ui`.", soft_wrap=True)
         raise typer.Exit(1)
     if summary.failed_steps or not summary.success:
         err.print("[bold red]The run failed[/bold red]:")

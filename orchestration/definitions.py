@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from orchestration.defs import anomalies, customers, forecasting, ingest, outputs, warehouse
+from orchestration.defs import anomalies, customers, forecasting, ingest, outputs, quality, warehouse
 from orchestration.defs.resources import resources_for
 from orchestration.settings import Settings
 
@@ -31,8 +31,8 @@ daily_schedule = dg.ScheduleDefinition(
 defs = dg.Definitions(
     assets=[*ingest.raw_assets, warehouse.warehouse_dbt_assets, warehouse.warehouse_docs,
             *forecasting.forecasting_assets, *customers.customer_assets, *anomalies.anomaly_assets,
-            *outputs.output_assets],
-    asset_checks=[*ingest.raw_checks, *customers.customer_checks],
+            *outputs.output_assets, *quality.quality_assets],
+    asset_checks=[*ingest.raw_checks, *customers.customer_checks, *quality.gx_checks],
     jobs=[ingest.ingest_job, daily_job],
     schedules=[daily_schedule],
     sensors=[ingest.new_landing_files_sensor],

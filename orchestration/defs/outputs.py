@@ -56,7 +56,10 @@ def failed_checks_of_run(context: dg.AssetExecutionContext) -> list[str]:
     for record in records:
         evaluation = record.dagster_event.event_specific_data
         if not evaluation.passed:
-            failed.append(f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}")
+            kind = "warning" if evaluation.severity == dg.AssetCheckSeverity.WARN else "failed"
+            what = f" ({evaluation.description})" if evaluation.description else ""
+            failed.append(f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name} "
+                          f"[{kind}]{what}")
     return sorted(set(failed))
 
 
@@ -161,7 +164,8 @@ def dashboards(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     key=dg.AssetKey(["output", "index"]),
     group_name=OUTPUTS_GROUP,
     deps=[dg.AssetKey(["output", n]) for n in ("daily_brief", "weekly_report", "monthly_report",
-                                               "dashboards", "reorder_files", "customer_lists")],
+                                               "dashboards", "reorder_files", "customer_lists",
+                                               "quality_report")],
     pool=DUCKDB_POOL,
     kinds={"html"},
     description="output/index.html linking the latest brief, reports, dashboards, reorder "

@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +34,7 @@ from orchestration.ingest.readers import (
     xlsx_to_text,
 )
 from orchestration.ingest.specs import SPECS, SourceSpec
+from quality import failpoints
 
 DUCK_TYPES = {
     "text": "VARCHAR",
@@ -239,7 +240,9 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
             con.execute("commit")
         return result
 
-    parsed = parse_frame(spec, read.frame, read.header, timezone=timezone)
+    # `now` is naive UTC; a day of slack for time zones ahead of UTC.
+    parsed = parse_frame(spec, read.frame, read.header, timezone=timezone,
+                         not_after=now + timedelta(days=1))
     bad = parsed.bad
     if bad_lines:
         bad = pl.concat([bad, pl.DataFrame(bad_lines, schema=bad.schema)])
@@ -290,6 +293,7 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
             con.register("incoming_rows", good.to_arrow())
             con.execute(f"insert into raw.{spec.table} by name select * from incoming_rows")
             con.unregister("incoming_rows")
+            failpoints.hit("ingest")  # crash tests: killed mid-transaction
         if quarantine.height:
             con.register("incoming_bad", quarantine.to_arrow())
             con.execute("insert into raw.quarantine by name select * from incoming_bad")

@@ -9,6 +9,7 @@ turned into a null that loads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import polars as pl
 
@@ -16,6 +17,8 @@ from orchestration.ingest.readers import ROW
 from orchestration.ingest.specs import Column, SourceSpec
 
 MONEY = pl.Decimal(18, 4)
+# Before Shopify existed: a date this old is a parse or format error.
+EARLIEST_DATE = date(2006, 1, 1)
 
 # Formats seen in real exports, tried in order. Day-first formats are not tried: a
 # date like 03/04/2026 is ambiguous, and US vendors write month first.
@@ -125,8 +128,13 @@ def _vendor_name(col: Column, header_names: dict[str, str]) -> str:
 
 
 def parse_frame(spec: SourceSpec, frame: pl.DataFrame, header: list[str], *,
-                timezone: str) -> Parsed:
-    """Split a reader's string frame into typed good rows and explained bad rows."""
+                timezone: str, not_after: datetime | None = None) -> Parsed:
+    """Split a reader's string frame into typed good rows and explained bad rows.
+
+    not_after (naive UTC, normally the load time plus a day): a row whose date column
+    (spec.date_column) lies after it, or before EARLIEST_DATE, is outside any export
+    window (a clock or format error) and is quarantined: one such row would otherwise
+    move the default as-of date of every output."""
     present = [n for n in frame.columns if n != ROW]
     # Map raw names back to what the vendor wrote, for messages a person can act on.
     header_names = dict(zip(present, header)) if len(header) == len(present) else {}
@@ -159,6 +167,17 @@ def parse_frame(spec: SourceSpec, frame: pl.DataFrame, header: list[str], *,
             problems.append(
                 pl.when(raw.is_not_null() & value.is_null())
                 .then(pl.format("column '{}': '{}' is not " + KIND_WORDS[col.kind],
+                                pl.lit(label), raw))
+            )
+        if (not_after is not None and col.name == spec.date_column
+                and not spec.future_dates_allowed and col.kind != "text"):
+            hi = pl.lit(not_after.date() if col.kind == "date" else not_after)
+            lo = pl.lit(EARLIEST_DATE if col.kind == "date"
+                        else datetime.combine(EARLIEST_DATE, datetime.min.time()))
+            problems.append(
+                pl.when(value.is_not_null() & ((value > hi) | (value < lo)))
+                .then(pl.format("column '{}': '{}' is outside the export window ("
+                                + EARLIEST_DATE.isoformat() + " to the day the file was loaded)",
                                 pl.lit(label), raw))
             )
         if col.not_null or col.name in spec.first_row_only:

@@ -57,6 +57,9 @@ class SourceSpec:
     # start with it, so a data line that happens to hold a column name is never the header.
     title_lines: bool = False
     natural_key: tuple[str, ...] = ()
+    # Rows dated after the load are quarantined, except where the future is the point
+    # (planned promotions).
+    future_dates_allowed: bool = False
     extra_columns: tuple[str, ...] = field(default_factory=tuple)
 
     def column(self, name: str) -> Column:
@@ -401,6 +404,7 @@ ANALYTICS_PROMOTIONS = SourceSpec(
     shares_folder=True,
     date_column="starts_on",
     natural_key=("name",),
+    future_dates_allowed=True,
     columns=(
         c("name", required=True, not_null=True),
         c("starts_on", "date", required=True, not_null=True),

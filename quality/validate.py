@@ -1,0 +1,215 @@
+"""Run a suite with Great Expectations 1.x on a pandas frame and say what failed, where.
+
+GX is imported here, lazily (its import takes seconds), with usage statistics and
+progress bars off. One ephemeral context per process.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from quality.suites import Rule, Suite
+
+EXAMPLES = 5
+_context = None
+
+
+@dataclass
+class RuleOutcome:
+    rule: Rule
+    success: bool
+    rows: int
+    unexpected_count: int = 0
+    error: str | None = None
+    examples: list[dict] = field(default_factory=list)
+
+    @property
+    def share(self) -> float:
+        return self.unexpected_count / self.rows if self.rows else 0.0
+
+    @property
+    def blocks(self) -> bool:
+        """A failure of a blocking rule beyond its tolerance (or one GX could not evaluate)."""
+        if self.success or not self.rule.blocking:
+            return False
+        if self.error or self.rule.expectation in ("ExpectColumnToExist",
+                                                   "ExpectColumnValuesToBeInTypeList"):
+            return True
+        return self.share > self.rule.block_above
+
+    def describe(self, locate_by: tuple[str, ...]) -> str:
+        """`lineitem_quantity is between 0 and 10,000: 3 of 1,200 rows (0.25%), e.g.
+        shopify/orders/x.csv row 12 (-1)`."""
+        if self.error:
+            return f"{self.rule.why}: could not be checked ({self.error})"
+        if self.rule.expectation in ("ExpectColumnToExist", "ExpectColumnValuesToBeInTypeList"):
+            return f"{self.rule.why}: no" + (f" ({self.examples[0]})" if self.examples else "")
+        where = ", ".join(_locate(e, locate_by, self.rule.column) for e in self.examples[:3])
+        return (f"{self.rule.why}: {self.unexpected_count:,} of {self.rows:,} rows "
+                f"({self.share:.2%}) break it" + (f", e.g. {where}" if where else ""))
+
+    def as_json(self, locate_by: tuple[str, ...]) -> dict:
+        return {
+            "rule": self.rule.why, "expectation": self.rule.expectation,
+            "column": self.rule.column, "success": self.success, "blocks": self.blocks,
+            "blocking_rule": self.rule.blocking, "tolerance": self.rule.block_above,
+            "rows": self.rows, "unexpected": self.unexpected_count,
+            "share": round(self.share, 6), "error": self.error,
+            "examples": [_locate(e, locate_by, self.rule.column) for e in self.examples],
+            "text": self.describe(locate_by),
+        }
+
+
+@dataclass
+class SuiteResult:
+    suite: Suite
+    rows: int
+    outcomes: list[RuleOutcome]
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[RuleOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    @property
+    def blocking(self) -> list[RuleOutcome]:
+        return [o for o in self.outcomes if o.blocks]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        if self.passed:
+            return f"{self.suite.name}: {len(self.outcomes)} expectations met on {self.rows:,} rows"
+        worst = self.blocking or self.failed
+        return f"{self.suite.name}: " + "; ".join(o.describe(self.suite.locate_by)
+                                                  for o in worst[:3])
+
+
+def _locate(example, locate_by: tuple[str, ...], column: str | None) -> str:
+    if not isinstance(example, dict):
+        return str(example)
+    if "_source_file" in example:
+        where = f"{example.get('_source_file')} row {example.get('_source_row')}"
+    else:
+        where = ", ".join(f"{k} {_plain(example.get(k))}" for k in locate_by if k in example)
+    value = example.get(column) if column else None
+    return f"{where} ({_plain(value)})" if column in example else where
+
+
+def _plain(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "empty"
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date().isoformat()
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _exception(info) -> str | None:
+    """GX reports an exception either flat or per metric it could not compute."""
+    if not info:
+        return None
+    if "raised_exception" in info:
+        return info.get("exception_message") if info.get("raised_exception") else None
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return value.get("exception_message") or "GX could not compute it"
+    return None
+
+
+def context():
+    """The process' ephemeral GX context (no files, no usage statistics, no progress bars)."""
+    global _context
+    if _context is None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        _context = ctx
+    return _context
+
+
+def run_suite(suite: Suite, frame) -> SuiteResult:
+    """Validate a pandas frame against a suite; every rule gets an outcome, also when a
+    column is missing (that is an outcome, not an exception)."""
+    import time
+
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    started = time.monotonic()
+    # GX's type check misreads pandas' nullable integers (observed "int64", yet failed):
+    # hand it numpy floats, as DuckDB gives for integer columns holding nulls.
+    nullable = {c: "float64" for c in frame.columns
+                if str(frame[c].dtype) in ("Int8", "Int16", "Int32", "Int64", "UInt8",
+                                           "UInt16", "UInt32", "UInt64")}
+    if nullable:
+        frame = frame.astype(nullable)
+    ctx = context()
+    name = suite.name.replace(".", "__")
+    try:
+        source = ctx.data_sources.get("storeops")
+    except (KeyError, ValueError):
+        source = ctx.data_sources.add_pandas("storeops")
+    try:
+        asset = source.get_asset(name)
+    except LookupError:
+        asset = source.add_dataframe_asset(name)
+    try:
+        definition = asset.get_batch_definition("all")
+    except (KeyError, ValueError, LookupError):
+        definition = asset.add_batch_definition_whole_dataframe("all")
+    batch = definition.get_batch(batch_parameters={"dataframe": frame})
+
+    present = set(frame.columns)
+    outcomes: list[RuleOutcome] = []
+    expectations = []
+    rules_run: list[Rule] = []
+    for rule in suite.rules:
+        needed = [rule.kwargs.get(k) for k in ("column", "column_A", "column_B")]
+        needed += list(rule.kwargs.get("column_list", []))
+        missing = [c for c in needed if c and c not in present]
+        if missing and rule.expectation != "ExpectColumnToExist":
+            outcomes.append(RuleOutcome(rule, False, len(frame),
+                                        error=f"column {', '.join(missing)} missing"))
+            continue
+        # GX does not keep the suite's order in its results: each expectation carries
+        # the index of its rule.
+        expectations.append(getattr(gxe, rule.expectation)(**rule.kwargs,
+                                                          meta={"rule": len(rules_run)}))
+        rules_run.append(rule)
+    gx_suite = gx.ExpectationSuite(name=suite.name, expectations=expectations)
+    locate = [c for c in suite.locate_by if c in present]
+    result = batch.validate(gx_suite, result_format={
+        "result_format": "SUMMARY",
+        "partial_unexpected_count": EXAMPLES,
+        "unexpected_index_column_names": locate,
+    })
+    for res in result.results:
+        rule = rules_run[int(res.expectation_config.meta["rule"])]
+        error = _exception(res.exception_info)
+        detail = res.result or {}
+        examples = list(detail.get("partial_unexpected_index_list") or [])[:EXAMPLES]
+        if rule.expectation == "ExpectColumnValuesToBeInTypeList" and not res.success:
+            examples = [f"found {detail.get('observed_value')}"]
+        outcomes.append(RuleOutcome(
+            rule, bool(res.success) and not error, int(detail.get("element_count") or len(frame)),
+            unexpected_count=int(detail.get("unexpected_count") or 0),
+            error=error, examples=examples,
+        ))
+    order = {id(r): i for i, r in enumerate(suite.rules)}
+    outcomes.sort(key=lambda o: order[id(o.rule)])
+    return SuiteResult(suite, len(frame), outcomes, seconds=time.monotonic() - started)
