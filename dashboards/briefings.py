@@ -130,7 +130,7 @@ def _daily_channels(doc: Document, con, as_of: date, currency: str) -> None:
         from marts.fct_channel_daily
         where channel_date between ? and ?
         group by channel
-        order by revenue desc nulls last
+        order by revenue desc nulls last, channel
     """, [as_of] * 4 + [as_of - timedelta(days=6), as_of])
     if not rows:
         doc.add(Note("No channel data for this day."))
@@ -168,7 +168,7 @@ def _daily_inventory(doc: Document, con, as_of: date, currency: str) -> None:
                suggested_qty, line_value, urgency
         from analytics.reorder_suggestions where suggested_qty > 0
         order by case urgency when 'order_now' then 0 when 'order_soon' then 1 else 2 end,
-                 days_of_cover asc nulls last
+                 days_of_cover asc nulls last, sku
     """)
     order_now = [r for r in lines if r["urgency"] == "order_now"]
     at_risk = _rows(con, """
@@ -228,7 +228,7 @@ def _daily_anomalies(doc: Document, con, as_of: date) -> None:
         from analytics.anomalies
         where date = ? and is_current
         order by case severity when 'critical' then 0 when 'high' then 1 when 'medium' then 2 else 3 end,
-                 impact desc nulls last
+                 impact desc nulls last, metric, dimension
     """, [as_of])
     if not rows:
         doc.add(Paragraph("Nothing unusual on this day."))
@@ -261,7 +261,7 @@ def _daily_support(doc: Document, con, as_of: date, kpis: dict, last_week: date)
         select category, count(*) filter (where created_date = ?) as today,
                count(*) filter (where created_date = ?) as last_week
         from marts.fct_support_tickets where created_date in (?, ?)
-        group by category order by today desc
+        group by category order by today desc, category
     """, [as_of, last_week, as_of, last_week])
     if not rows:
         doc.add(Note("No tickets on this day (or no help desk export)."))
@@ -419,7 +419,7 @@ def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency:
                sum(spend) filter (where channel_date < ?) as spend_prev,
                sum(new_customers) filter (where channel_date >= ?) as new_customers
         from marts.fct_channel_daily where channel_date between ? and ?
-        group by channel order by revenue desc nulls last
+        group by channel order by revenue desc nulls last, channel
     """, [week_start] * 5 + [last, end])
     channel_cells = {}
     if channels:
@@ -451,7 +451,8 @@ def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency:
         where demand.demand_date between ? and ?
         group by demand.sku
         order by abs(coalesce(sum(demand.net_revenue) filter (where demand.demand_date >= ?), 0)
-                     - coalesce(sum(demand.net_revenue) filter (where demand.demand_date < ?), 0)) desc
+                     - coalesce(sum(demand.net_revenue) filter (where demand.demand_date < ?), 0)) desc,
+                 demand.sku
         limit 5
     """, [week_start, week_start, week_start, last, end, week_start, week_start])
     sku_cells = []
@@ -474,7 +475,7 @@ def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency:
         select category, count(*) filter (where created_date >= ?) as tickets,
                count(*) filter (where created_date < ?) as tickets_prev
         from marts.fct_support_tickets where created_date between ? and ?
-        group by category order by tickets desc
+        group by category order by tickets desc, category
     """, [week_start, week_start, last, end])
     cat_cells = {}
     if cats:

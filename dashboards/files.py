@@ -4,20 +4,27 @@ never leaves half a file behind."""
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from quality import failpoints
+
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Call write(tmp_path), then rename tmp_path to path."""
+    """Call write(tmp_path), then rename tmp_path to path. A temporary copy left by a run
+    that was killed before its rename is removed (one run per home writes a file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        failpoints.hit("write")  # crash tests: killed between writing and renaming
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
