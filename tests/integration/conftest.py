@@ -11,3 +11,40 @@ def small_store(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     generate_store(home, scale=0.02, days=90, seed=11)
     return Settings(home=home, landing=home / "landing")
+
+
+class BuiltStore:
+    """A demo store's landing files and a home after one clean `storeops run` of them."""
+
+    def __init__(self, landing, home):
+        self.landing = landing
+        self.home = home
+
+    def copy_home(self, target):
+        """A copy of the built home (warehouse, Dagster history, outputs; times kept), for
+        a test that goes on from a good run without paying for one."""
+        import shutil
+
+        shutil.copytree(self.home, target)
+        return target
+
+    def copy_landing(self, target):
+        import shutil
+
+        shutil.copytree(self.landing, target)
+        return target
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory):
+    """Demo store (scale 0.02, 90 days, seed 8) built once per test process: the reference
+    an uninterrupted run gives, shared by the fault tests."""
+    from orchestration.demo import generate_store
+    from tests.integration.helpers import storeops
+
+    root = tmp_path_factory.mktemp("built_store")
+    generate_store(root / "store", scale=0.02, days=90, seed=8)
+    landing, home = root / "store" / "landing", root / "reference"
+    done = storeops("run", "--landing", str(landing), home=home)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return BuiltStore(landing, home)

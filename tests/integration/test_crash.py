@@ -8,27 +8,17 @@ is harder than one crash per home.
 """
 
 import hashlib
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from quality.reconcile import reconcile
+from tests.integration.helpers import storeops
 from tests.integration.test_concurrency import fingerprint
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-STOREOPS = str(Path(sys.executable).with_name("storeops"))
-
-
-def storeops(*args, home, failpoint=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STOREOPS_", "DAGSTER_"))}
-    if failpoint:
-        env["STOREOPS_FAILPOINT"] = failpoint
-    return subprocess.run([STOREOPS, *args, "--home", str(home)], cwd=ROOT, env=env, text=True,
-                          capture_output=True, timeout=900)
 
 
 def outputs(home: Path) -> dict[str, str]:
@@ -57,15 +47,8 @@ def outputs(home: Path) -> dict[str, str]:
 
 
 def test_runs_killed_during_ingest_dbt_and_file_writing_end_like_an_uninterrupted_run(
-        tmp_path):
-    from orchestration.demo import generate_store
-
-    store = tmp_path / "store"
-    generate_store(store, scale=0.02, days=90, seed=5)
-    landing = str(store / "landing")
-    reference = tmp_path / "reference"
-    clean = storeops("run", "--landing", landing, home=reference)
-    assert clean.returncode == 0, clean.stdout[-2000:] + clean.stderr[-2000:]
+        tmp_path, built_store):
+    landing, reference = str(built_store.landing), built_store.home
 
     crashed = tmp_path / "crashed"
     for failpoint in ("ingest:3", "dbt:5", "write:3"):
@@ -81,3 +64,7 @@ def test_runs_killed_during_ingest_dbt_and_file_writing_end_like_an_uninterrupte
     assert fingerprint(crashed / "warehouse.duckdb") == fingerprint(reference / "warehouse.duckdb")
     assert outputs(crashed) == outputs(reference)
     assert not [p for p in (crashed / "output").rglob(".*") if p.is_file()]
+    with duckdb.connect(str(crashed / "warehouse.duckdb"), read_only=True) as con:
+        books = reconcile(con)
+    assert books.rows_in > 0 and books.rows_lost == 0 and books.rows_doubled == 0
+    assert books.files_loaded_twice == 0

@@ -5,23 +5,14 @@ only warn, and the supplier's corrected re-export releases the outputs again."""
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.integration.helpers import storeops
+
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-STOREOPS = str(Path(sys.executable).with_name("storeops"))
-
-
-def storeops(*args, home):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STOREOPS_", "DAGSTER_"))}
-    return subprocess.run([STOREOPS, *args, "--home", str(home)], cwd=ROOT, env=env, text=True,
-                          capture_output=True, timeout=900)
 
 
 def suppliers_with_lead_time(landing: Path, lead_time: str) -> str:
@@ -52,14 +43,12 @@ def odd_orders(landing: Path) -> str:
     return buf.getvalue()
 
 
-def test_bad_supplier_terms_block_outputs_and_a_corrected_file_releases_them(tmp_path):
-    from orchestration.demo import generate_store
-
-    generate_store(tmp_path, scale=0.02, days=90, seed=8)
-    landing = tmp_path / "landing"
-    first = storeops("run", "--landing", str(landing), home=tmp_path)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    output = tmp_path / "output"
+def test_bad_supplier_terms_block_outputs_and_a_corrected_file_releases_them(tmp_path,
+                                                                              built_store):
+    # Goes on from a good run of the store (copies of the shared built home and landing).
+    landing = built_store.copy_landing(tmp_path / "landing")
+    home = built_store.copy_home(tmp_path / "home")
+    output = home / "output"
     brief = next((output / "briefings").glob("20*.md"))
     summary = next((output / "reorders").glob("*/summary.csv"))
     written = {p: p.stat().st_mtime_ns for p in (brief, summary)}
@@ -71,7 +60,7 @@ def test_bad_supplier_terms_block_outputs_and_a_corrected_file_releases_them(tmp
     # rows: a warning, not a stop).
     (landing / "purchasing" / "suppliers_2.csv").write_text(suppliers_with_lead_time(landing, "-5"))
     (landing / "shopify" / "orders" / "orders_late.csv").write_text(odd_orders(landing))
-    blocked = storeops("run", "--landing", str(landing), home=tmp_path)
+    blocked = storeops("run", "--landing", str(landing), home=home)
     assert blocked.returncode == 1, blocked.stdout[-3000:] + blocked.stderr[-3000:]
     err = " ".join(blocked.stderr.split())
     assert "Blocking checks failed" in err
@@ -92,10 +81,10 @@ def test_bad_supplier_terms_block_outputs_and_a_corrected_file_releases_them(tmp
 
     # The supplier sends the corrected file: the newest file wins, the outputs come back.
     (landing / "purchasing" / "suppliers_3.csv").write_text(suppliers_with_lead_time(landing, "21"))
-    fixed = storeops("run", "--landing", str(landing), home=tmp_path)
+    fixed = storeops("run", "--landing", str(landing), home=home)
     assert fixed.returncode == 0, fixed.stdout[-3000:] + fixed.stderr[-3000:]
     assert summary.stat().st_mtime_ns > written[summary]
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         supplier = next(csv.reader(io.StringIO(suppliers_with_lead_time(landing, "21")).readlines()[1:]))[0]
         lead = con.execute("select lead_time_days from marts.dim_products where supplier_id = ? "
                            "limit 1", [supplier]).fetchall()
