@@ -28,7 +28,7 @@ as_of as (
 sales as (
     select
         lines.sku,
-        sum(lines.net_revenue) filter (where lines.order_date > as_of.as_of_date - 90) as net_revenue_90d,
+        round(sum(lines.net_revenue) filter (where lines.order_date > as_of.as_of_date - 90), 2) as net_revenue_90d,
         sum(lines.quantity) filter (where lines.order_date > as_of.as_of_date - 90) as units_90d,
         min(lines.order_date) as first_sold_date,
         max(lines.order_date) as last_sold_date

@@ -7,7 +7,7 @@
 with spend as (
     select marketing_date as channel_date, channel, sum(spend) as spend,
            sum(impressions) as impressions, sum(clicks) as clicks,
-           sum(platform_conversions) as platform_conversions,
+           round(sum(platform_conversions), 6) as platform_conversions,
            sum(platform_conversion_value) as platform_conversion_value
     from {{ ref('fct_marketing_daily') }}
     group by 1, 2
@@ -17,7 +17,7 @@ store as (
     select order_date as channel_date, channel,
            count(*) as orders,
            count(*) filter (where is_first_order) as new_customers,
-           sum(net_revenue) as net_revenue
+           round(sum(net_revenue), 2) as net_revenue
     from {{ ref('fct_orders') }}
     where is_revenue
     group by 1, 2

@@ -15,7 +15,7 @@ with unioned as (
         count(distinct currency_code) as currency_count,
         sum(impressions) as impressions,
         sum(clicks) as clicks,
-        sum(platform_conversions) as platform_conversions,
+        round(sum(platform_conversions), 6) as platform_conversions,
         sum(platform_conversion_value) as platform_conversion_value,
         count(*) as source_rows
     from {{ ref('stg_' ~ platform ~ '_ads__ad_daily') }}

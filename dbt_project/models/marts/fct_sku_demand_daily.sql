@@ -33,7 +33,7 @@ sales as (
         sku,
         order_date as demand_date,
         cast(sum(quantity) as bigint) as units,
-        sum(net_revenue) as net_revenue,
+        round(sum(net_revenue), 2) as net_revenue,
         sum(gross_revenue) as gross_revenue,
         count(distinct order_name) as orders,
         cast(sum(case when is_refunded then quantity else 0 end) as bigint) as units_refunded
