@@ -59,6 +59,7 @@ bench: manifest
 	$(RUN) python benchmarks/warehouse.py
 	$(RUN) python benchmarks/forecast.py
 	$(RUN) python benchmarks/inventory_sim.py
+	$(RUN) python benchmarks/reliability.py
 	$(RUN) python benchmarks/churn.py
 
 clean:
