@@ -114,12 +114,12 @@ def quality_report(data: QualityData, runs: list[dict], *, currency: str = "") -
                "checked data." if latest else "No check has run yet.")
     doc.add(Paragraph(verdict))
     doc.add(Bullets((
-        f"{len(latest)} checks in the last run: {len(latest) - len(failed) - len(warned)} "
-        f"passed, {len(failed)} failed (blocking), {len(warned)} warnings.",
-        f"{number(rows_in)} rows read from {sum(s['files_loaded'] for s in data.sources)} "
+        (f"{len(latest)} checks in the last run: {len(latest) - len(failed) - len(warned)} "
+        f"passed, {len(failed)} failed (blocking), {len(warned)} warnings."),
+        (f"{number(rows_in)} rows read from {sum(s['files_loaded'] for s in data.sources)} "
         f"files: {number(rows_in - quarantined)} loaded, {number(quarantined)} quarantined "
         f"({percent(quarantined / rows_in if rows_in else None, 2)}); "
-        f"{sum(s['files_rejected'] for s in data.sources)} files rejected.",
+        f"{sum(s['files_rejected'] for s in data.sources)} files rejected."),
     )))
 
     if failed or warned:

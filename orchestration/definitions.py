@@ -6,7 +6,15 @@ import os
 
 import dagster as dg
 
-from orchestration.defs import anomalies, customers, forecasting, ingest, outputs, quality, warehouse
+from orchestration.defs import (
+    anomalies,
+    customers,
+    forecasting,
+    ingest,
+    outputs,
+    quality,
+    warehouse,
+)
 from orchestration.defs.resources import resources_for
 from orchestration.settings import Settings
 

@@ -7,9 +7,9 @@ progress bars off. One ephemeral context per process.
 from __future__ import annotations
 
 import math
-from datetime import datetime
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from quality.suites import Rule, Suite

@@ -11,7 +11,7 @@ rows are named in the quality report and the brief.
 """
 
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -112,7 +112,7 @@ def recent_check_runs(instance: dg.DagsterInstance, limit: int = RECENT_RUNS) ->
         stats = instance.get_run_stats(run.run_id)
         runs.append({
             "run_id": run.run_id,
-            "started": datetime.fromtimestamp(stats.start_time, tz=timezone.utc)
+            "started": datetime.fromtimestamp(stats.start_time, tz=UTC)
             if stats.start_time else None,
             "as_of": run.tags.get("storeops/as_of"),
             "status": run.status.value,

@@ -16,4 +16,4 @@ def storeops(*args, home, failpoint: str | None = None, timeout: int = 900):
     if failpoint:
         env["STOREOPS_FAILPOINT"] = failpoint
     return subprocess.run([STOREOPS, *args, "--home", str(home)], cwd=ROOT, env=env, text=True,
-                          capture_output=True, timeout=timeout)
+                          capture_output=True, timeout=timeout, check=False)

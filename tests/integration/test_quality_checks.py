@@ -26,7 +26,7 @@ def suppliers_with_lead_time(landing: Path, lead_time: str) -> str:
 def odd_orders(landing: Path) -> str:
     """Two more orders copied from the first one: one dated 2031 (a clock error), one
     with a payment status Shopify does not have."""
-    path = sorted((landing / "shopify" / "orders").glob("*.csv"))[0]
+    path = min((landing / "shopify" / "orders").glob("*.csv"))
     rows = list(csv.reader(path.open(encoding="utf-8-sig")))
     header, first = rows[0], rows[1]
     out = [header]

@@ -55,8 +55,8 @@ def test_a_negative_lead_time_blocks_and_a_corrected_reexport_clears_it(con, tmp
     assert result.rows == 2  # the superseded rows are not validated again
 
 
-def orders_file(n: int, *, future: set[int] = frozenset(), currency: dict[int, str] = None,
-                negative: set[int] = frozenset(), status: dict[int, str] = None) -> str:
+def orders_file(n: int, *, future: set[int] = frozenset(), currency: dict[int, str] | None = None,
+                negative: set[int] = frozenset(), status: dict[int, str] | None = None) -> str:
     lines = [ORDERS]
     for i in range(n):
         created = "2031-01-01 10:00:00 +0000" if i in future else "2026-10-01 10:00:00 +0000"
