@@ -44,21 +44,19 @@ def test_demo_then_run_again_adds_nothing(tmp_path):
     before = total_rows(home / "warehouse.duckdb")
     assert before > 0
 
+    # Run again on the same landing, plus a bad file among the good ones: every good file
+    # shows as already loaded (none new), the bad one is reported by name, the run still
+    # succeeds, nothing is added or lost.
+    bad = home / "landing" / "meta_ads" / "not_meta.csv"
+    shutil.copy(next((home / "landing" / "zendesk").glob("*.csv")), bad)
     again = storeops("run", "--landing", str(home / "landing"), home=home)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert total_rows(home / "warehouse.duckdb") == before
-    # The second run's summary shows every file as already loaded, none new.
     totals = next(ln for ln in again.stdout.splitlines() if ln.startswith("│ total "))
     cells = [c.strip() for c in totals.strip("│").split("│")]
     assert cells[1] == "0" and int(cells[2].replace(",", "")) > 0, again.stdout  # new, skipped
-
-    # A bad file among good ones: reported by name, the run still succeeds, nothing else lost.
-    bad = home / "landing" / "meta_ads" / "not_meta.csv"
-    shutil.copy(next((home / "landing" / "zendesk").glob("*.csv")), bad)
-    third = storeops("run", "--landing", str(home / "landing"), home=home)
-    assert third.returncode == 0, third.stderr[-3000:]
-    assert "not_meta.csv" in third.stdout and "move it to zendesk/" in third.stdout
-    assert "Traceback" not in third.stdout + third.stderr
+    assert cells[3] == "1", again.stdout  # rejected: the bad file
+    assert "not_meta.csv" in again.stdout and "move it to zendesk/" in again.stdout
+    assert "Traceback" not in again.stdout + again.stderr
     assert total_rows(home / "warehouse.duckdb") == before
 
 
