@@ -34,6 +34,8 @@ from dashboards.document import (
     percent,
     signed_percent,
 )
+from quality.warehouse import rows as _rows
+from quality.warehouse import table_exists as _exists
 
 DAILY_SECTIONS = ("At a glance", "Channels", "Inventory", "Anomalies", "Support",
                   "Data quality")
@@ -45,18 +47,6 @@ SIGNIFICANT_SHARE = 0.01
 SIGNIFICANT_CHANGE = 0.05
 TICKET_HANDLING_COST = 5.0  # same assumption as models.anomalies
 PAID = ("meta", "google", "tiktok")
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table]).fetchall()[0][0])
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def _float(value) -> float | None:

@@ -37,6 +37,7 @@ from dashboards.document import (
     percent,
     signed_percent,
 )
+from quality.warehouse import table_exists
 
 SECTIONS = (
     "Summary",
@@ -172,9 +173,7 @@ class _Report:
         return self.con.execute(sql, params or []).fetchall()
 
     def has(self, schema: str, table: str) -> bool:
-        return self.rows(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table])[0][0] > 0
+        return table_exists(self.con, schema, table)
 
     def columns(self, schema: str, table: str) -> set[str]:
         return {r[0] for r in self.rows(

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dashboards.document import Bullets, Document, Heading, Note, Paragraph, Table, number, percent
+from quality.warehouse import rows as _rows
+from quality.warehouse import table_exists as _has
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 HELP_DESKS = {"zendesk_tickets", "gorgias_tickets"}
@@ -31,18 +33,6 @@ class QualityData:
     reasons: list[dict]
     rejected: list[dict]
     as_of: date | None
-
-
-def _rows(con, sql: str, params=None) -> list[dict]:
-    cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def _has(con, schema: str, table: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables "
-                            "where table_schema = ? and table_name = ?",
-                            [schema, table]).fetchall()[0][0])
 
 
 def load_quality_data(con) -> QualityData:

@@ -28,6 +28,7 @@ import duckdb
 
 from dashboards.files import atomic_write
 from orchestration.settings import Settings
+from quality.warehouse import table_exists
 
 # Columns that identify a customer, by what they hold.
 HASH_COLUMNS = ("customer_id", "_customer_key")
@@ -133,9 +134,7 @@ def purge(con: duckdb.DuckDBPyConnection, *, customer_ids: list[str],
 def purge_forgotten(con: duckdb.DuckDBPyConnection) -> int:
     """After an ingest: remove raw rows of customers who asked to be forgotten (by hash);
     the warehouse is rebuilt from raw afterwards."""
-    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
-                         "and table_name = 'forgotten_customers'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "raw", "forgotten_customers"):
         return 0
     ids = [r[0] for r in con.execute("select customer_id from raw.forgotten_customers").fetchall()]
     if not ids:

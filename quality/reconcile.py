@@ -1,9 +1,11 @@
 """Reconciliation of the raw layer against the load log: nothing lost, nothing doubled.
 
-`reconcile(con)` counts, over every loaded file, the rows read (raw.load_log.rows_in)
-against the rows that landed (raw table + raw.quarantine + rows deleted on a
-data-subject request), and the rows present twice (the same file and row number more
-than once, or a file loaded twice). Used by the fault tests and benchmarks/reliability.py.
+`file_balances(con, source)` gives, per loaded file, the rows read (raw.load_log.rows_in)
+beside the rows that landed: in the raw table, in raw.quarantine, deleted on a
+data-subject request (raw.forgotten_rows). The blocking row-conservation check of every
+raw table reads it; `reconcile(con)` sums it over all tables and also counts rows present
+twice (the same file and row number more than once, a file loaded twice). Used by the
+fault tests and benchmarks/reliability.py.
 """
 
 from __future__ import annotations
@@ -11,6 +13,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestration.ingest.specs import SPECS
+from quality.warehouse import table_exists
+
+
+@dataclass(frozen=True)
+class FileBalance:
+    source: str
+    source_file: str
+    file_sha256: str
+    rows_in: int
+    in_table: int
+    in_quarantine: int
+    forgotten: int
+
+    @property
+    def missing(self) -> int:
+        """Rows read but neither loaded, quarantined nor forgotten (negative: invented)."""
+        return self.rows_in - self.in_table - self.in_quarantine - self.forgotten
 
 
 @dataclass(frozen=True)
@@ -25,36 +44,47 @@ class Reconciliation:
     files_loaded_twice: int
 
 
-def _has(con, schema: str, table: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables "
-                            "where table_schema = ? and table_name = ?",
-                            [schema, table]).fetchall()[0][0])
+def _landed_sql(con, tables: list[str]) -> str:
+    """(source, sha, row) of every row in the raw tables."""
+    parts = [f"select '{t}' as source, _file_sha256 as sha, _source_row as row from raw.{t}"
+             for t in tables if table_exists(con, "raw", t)]
+    return (" union all ".join(parts) if parts
+            else "select null::varchar as source, null::varchar as sha, null::bigint as row where false")
+
+
+def file_balances(con, source: str | None = None) -> list[FileBalance]:
+    """Per loaded file of one raw table (or of all): rows read and where they went."""
+    if not table_exists(con, "raw", "load_log"):
+        return []
+    tables = [s.table for s in SPECS if source is None or s.table == source]
+    forgotten = ("select source, file_sha256 as sha, sum(rows) as n from raw.forgotten_rows "
+                 "group by 1, 2" if table_exists(con, "raw", "forgotten_rows") else
+                 "select null::varchar as source, null::varchar as sha, 0 as n where false")
+    quarantined = ("select source, file_sha256 as sha, count(*) as n from raw.quarantine "
+                   "group by 1, 2" if table_exists(con, "raw", "quarantine") else
+                   "select null::varchar as source, null::varchar as sha, 0 as n where false")
+    found = con.execute(f"""
+        with landed as (select source, sha, count(*) as n from ({_landed_sql(con, tables)})
+                        group by 1, 2),
+             quarantined as ({quarantined}),
+             forgotten as ({forgotten})
+        select log.source, log.source_file, log.file_sha256, log.rows_in,
+               coalesce(l.n, 0), coalesce(q.n, 0), coalesce(f.n, 0)
+        from raw.load_log as log
+        left join landed as l on l.source = log.source and l.sha = log.file_sha256
+        left join quarantined as q on q.source = log.source and q.sha = log.file_sha256
+        left join forgotten as f on f.source = log.source and f.sha = log.file_sha256
+        where log.status = 'loaded' and log.source in (select unnest(?::varchar[]))
+        order by log.source, log.source_file
+    """, [tables]).fetchall()
+    return [FileBalance(*(r[:3]), *(int(v) for v in r[3:])) for r in found]
 
 
 def reconcile(con) -> Reconciliation:
-    if not _has(con, "raw", "load_log"):
+    balances = {b.file_sha256: b for b in file_balances(con)}.values()  # a file loaded twice once
+    if not balances:
         return Reconciliation(0, 0, 0, 0, 0, 0, 0, 0)
-    parts = [f"select _file_sha256 as sha, _source_row as row from raw.{s.table}"
-             for s in SPECS if _has(con, "raw", s.table)]
-    landed = " union all ".join(parts) if parts else "select null as sha, null as row where false"
-    forgotten = ("select file_sha256 as sha, sum(rows) as n from raw.forgotten_rows group by 1"
-                 if _has(con, "raw", "forgotten_rows") else
-                 "select null::varchar as sha, 0 as n where false")
-    files, rows_in, loaded, quarantined, gone, lost = con.execute(f"""
-        with loaded as (select sha, count(*) as n from ({landed}) group by 1),
-             quarantined as (select file_sha256 as sha, count(*) as n from raw.quarantine group by 1),
-             forgotten as ({forgotten}),
-             files as (select distinct file_sha256 as sha, rows_in from raw.load_log
-                       where status = 'loaded')
-        select count(*), coalesce(sum(f.rows_in), 0), coalesce(sum(l.n), 0),
-               coalesce(sum(q.n), 0), coalesce(sum(g.n), 0),
-               coalesce(sum(greatest(f.rows_in - coalesce(l.n, 0) - coalesce(q.n, 0)
-                                     - coalesce(g.n, 0), 0)), 0)
-        from files as f
-        left join loaded as l using (sha)
-        left join quarantined as q using (sha)
-        left join forgotten as g using (sha)
-    """).fetchall()[0]
+    landed = _landed_sql(con, [s.table for s in SPECS])
     doubled = con.execute(f"""
         select coalesce(sum(n - 1), 0) from (
             select count(*) as n from ({landed}) group by sha, row having count(*) > 1
@@ -66,5 +96,13 @@ def reconcile(con) -> Reconciliation:
         select count(*) from (select file_sha256 from raw.load_log where status = 'loaded'
                               group by 1 having count(*) > 1)
     """).fetchall()[0][0]
-    return Reconciliation(int(files), int(rows_in), int(loaded), int(quarantined), int(gone),
-                          int(lost), int(doubled), int(twice))
+    return Reconciliation(
+        files=len(balances),
+        rows_in=sum(b.rows_in for b in balances),
+        rows_loaded=sum(b.in_table for b in balances),
+        rows_quarantined=sum(b.in_quarantine for b in balances),
+        rows_forgotten=sum(b.forgotten for b in balances),
+        rows_lost=sum(max(b.missing, 0) for b in balances),
+        rows_doubled=int(doubled),
+        files_loaded_twice=int(twice),
+    )

@@ -18,6 +18,7 @@ import polars as pl
 from orchestration.defs.forecasting import _markdown, analytics_key, mart, run_as_of, write_table
 from orchestration.defs.ingest import DUCKDB_POOL
 from orchestration.defs.resources import StoreResource, WarehouseResource, query_frame
+from quality.warehouse import table_exists
 
 CUSTOMERS_GROUP = "customers"
 EVALUATION_COLUMNS = ("as_of_date", "task", "model", "window", "population", "metric",
@@ -213,10 +214,7 @@ def customer_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResour
 
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)
-        has_scores = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'analytics' "
-            "and table_name = 'churn_scores'").fetchall()[0][0]
-        if not has_scores:
+        if not table_exists(con, "analytics", "churn_scores"):
             return dg.MaterializeResult(metadata={"win_back": 0, "reminders": 0})
         scores = query_frame(con, "select * from analytics.churn_scores")
         repurchase = query_frame(con, "select * from analytics.product_repurchase")

@@ -16,6 +16,7 @@ from orchestration.defs.resources import StoreResource, WarehouseResource
 from orchestration.ingest import SPECS, SourceSpec, ingest_source, quarantine_preview
 from orchestration.ingest.loader import FileResult
 from orchestration.privacy import purge_forgotten
+from quality.reconcile import file_balances
 
 INGEST_GROUP = "ingest"
 DUCKDB_POOL = "duckdb_write"
@@ -87,16 +88,6 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     return _raw_table
 
 
-def forgotten_rows_sql(con) -> str:
-    """Rows deleted on a data-subject request, per file (`storeops forget`)."""
-    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
-                         "and table_name = 'forgotten_rows'").fetchall()[0][0]
-    if exists:
-        return ("select file_sha256 as sha, sum(rows) as n from raw.forgotten_rows "
-                "where source = ? group by 1")
-    return "select null::varchar as sha, 0 as n where ? is null"
-
-
 def build_conservation_check(spec: SourceSpec) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=raw_key(spec.table),
@@ -106,37 +97,14 @@ def build_conservation_check(spec: SourceSpec) -> dg.AssetChecksDefinition:
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=False) as con:
-            rows = con.execute(
-                f"""
-                with loaded as (
-                    select _file_sha256 as sha, count(*) as n
-                    from raw.{spec.table} group by 1
-                ),
-                quarantined as (
-                    select file_sha256 as sha, count(*) as n
-                    from raw.quarantine where source = ? group by 1
-                ),
-                forgotten as (
-                    {forgotten_rows_sql(con)}
-                )
-                select log.source_file, log.rows_in,
-                       coalesce(l.n, 0) as in_table, coalesce(q.n, 0) as in_quarantine
-                from raw.load_log as log
-                left join loaded as l on l.sha = log.file_sha256
-                left join quarantined as q on q.sha = log.file_sha256
-                left join forgotten as f on f.sha = log.file_sha256
-                where log.source = ? and log.status = 'loaded'
-                  and log.rows_in != coalesce(l.n, 0) + coalesce(q.n, 0) + coalesce(f.n, 0)
-                """,
-                [spec.table, spec.table, spec.table],
-            ).fetchall()
+            rows = [b for b in file_balances(con, spec.table) if b.missing]
         return dg.AssetCheckResult(
             passed=not rows,
             metadata={
                 "files_out_of_balance": len(rows),
                 "examples": dg.MetadataValue.json(
-                    [dict(zip(["file", "rows_in", "in_table", "in_quarantine"], r))
-                     for r in rows[:10]]
+                    [{"file": b.source_file, "rows_in": b.rows_in, "in_table": b.in_table,
+                      "in_quarantine": b.in_quarantine} for b in rows[:10]]
                 ),
             },
         )
