@@ -47,23 +47,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from quality.reconcile import reconcile
+from tests.integration import helpers
+from tests.integration.helpers import STOREOPS
 from tests.integration.test_concurrency import fingerprint
 from tests.integration.test_crash import outputs
+from tests.integration.test_quality_checks import suppliers_with_lead_time
 
-STOREOPS = str(Path(sys.executable).with_name("storeops"))
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def storeops(*args, home: Path, failpoint: str | None = None, wait: bool = False):
+def storeops(*args, home: Path, failpoint: str | None = None):
+    return helpers.storeops(*args, home=home, failpoint=failpoint, timeout=1800)
+
+
+def start(*args, home: Path):
+    """A storeops run in the background (two runs at once)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STOREOPS_", "DAGSTER_"))}
-    if failpoint:
-        env["STOREOPS_FAILPOINT"] = failpoint
-    cmd = [STOREOPS, *args, "--home", str(home)]
-    if wait:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-    return subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=1800,
-                          check=False)
+    return subprocess.Popen([STOREOPS, *args, "--home", str(home)], cwd=ROOT, env=env,
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def counts(home: Path) -> dict:
@@ -71,14 +72,6 @@ def counts(home: Path) -> dict:
         r = reconcile(con)
     return {"rows_in": r.rows_in, "rows_lost": r.rows_lost,
             "rows_doubled": r.rows_doubled + r.files_loaded_twice}
-
-
-def lead_time_file(landing: Path, value: str) -> str:
-    rows = list(csv.reader((landing / "purchasing" / "suppliers.csv").open(encoding="utf-8")))
-    rows[1][rows[0].index("lead_time_days")] = value
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    return buf.getvalue()
 
 
 def main() -> None:
@@ -137,9 +130,9 @@ def main() -> None:
 
     # Concurrency: two runs at once.
     home = work / "concurrent"
-    first = storeops("run", "--landing", str(source), home=home, wait=True)
+    first = start("run", "--landing", str(source), home=home)
     time.sleep(1.0)
-    second = storeops("run", "--landing", str(source), home=home, wait=True)
+    second = start("run", "--landing", str(source), home=home)
     first.communicate(timeout=1800)
     second.communicate(timeout=1800)
     same = fingerprint(home / "warehouse.duckdb") == ref_tables
@@ -159,7 +152,7 @@ def main() -> None:
     storeops("run", "--landing", str(landing), home=home)
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         products = con.execute("select count(*) from marts.dim_products").fetchall()[0][0]
-    (landing / "purchasing" / "suppliers_bad.csv").write_text(lead_time_file(landing, "-5"))
+    (landing / "purchasing" / "suppliers_bad.csv").write_text(suppliers_with_lead_time(landing, "-5"))
     summary = next((home / "output" / "reorders").glob("*/summary.csv"))
     before = summary.stat().st_mtime_ns
     blocked = storeops("run", "--landing", str(landing), home=home)
@@ -168,9 +161,9 @@ def main() -> None:
            and "raw/purchasing_suppliers: gx_suite" in blocked.stderr,
            f"exit {blocked.returncode}, buyer files {'untouched' if untouched else 'REWRITTEN'}",
            home)
-    (landing / "purchasing" / "suppliers_fixed.csv").write_text(lead_time_file(landing, "33"))
+    (landing / "purchasing" / "suppliers_fixed.csv").write_text(suppliers_with_lead_time(landing, "33"))
     fixed = storeops("run", "--landing", str(landing), home=home)
-    supplier = next(csv.reader(io.StringIO(lead_time_file(landing, "33")).readlines()[1:]))[0]
+    supplier = next(csv.reader(io.StringIO(suppliers_with_lead_time(landing, "33")).readlines()[1:]))[0]
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         lead = con.execute("select min(lead_time_days), max(lead_time_days) from marts.dim_products "
                            "where supplier_id = ?", [supplier]).fetchall()[0]

@@ -65,24 +65,20 @@ class Rule:
 class Suite:
     name: str  # "raw.shopify_orders"
     asset_key: tuple[str, ...]  # ("raw", "shopify_orders")
-    sql: str  # the rows to validate
     rules: tuple[Rule, ...]
     locate_by: tuple[str, ...]  # columns naming a failing row (file and row for raw tables)
     what_depends: str = ""  # whose decisions stop when it blocks
     where_to_look: str = ""
-    spec: SourceSpec | None = None  # raw suites: the SQL is built from the table's columns
+    sql: str = ""  # marts: the rows to validate
+    spec: SourceSpec | None = None  # raw tables: the SQL is built from the table's columns
 
     def query(self, present: set[str] | None = None) -> str:
-        """The SQL, reading only columns the table has (a missing one is a failed rule,
-        not a database error)."""
+        """The rows to validate; for a raw table reading only the columns it has (a
+        missing one is a failed rule, not a database error)."""
         if self.spec is None:
             return self.sql
         return _effective_rows_sql(self.spec, [c for c in self.columns()
                                                if present is None or c in present])
-
-    def __post_init__(self):
-        if self.spec is not None and not self.sql:
-            object.__setattr__(self, "sql", self.query())
 
     def columns(self) -> list[str]:
         known = {c.name for c in self.spec.columns} if self.spec else set()
@@ -354,7 +350,6 @@ def raw_suite(spec: SourceSpec, currency: str) -> Suite:
     return Suite(
         name=f"raw.{spec.table}",
         asset_key=("raw", spec.table),
-        sql="",
         rules=tuple(rules),
         locate_by=("_source_file", "_source_row"),
         what_depends=RAW_DEPENDS.get(spec.table, "the warehouse build and everything after it"),

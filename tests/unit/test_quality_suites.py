@@ -18,7 +18,7 @@ ORDERS = "Name,Email,Financial Status,Currency,Total,Created at,Lineitem quantit
 def load(con, landing: Path, table: str):
     ingest_source(con, landing, SPECS_BY_TABLE[table], run_id="test", timezone="UTC")
     suite = raw_suite(SPECS_BY_TABLE[table], "USD")
-    return run_suite(suite, con.execute(suite.sql).df())
+    return run_suite(suite, con.execute(suite.query()).df())
 
 
 def write(landing: Path, rel: str, text: str, mtime: float | None = None) -> None:
@@ -93,7 +93,7 @@ def test_dates_outside_the_export_window_are_quarantined_at_load(con, tmp_path):
     con.execute("update raw.shopify_orders set created_at = timestamp '2031-01-01' "
                 "where name = '#1003'")
     suite = raw_suite(SPECS_BY_TABLE["shopify_orders"], "USD")
-    result = run_suite(suite, con.execute(suite.sql).df())
+    result = run_suite(suite, con.execute(suite.query()).df())
     [outcome] = result.blocking
     assert "not in the future" in outcome.rule.why
     assert "shopify/orders/a.csv row 4 (2031-01-01" in outcome.describe(suite.locate_by)
@@ -132,7 +132,7 @@ def test_mart_keys_and_references(con):
                 "('A', 5, 0, 0, 5), ('A', 3, 0, 0, 3), ('B', -40, 0, 0, -40)) "
                 "t(sku, on_hand, on_order, committed, inventory_position)")
     suite = next(s for s in mart_suites("USD") if s.name == "marts.fct_inventory_position")
-    result = run_suite(suite, con.execute(suite.sql).df())
+    result = run_suite(suite, con.execute(suite.query()).df())
     texts = [o.describe(suite.locate_by) for o in result.blocking]
     assert any(t.startswith("sku is unique") for t in texts), texts
     assert any("stock on hand is not negative" in t and "sku B (-40)" in t for t in texts), texts
@@ -141,7 +141,7 @@ def test_mart_keys_and_references(con):
                 "('A', date '2026-11-01', 2, 5, 'A|2026-11-01'), ('Z', date '2026-11-01', 1, 0, 'Z|2026-11-01')) "
                 "t(sku, demand_date, units, on_hand_end_of_day, sku_day_id)")
     suite = next(s for s in mart_suites("USD") if s.name == "marts.fct_sku_demand_daily")
-    result = run_suite(suite, con.execute(suite.sql).df())
+    result = run_suite(suite, con.execute(suite.query()).df())
     [ref] = result.blocking
     assert ref.describe(suite.locate_by).startswith("every sku is in dim_products.sku: 1 of 2 rows")
 
