@@ -133,6 +133,8 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) ->
     for event in result.get_asset_materialization_events():
         key = event.asset_key
         md = event.materialization.metadata
+        if key.path == ["output", "quality_report"]:
+            summary.quality_report = Path(_value(md, "path", ""))
         if key.path[0] != "raw":
             summary.models_built += 1
             continue
@@ -161,7 +163,8 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) ->
             summary.warnings.append(name)
         else:
             summary.failed_checks.append(name)
-    summary.quality_report = _write_quality_report(settings)
+    if summary.quality_report is None:  # its asset was skipped: a check stopped the outputs
+        summary.quality_report = _write_quality_report(settings)
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             data = event.event_specific_data
@@ -193,8 +196,8 @@ def recover_interrupted_runs(instance) -> list[str]:
 
 
 def _write_quality_report(settings: Settings) -> Path | None:
-    """output/quality/index.html after every run, also (above all) when a blocking check
-    stopped the outputs, which skips the report's own asset."""
+    """output/quality/index.html when a blocking check stopped the outputs and with them
+    the report's own asset: above all then, the report must say why."""
     import dagster as dg
 
     from orchestration.defs.quality import write_quality_report
