@@ -8,6 +8,7 @@ run`, `storeops ui` and `dbt build` always talk about the same warehouse.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ LANDING_ENV = "STOREOPS_LANDING"
 DEFAULT_HOME = Path("storeops_home")
 DEFAULT_TIMEZONE = "America/New_York"
 DEFAULT_CURRENCY = "USD"
+# Rows dated before this are outside any export window (a parse or format error). Well
+# before Shopify (2006): stores import their history from older platforms.
+DEFAULT_EXPORT_WINDOW_START = dt.date(1995, 1, 1)
 
 
 class SettingsError(ValueError):
@@ -90,9 +94,14 @@ class ReplenishmentSettings:
 class Settings:
     """Paths and store facts for one storeops home.
 
-    `home/storeops.yml` may set `timezone`, `currency`, `landing` (a path) and a
-    `replenishment:` section (see ReplenishmentSettings); anything not set falls back to
-    the defaults.
+    `home/storeops.yml` may set `timezone`, `currency`, `landing` (a path),
+    `taxes_included` (true: the store's prices include tax, as in the UK, EU and
+    Australia; false: tax is added at checkout, as in the US; not set: told per order from
+    its Total, Subtotal, Shipping and Taxes), `export_window_start` (rows dated before it
+    are quarantined; default 1995-01-01, so history imported from older platforms loads)
+    and a `replenishment:` section (see ReplenishmentSettings); anything not set falls
+    back to the defaults. `timezone_configured` says whether the timezone came from the
+    file (False: the default applies, and exports whose offsets do not fit it are warned of).
     """
 
     home: Path
@@ -100,6 +109,9 @@ class Settings:
     timezone: str = DEFAULT_TIMEZONE
     currency: str = DEFAULT_CURRENCY
     replenishment: ReplenishmentSettings = field(default_factory=ReplenishmentSettings)
+    taxes_included: bool | None = None
+    export_window_start: dt.date = DEFAULT_EXPORT_WINDOW_START
+    timezone_configured: bool = False
 
     @property
     def warehouse_path(self) -> Path:
@@ -138,6 +150,19 @@ class Settings:
             if not isinstance(config, dict):
                 raise SettingsError(f"{config_file}: expected a mapping of settings")
         landing_path = landing or env_landing or config.get("landing")
+        taxes_included = config.get("taxes_included")
+        if taxes_included not in (None, True, False):
+            raise SettingsError(f"{config_file}: taxes_included must be true or false "
+                                f"(or left out to tell it per order), got {taxes_included!r}")
+        window_start = config.get("export_window_start", DEFAULT_EXPORT_WINDOW_START)
+        if isinstance(window_start, str):
+            try:
+                window_start = dt.date.fromisoformat(window_start)
+            except ValueError:
+                window_start = None
+        if not isinstance(window_start, dt.date) or isinstance(window_start, dt.datetime):
+            raise SettingsError(f"{config_file}: export_window_start must be a date "
+                                f"(YYYY-MM-DD), got {config.get('export_window_start')!r}")
         return cls(
             home=home_path,
             landing=Path(landing_path).resolve() if landing_path else home_path / "landing",
@@ -145,6 +170,9 @@ class Settings:
             currency=config.get("currency", DEFAULT_CURRENCY),
             replenishment=ReplenishmentSettings.from_config(config.get("replenishment"),
                                                             str(config_file)),
+            taxes_included=taxes_included,
+            export_window_start=window_start,
+            timezone_configured="timezone" in config,
         )
 
     def export_env(self) -> None:

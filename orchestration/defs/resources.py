@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.settings import Settings
+from orchestration.settings import DEFAULT_EXPORT_WINDOW_START, Settings
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -38,12 +38,18 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class StoreResource(dg.ConfigurableResource):
-    """Where the landing files are and the store's timezone and currency."""
+    """Where the landing files are and the store's timezone, currency and tax setting.
+
+    taxes_included: "true", "false" or "auto" (told per order); export_window_start: ISO
+    date; timezone_configured: False when storeops.yml does not set the timezone."""
 
     home: str
     landing: str
     timezone: str
     currency: str
+    taxes_included: str = "auto"
+    export_window_start: str = DEFAULT_EXPORT_WINDOW_START.isoformat()
+    timezone_configured: bool = True
 
     @property
     def landing_path(self) -> Path:
@@ -58,6 +64,9 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             landing=str(settings.landing),
             timezone=settings.timezone,
             currency=settings.currency,
+            taxes_included={None: "auto", True: "true", False: "false"}[settings.taxes_included],
+            export_window_start=settings.export_window_start.isoformat(),
+            timezone_configured=settings.timezone_configured,
         ),
     }
 

@@ -57,6 +57,7 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     """`dbt build`: models and their data tests, as of the run's as-of date."""
     os.environ["STOREOPS_HOME"] = store.home
     os.environ["STOREOPS_TIMEZONE"] = store.timezone
+    os.environ["STOREOPS_TAXES_INCLUDED"] = store.taxes_included
     for event in dbt.cli(["build", *dbt_vars(context)], context=context).stream():
         failpoints.hit("dbt")  # crash tests: killed while dbt builds (its child runs on)
         yield event
@@ -85,6 +86,7 @@ def warehouse_docs(context: dg.AssetExecutionContext, store: StoreResource) -> d
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page)),
                                               "regenerated": False})
     env = {**os.environ, "STOREOPS_HOME": store.home, "STOREOPS_TIMEZONE": store.timezone,
+           "STOREOPS_TAXES_INCLUDED": store.taxes_included,
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     done = subprocess.run(
         [dbt_executable(), "docs", "generate", "--static", "--target-path", str(target),

@@ -56,3 +56,24 @@ def test_landing_of_another_home_is_not_inherited(tmp_path, monkeypatch):
     assert Settings.load(first).landing == (first / "landing").resolve()
     monkeypatch.setenv("STOREOPS_LANDING", str(tmp_path / "elsewhere"))
     assert Settings.load().landing == (tmp_path / "elsewhere").resolve()
+
+
+def test_tax_and_window_settings(tmp_path):
+    settings = Settings.load(tmp_path)
+    assert settings.taxes_included is None and not settings.timezone_configured
+    assert settings.export_window_start.isoformat() == "1995-01-01"
+    (tmp_path / "storeops.yml").write_text(
+        "timezone: Europe/London\ntaxes_included: true\nexport_window_start: 2001-02-03\n")
+    settings = Settings.load(tmp_path)
+    assert settings.taxes_included is True and settings.timezone_configured
+    assert settings.export_window_start.isoformat() == "2001-02-03"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("taxes_included: maybe\n", "taxes_included must be true or false"),
+    ("export_window_start: last year\n", "export_window_start must be a date"),
+])
+def test_tax_and_window_settings_errors(tmp_path, text, message):
+    (tmp_path / "storeops.yml").write_text(text)
+    with pytest.raises(SettingsError, match=message):
+        Settings.load(tmp_path)
