@@ -34,6 +34,7 @@ from dashboards.document import (
     percent,
     signed_percent,
 )
+from quality.warehouse import ad_spend_gap, file_warnings
 from quality.warehouse import rows as _rows
 from quality.warehouse import table_exists as _exists
 
@@ -139,7 +140,10 @@ def _daily_channels(doc: Document, con, as_of: date, currency: str) -> None:
     doc.add(Table(("Channel", "Sessions", "Orders", "Revenue", "Spend", "ROAS 7d", "CAC 7d"),
                   tuple(table), (False, True, True, True, True, True, True)))
     if not any(_float(r["spend_7d"]) for r in rows):
-        doc.add(Note("No ad spend in the data: ROAS and CAC are not available."))
+        # Never "no spend" without the reason when an ad export was refused.
+        gap = ad_spend_gap(con)
+        doc.add(Note(f"{gap} ROAS and CAC are not available." if gap else
+                     "No ad spend in the data: ROAS and CAC are not available."))
 
 
 def _daily_inventory(doc: Document, con, as_of: date, currency: str) -> None:
@@ -286,6 +290,7 @@ def _daily_quality(doc: Document, con, as_of: date, failed_checks) -> None:
             order by source_file limit 3
         """)
         items += [f"Rejected {r['source_file']}: {r['message']}" for r in rejected]
+        items += [f"Warning: {w['warning']}" for w in file_warnings(con, latest_load_only=True)[:5]]
         # Daily feeds only (purchase orders and catalogues change when they change); the
         # two help desks count as one, so a migration is not reported as a dead feed.
         stale = _rows(con, """

@@ -28,6 +28,7 @@ from plotly.subplots import make_subplots
 
 from dashboards.document import money, number, percent, signed_percent
 from dashboards.files import atomic_write_text
+from quality.warehouse import ad_spend_gap
 
 PAGES = ("overview", "marketing", "inventory", "customers", "support")
 PAGE_TITLES = {
@@ -278,6 +279,10 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection, as_of: date) -> Dashboar
         from marts.fct_support_tickets where created_date <= ? group by 1 order by 1
         """, [as_of])
 
+    # An ad export that was refused is why the marketing page has no spend: say so there.
+    gap = ad_spend_gap(con)
+    if gap:
+        unavailable["ad_spend"] = gap
     return DashboardData(
         as_of=as_of,
         first_date=first_date,
@@ -1029,7 +1034,8 @@ def _marketing(page: _Page, data: DashboardData, cur: _Money) -> None:
                   "revenue ÷ all ad spend).")
     paid = _paid_channels(data)
     if not paid:
-        page.note("No ad spend in the data yet: add Meta, Google or TikTok Ads exports to "
+        page.note(data.unavailable.get("ad_spend") or
+                  "No ad spend in the data yet: add Meta, Google or TikTok Ads exports to "
                   "landing/ to see spend, CAC, ROAS and MER.")
     else:
         page.section("Paid channels over time")

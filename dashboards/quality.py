@@ -14,10 +14,11 @@ reason, and any email-like text is masked.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dashboards.document import Bullets, Document, Heading, Note, Paragraph, Table, number, percent
+from quality.warehouse import file_warnings
 from quality.warehouse import rows as _rows
 from quality.warehouse import table_exists as _has
 
@@ -33,6 +34,7 @@ class QualityData:
     reasons: list[dict]
     rejected: list[dict]
     as_of: date | None
+    warnings: list[dict] = field(default_factory=list)  # quality.warehouse.file_warnings
 
 
 def load_quality_data(con) -> QualityData:
@@ -66,7 +68,7 @@ def load_quality_data(con) -> QualityData:
         as_of = con.execute("select max(kpi_date) from marts.fct_daily_kpis").fetchall()[0][0]
     if as_of is None:
         as_of = max((s["newest_date"] for s in sources if s["newest_date"]), default=None)
-    return QualityData(sources, reasons, rejected, as_of)
+    return QualityData(sources, reasons, rejected, as_of, file_warnings(con))
 
 
 def _mask(text: str) -> str:
@@ -169,6 +171,13 @@ def quality_report(data: QualityData, runs: list[dict], *, currency: str = "") -
                      "can hold customer data) with its file, row, column and reason."))
     else:
         doc.add(Paragraph("No row quarantined."))
+
+    if data.warnings:
+        doc.add(Heading("Warnings about loaded files"))
+        doc.add(Table(("source", "file", "warning", "loaded (UTC)"),
+                      tuple((w["source"], w["source_file"], _mask(w["warning"]),
+                             f"{w['loaded_at']:%Y-%m-%d %H:%M}") for w in data.warnings[:50]),
+                      (False, False, False, False)))
 
     if data.rejected:
         doc.add(Heading("Rejected files"))

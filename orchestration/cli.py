@@ -148,6 +148,7 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) ->
             "table_rows": _value(md, "table_rows"),
             "last_date_seen": _value(md, "last_date_seen", ""),
             "messages": _value(md, "file_messages", ""),
+            "warnings": _value(md, "file_warnings", ""),
         })
     for evaluation in result.get_asset_check_evaluations():
         summary.checks_passed += evaluation.passed
@@ -250,10 +251,16 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
     table.add_section()
     table.add_row("total", *[f"{v:,}" for v in totals], "", "", style="bold")
     console.print(table)
-    problems = [s for s in summary.sources if s["messages"]]
+    problems = [s for s in summary.sources if s["messages"] or s.get("warnings")]
     for s in problems:
         console.print(f"[bold]{s['table']}[/bold]")
-        console.print(s["messages"], markup=False, highlight=False, soft_wrap=True)
+        if s["messages"]:
+            console.print(s["messages"], markup=False, highlight=False, soft_wrap=True)
+        if s.get("warnings"):
+            # The loader's warnings: numbers it could load but a person must look at
+            # (a mangled id column, offsets that do not fit the store timezone).
+            console.print("[yellow]Warnings[/yellow] (the rows loaded; see the quality report):")
+            console.print(s["warnings"], markup=False, highlight=False, soft_wrap=True)
     empty = {s["table"] for s in summary.sources if not s["table_rows"]}
     # A group counts as missing only when all its sources are empty: a store without
     # TikTok ads or without Gorgias is normal.
