@@ -262,6 +262,16 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
             console.print("[yellow]Warnings[/yellow] (the rows loaded; see the quality report):")
             console.print(s["warnings"], markup=False, highlight=False, soft_wrap=True)
     empty = {s["table"] for s in summary.sources if not s["table_rows"]}
+    # Files came but nothing of them loaded: that is not "no data yet", it is a problem
+    # with the files, and the person must hear which.
+    unusable = [s for s in summary.sources if not s["table_rows"]
+                and (s["files_rejected"] or s["rows_quarantined"])]
+    for s in unusable:
+        console.print(
+            f"[bold red]Nothing loaded[/bold red] into {s['table']}: "
+            f"{s['files_rejected']:,} file(s) rejected, {s['rows_quarantined']:,} row(s) "
+            "quarantined (reasons above and in the data-quality report).", soft_wrap=True)
+    empty -= {s["table"] for s in unusable}
     # A group counts as missing only when all its sources are empty: a store without
     # TikTok ads or without Gorgias is normal.
     missing = [f"{' / '.join(sorted(tables))} ({what})"
