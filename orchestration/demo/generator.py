@@ -31,6 +31,7 @@ from orchestration.demo.names import AGENTS, CATEGORIES, CITIES, FIRST_NAMES, LA
 from orchestration.demo.operations import draw_lines, simulate_inventory
 from orchestration.demo.orders import NEVER, assign_channels, build_orders
 from orchestration.demo.support import simulate_tickets
+from orchestration.demo.truth import money_stats, orders_truth
 
 DEFAULT_END_DATE = dt.date(2026, 11, 22)
 HISTORY_DAYS = 730  # customers are acquired from this long before the window starts
@@ -42,6 +43,9 @@ RETURN_SPIKE_RATE = 0.45
 CAC_SPIKE = 2.2
 TICKET_SPIKE = 3.0
 LEAD_TIME_DRIFT = 0.60
+TAX_INCLUSIVE_SHARE = 0.08  # of customers (and so of orders): the VAT-inclusive market
+TIP_SHARE = 0.03  # of web orders
+GIFT_CARD_SHARE = 0.01  # of orders
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,18 @@ def generate_store(
     seed: int = 7,
     end_date: dt.date = DEFAULT_END_DATE,
     progress: Callable[[str], None] | None = None,
+    taxes_included: bool | None = None,
 ) -> DemoSummary:
     """Write a demo store's landing files and answer key under `home`.
 
     scale multiplies customers, orders and SKUs (1.0: ~500 SKUs, ~330 orders a day);
     days is the length of the exported window ending on end_date (at least 60).
+    taxes_included: None (default) is a US store whose international market (about 8% of
+    customers, UK addresses) buys at VAT-inclusive prices (20% VAT), so its orders are
+    exported tax-inclusive (Total = Subtotal + Shipping, Taxes = the VAT inside); True makes
+    every customer part of that market (a whole VAT-inclusive store: set `taxes_included:
+    true` in storeops.yml to tell the pipeline); False has no tax-inclusive orders. The
+    store's size, currency (USD) and every other draw are the same whatever this is.
     Deletes and rewrites `<home>/landing` and `<home>/demo_truth` only.
     """
     if scale <= 0:
@@ -86,7 +97,9 @@ def generate_store(
             shutil.rmtree(d)
         d.mkdir(parents=True)
 
-    streams = np.random.default_rng(seed).spawn(12)
+    # Streams 0-11 drive the store as before; 12 draws the money features (tax-inclusive
+    # market, tips, gift cards, return details), so they leave the rest unchanged.
+    streams = np.random.default_rng(seed).spawn(13)
     E = cal.day_number(end_date)
     n_sim = HISTORY_DAYS + days  # sim day 0 = first day of customer history
     first_day = E - n_sim + 1
@@ -162,6 +175,9 @@ def generate_store(
     kept = lines.kept
 
     step("orders")
+    intl_u = streams[12].random(customers.n)
+    share = {None: TAX_INCLUSIVE_SHARE, True: 1.0, False: 0.0}[taxes_included]
+    intl = intl_u < share
     orders = build_orders(
         streams[5],
         catalog=catalog,
@@ -180,6 +196,10 @@ def generate_store(
         window_end=E,
         return_spike=(spike_sku, *return_spike_days),
         carrier_delay=ticket_spike_days,
+        extra=streams[12],
+        taxes_included=intl,
+        tip_share=TIP_SHARE,
+        gift_card_share=GIFT_CARD_SHARE,
     )
     export_at = int(cal.local_to_utc(np.array([(E + 1) * DAY + 8 * HOUR]))[0])
 
@@ -228,7 +248,7 @@ def generate_store(
     active = np.flatnonzero(catalog.active)
     pos_of = -np.ones(catalog.n_skus, dtype=np.int64)
     pos_of[active] = np.arange(active.size)
-    lm = ~orders.is_test[orders.line_order]
+    lm = ~orders.is_test[orders.line_order] & (orders.line_kind == 0)
     l_sku = pos_of[orders.line_sku[lm]]
     l_qty = orders.line_qty[lm]
     created_day = orders.local_day[orders.line_order[lm]]
@@ -253,8 +273,8 @@ def generate_store(
     landing = w.Landing(landing_dir)
     buyers = np.unique(orders.customer[real])
     n_subscribers = max(5, round(0.03 * buyers.size))
-    people = w.customer_table(customers, n_subscribers, streams[9])
-    n_orders, n_lines = w.write_orders(
+    people = w.customer_table(customers, n_subscribers, streams[9], intl)
+    export = w.write_orders(
         landing,
         streams[10],
         orders=orders,
@@ -264,6 +284,7 @@ def generate_store(
         promos=promos,
         window=window,
     )
+    n_orders, n_lines = export.n_orders, export.n_lines
     n_customers = w.write_customers(
         landing,
         people=people,
@@ -288,7 +309,8 @@ def generate_store(
     w.write_purchasing(
         landing, catalog, inv.purchase_orders, first_day_number=first_day, last_sim_day=n_sim - 1
     )
-    w.write_ads(landing, ads, export_day=E + 1)
+    comma_month = str(np.datetime64(W0 + days // 2, "D").astype("datetime64[M]"))
+    comma = w.write_ads(landing, ads, export_day=E + 1, comma_month=comma_month)
     w.write_sessions(landing, sessions, window)
     w.write_promotions(landing, catalog, promos)
     migration_day = W0 + round(0.55 * days)
@@ -325,7 +347,7 @@ def generate_store(
         & (pos.expected_day < n_sim - 1)
     )
     stockout_share = float((available == 0).mean())
-    in_real = real[orders.line_order]
+    in_real = real[orders.line_order] & (orders.line_kind == 0)
     n_real = max(int(real.sum()), 1)
     censored = inv.demand[active][:, HISTORY_DAYS:] > inv.sales[active][:, HISTORY_DAYS:]
     stats = {
@@ -346,6 +368,20 @@ def generate_store(
         "late_supplier_open_overdue_pos": sorted(
             {f"PO-{10000 + int(n)}" for n in pos.po_number[late_open]}
         ),
+        **money_stats(orders, window),
+        "taxes_included": {None: "mixed", True: "all", False: "none"}[taxes_included],
+        "decimal_comma_file": None
+        if comma is None
+        else {
+            "file": comma["file"],
+            "rows": comma["rows"],
+            "spend_column": comma["spend_column"],
+            "spend_total": f"{comma['spend_cents'] // 100}.{comma['spend_cents'] % 100:02d}",
+            "delimiter": ";",
+            "decimal_mark": ",",
+            "thousands_mark": ".",
+        },
+        "duplicated_order_rows": export.duplicate,
     }
     incidents = _incidents(
         catalog,
@@ -362,6 +398,8 @@ def generate_store(
     (truth_dir / "incidents.json").write_text(json.dumps(incidents, indent=2) + "\n")
     (truth_dir / "README.md").write_text(_readme(incidents, summary, stats))
     params = {"scale": scale, "days": days, "seed": seed, "end_date": end_date.isoformat()}
+    if taxes_included is not None:
+        params["taxes_included"] = taxes_included
     summary_json = {
         k: (str(v) if isinstance(v, (Path, dt.date)) else v) for k, v in asdict(summary).items()
     }
@@ -382,6 +420,7 @@ def generate_store(
         }
     )
     truth.write_parquet(truth_dir / "true_demand.parquet", statistics=False)
+    orders_truth(orders, window).write_parquet(truth_dir / "orders.parquet", statistics=False)
     return summary
 
 
@@ -523,4 +562,73 @@ def _readme(incidents: list[dict], summary: DemoSummary, stats: dict) -> str:
         f"- Support moved from Zendesk to Gorgias on {stats['zendesk_to_gorgias_migration']}.",
         "",
     ]
+    lines += _money_readme(stats)
     return "\n".join(lines)
+
+
+def _money_readme(stats: dict) -> list[str]:
+    pct = lambda key: f"{stats[key]:.1%}"
+    comma, dup = stats["decimal_comma_file"], stats["duplicated_order_rows"]
+    lines = [
+        "## Money (orders.parquet)",
+        "",
+        (
+            "`orders.parquet` has one row per order created in the window, as the newest export "
+            "that has it shows it (a refund made after that export is not in the data): "
+            "order_name, order_date (store-timezone date of Created at), currency, "
+            "taxes_included, gross_sales, discounts, returns, net_sales, shipping, "
+            "refunded_shipping, taxes, refunded_taxes, tips, gift_card_sales, total, refunded "
+            "(decimal(18,2), store currency, exact from integer cents), is_cancelled, is_test."
+        ),
+        (
+            "- Shopify finance-report definitions: gross sales = product price x quantity; "
+            "net_sales = gross_sales - discounts - returns; returns = the goods part of refunds; "
+            "refunded shipping and refunded tax are their own amounts; tips and gift cards are "
+            "not sales. gross_sales, discounts, returns, net_sales and shipping are ex tax (VAT "
+            "taken out of tax-inclusive orders); taxes is all tax charged, shipping VAT included."
+        ),
+        (
+            "- For every order that is not cancelled: net_sales + (shipping - refunded_shipping) "
+            "+ (taxes - refunded_taxes) + tips + gift_card_sales = total - refunded, to the cent."
+        ),
+        (
+            "- Revenue per day (fct_daily_kpis.revenue) = sum of net_sales of orders neither "
+            "cancelled nor test, by order_date. A cancelled order keeps its placed amounts with "
+            "its sale reversed (returns, refunded_shipping and refunded_taxes = all of it, net "
+            "sales 0); its `refunded` is the export's Refunded Amount (0 when only voided)."
+        ),
+        (
+            f"- Tax-inclusive orders (international market, 20% VAT, UK addresses; Tax 1 Name "
+            f"`VAT 20%`): {pct('tax_inclusive_order_share')} of orders (store setting: "
+            f"{stats['taxes_included']}). Line prices, Subtotal and Shipping include VAT, "
+            "Taxes = the VAT inside products and shipping, Total = Subtotal + Shipping."
+        ),
+        (
+            f"- Refunds: {pct('partial_refund_order_share')} of orders partly refunded (returned "
+            "lines, some 2 of 3 lines, some 1 unit of a multi-unit line: the lines' value after "
+            "their discount share plus its tax, the tax rounded once on the refunded value; "
+            "tax-inclusive: the inclusive value), "
+            f"{pct('full_refund_with_shipping_order_share')} fully refunded with shipping "
+            "(everything returned: Refunded Amount = Total). An order with a tip or gift card "
+            "whose goods all come back keeps the tip, the gift card and the shipping."
+        ),
+        (
+            f"- Tips: {pct('tip_order_share')} of orders (web checkout) have a `Tip` line (no SKU, "
+            "not taxable, no shipping) counted in Subtotal and Total; gift cards: "
+            f"{pct('gift_card_order_share')} of orders have a `Gift Card - $N` line. Neither is "
+            "stock (no inventory, demand or cost)."
+        ),
+    ]
+    if comma:
+        lines.append(
+            f"- `{comma['file']}` was re-saved by a decimal-comma spreadsheet: `;` delimiter, "
+            f"decimal commas (`1.204,50`), CRLF; {comma['rows']} rows, "
+            f"{comma['spend_column']} totals {comma['spend_total']} exactly."
+        )
+    if dup:
+        lines.append(
+            f"- `{dup['file']}`: the {dup['repeated_rows']} rows of order {dup['order']} appear "
+            "twice in a row, exactly repeated (pasted twice); the order counts once."
+        )
+    lines.append("")
+    return lines

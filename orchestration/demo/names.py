@@ -160,6 +160,15 @@ CITIES = [
     ("Anchorage", "AK", "Alaska", "995", 0.0, 1),
     ("Raleigh", "NC", "North Carolina", "276", 7.25, 3),
 ]
+# The international market (prices include VAT): city, country code, country, postcode
+# district, VAT rate (%), weight.
+INTL_CITIES = [
+    ("London", "GB", "United Kingdom", "SE1", 20.0, 6),
+    ("Manchester", "GB", "United Kingdom", "M1", 20.0, 3),
+    ("Bristol", "GB", "United Kingdom", "BS1", 20.0, 2),
+    ("Leeds", "GB", "United Kingdom", "LS1", 20.0, 2),
+    ("Edinburgh", "GB", "United Kingdom", "EH1", 20.0, 2),
+]
 STREETS = [
     "Main St",
     "Oak Ave",

@@ -31,13 +31,24 @@ from orchestration.demo.names import (
     CITIES,
     EMAIL_DOMAINS,
     FIRST_NAMES,
+    INTL_CITIES,
     LAST_NAMES,
     ORDER_NOTES,
     STORE_DOMAIN,
+    STORE_NAME,
     STREETS,
 )
 from orchestration.demo.operations import PurchaseOrderLines
-from orchestration.demo.orders import NEVER, PAYMENT_METHODS, SHIPPING_METHODS, SOURCES, Orders
+from orchestration.demo.orders import (
+    LINE_GIFT_CARD,
+    LINE_PRODUCT,
+    LINE_TIP,
+    NEVER,
+    PAYMENT_METHODS,
+    SHIPPING_METHODS,
+    SOURCES,
+    Orders,
+)
 from orchestration.demo.support import ALL_TAGS, SUBJECTS, TAG_SETS, Tickets
 
 ORDERS_HEADER = [
@@ -337,6 +348,16 @@ def money_thousands(cents: pl.Expr) -> pl.Expr:
     return thousands(a // 100) + "." + (a % 100).cast(pl.String).str.zfill(2)
 
 
+def money_decimal_comma(cents: pl.Expr) -> pl.Expr:
+    """Non-negative cents -> `1.204,50` / `12,50`, as a decimal-comma spreadsheet saves it."""
+    a = cents.cast(pl.Int64)
+    return (
+        thousands(a // 100).str.replace_all(",", ".", literal=True)
+        + ","
+        + (a % 100).cast(pl.String).str.zfill(2)
+    )
+
+
 def lit_str(value: str) -> pl.Expr:
     return pl.lit(value, dtype=pl.String)
 
@@ -365,6 +386,8 @@ class Landing:
         bom: bool = False,
         before: str = "",
         after: bytes = b"",
+        separator: str = ",",
+        line_terminator: str = "\n",
     ) -> None:
         # Vendors leave empty cells bare (polars would quote an empty string).
         frame = frame.select([pl.col(c).cast(pl.String) for c in header]).with_columns(
@@ -373,7 +396,9 @@ class Landing:
                 for c in header
             ]
         )
-        body = frame.write_csv(include_bom=False, null_value="")
+        body = frame.write_csv(
+            include_bom=False, null_value="", separator=separator, line_terminator=line_terminator
+        )
         data = body.encode("utf-8")
         if before:
             data = before.encode("utf-8") + data
@@ -397,9 +422,15 @@ def _gather(values: list[str] | pl.Series, idx: np.ndarray) -> pl.Series:
 # ---------------------------------------------------------------- people
 
 
-def customer_table(customers: Customers, n_extra: int, rng: np.random.Generator) -> pl.DataFrame:
+def customer_table(
+    customers: Customers,
+    n_extra: int,
+    rng: np.random.Generator,
+    intl: np.ndarray | None = None,
+) -> pl.DataFrame:
     """One row per simulated customer, then `n_extra` newsletter subscribers, then the
-    store's own test account (last row)."""
+    store's own test account (last row). Customers marked in `intl` live in the
+    international (VAT-inclusive) market: UK addresses and phone numbers."""
     n = customers.n
     first = np.concatenate([customers.first_name, rng.integers(0, len(FIRST_NAMES), n_extra), [0]])
     last = np.concatenate([customers.last_name, rng.integers(0, len(LAST_NAMES), n_extra), [0]])
@@ -447,28 +478,97 @@ def customer_table(customers: Customers, n_extra: int, rng: np.random.Generator)
     phone = np.concatenate([customers.phone, rng.integers(100, 200, n_extra + 1)])
     has_phone = np.concatenate([customers.has_phone, np.zeros(n_extra + 1, dtype=bool)])
     zip_tail = street_no % 100
-    return df.with_columns(
-        (pl.Series(street_no).cast(pl.String) + " " + _gather(STREETS, street)).alias("address1"),
-        pl.when(pl.Series(apt) > 0)
-        .then(lit_str("Apt ") + pl.Series(apt).cast(pl.String))
-        .otherwise(lit_str(""))
-        .alias("address2"),
-        _gather([c[0] for c in CITIES], city).alias("city"),
-        _gather([c[1] for c in CITIES], city).alias("province_code"),
-        _gather([c[2] for c in CITIES], city).alias("province"),
-        (
-            _gather([c[3] for c in CITIES], city) + pl.Series(zip_tail).cast(pl.String).str.zfill(2)
-        ).alias("zip"),
-        pl.when(pl.Series(has_phone))
-        .then(
-            lit_str("+1")
-            + (200 + pl.Series(city) * 37 % 700).cast(pl.String)
-            + "55501"
-            + (pl.Series(phone) % 100).cast(pl.String).str.zfill(2)
+    abroad = np.concatenate(
+        [
+            np.zeros(n, dtype=bool) if intl is None else np.asarray(intl, dtype=bool),
+            np.zeros(n_extra + 1, dtype=bool),
+        ]
+    )
+    weights = np.array([c[5] for c in INTL_CITIES], dtype=np.int64)
+    slot = np.repeat(np.arange(len(INTL_CITIES)), weights)
+    icity = slot[(street_no * 7 + street) % slot.size]
+    letters = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
+    postcode_tail = (
+        (street_no % 9 + 1).astype(str)
+        + letters[street_no % letters.size]
+        + letters[(street_no // 7) % letters.size]
+    )
+    uk = pl.DataFrame(
+        {
+            "u_city": _gather([c[0] for c in INTL_CITIES], icity),
+            "u_zip": _gather([c[3] for c in INTL_CITIES], icity)
+            + " "
+            + pl.Series(postcode_tail.astype(str)),
+            "u_phone": "+44 20 7946 0" + pl.Series(phone % 1000).cast(pl.String).str.zfill(3),
+            "u_street": _gather(
+                ["High Street", "Station Road", "Church Lane", "Mill Road"], street % 4
+            ),
+        }
+    )
+    return _abroad(
+        df.with_columns(
+            (pl.Series(street_no).cast(pl.String) + " " + _gather(STREETS, street)).alias(
+                "address1"
+            ),
+            pl.when(pl.Series(apt) > 0)
+            .then(lit_str("Apt ") + pl.Series(apt).cast(pl.String))
+            .otherwise(lit_str(""))
+            .alias("address2"),
+            _gather([c[0] for c in CITIES], city).alias("city"),
+            _gather([c[1] for c in CITIES], city).alias("province_code"),
+            _gather([c[2] for c in CITIES], city).alias("province"),
+            (
+                _gather([c[3] for c in CITIES], city)
+                + pl.Series(zip_tail).cast(pl.String).str.zfill(2)
+            ).alias("zip"),
+            pl.when(pl.Series(has_phone))
+            .then(
+                lit_str("+1")
+                + (200 + pl.Series(city) * 37 % 700).cast(pl.String)
+                + "55501"
+                + (pl.Series(phone) % 100).cast(pl.String).str.zfill(2)
+            )
+            .otherwise(lit_str(""))
+            .alias("phone"),
+            (pl.col("first") + " " + pl.col("last")).alias("name"),
+            lit_str("US").alias("country_code"),
+            lit_str("United States").alias("country"),
+        ),
+        abroad,
+        uk,
+        street_no,
+    )
+
+
+def _abroad(
+    df: pl.DataFrame, abroad: np.ndarray, uk: pl.DataFrame, street_no: np.ndarray
+) -> pl.DataFrame:
+    if not abroad.any():
+        return df
+    a = pl.Series(abroad)
+    return (
+        pl.concat([df, uk], how="horizontal")
+        .with_columns(
+            pl.when(a)
+            .then(pl.Series(street_no % 200 + 1).cast(pl.String) + " " + pl.col("u_street"))
+            .otherwise(pl.col("address1"))
+            .alias("address1"),
+            pl.when(a).then(lit_str("")).otherwise(pl.col("address2")).alias("address2"),
+            pl.when(a).then(pl.col("u_city")).otherwise(pl.col("city")).alias("city"),
+            pl.when(a).then(lit_str("")).otherwise(pl.col("province_code")).alias("province_code"),
+            pl.when(a).then(lit_str("")).otherwise(pl.col("province")).alias("province"),
+            pl.when(a).then(pl.col("u_zip")).otherwise(pl.col("zip")).alias("zip"),
+            pl.when(a & (pl.col("phone") != ""))
+            .then(pl.col("u_phone"))
+            .otherwise(pl.col("phone"))
+            .alias("phone"),
+            pl.when(a).then(lit_str("GB")).otherwise(pl.col("country_code")).alias("country_code"),
+            pl.when(a)
+            .then(lit_str("United Kingdom"))
+            .otherwise(pl.col("country"))
+            .alias("country"),
         )
-        .otherwise(lit_str(""))
-        .alias("phone"),
-        (pl.col("first") + " " + pl.col("last")).alias("name"),
+        .drop(uk.columns)
     )
 
 
@@ -584,7 +684,7 @@ def _order_rows(
             "Billing City": P["city"],
             "Billing Zip": P["zip"],
             "Billing Province": P["province_code"],
-            "Billing Country": pl.Series(["US"] * n, dtype=pl.String),
+            "Billing Country": P["country_code"],
             "Billing Phone": P["phone"],
             "Shipping Name": pl.select(
                 pl.when(pl.Series(gift))
@@ -606,14 +706,20 @@ def _order_rows(
             "Source": _gather(SOURCES, source),
             "Tax 1 Name": pl.Series(
                 np.where(
-                    orders.taxes[oi] > 0,
-                    np.char.add(
-                        np.char.add(
-                            np.array([c[2] for c in CITIES])[city].astype(str), " State Tax "
-                        ),
-                        np.char.add(np.char.mod("%g", tax_rate), "%"),
-                    ),
+                    orders.taxes[oi] == 0,
                     "",
+                    np.where(
+                        orders.taxes_included[oi],
+                        np.char.add(
+                            np.char.add("VAT ", np.char.mod("%g", orders.tax_rate[oi] / 1000)), "%"
+                        ),
+                        np.char.add(
+                            np.char.add(
+                                np.array([c[2] for c in CITIES])[city].astype(str), " State Tax "
+                            ),
+                            np.char.add(np.char.mod("%g", tax_rate), "%"),
+                        ),
+                    ),
                 ).astype(str)
             ),
             "Tax 1 Value": pl.select(
@@ -654,24 +760,41 @@ def _order_rows(
     lo = orders.line_order[li] - oi[0]
     first_row = np.ones(li.size, dtype=bool)
     first_row[1:] = lo[1:] != lo[:-1]
-    sku = orders.line_sku[li]
+    kind = orders.line_kind[li]
+    product = kind == LINE_PRODUCT
+    sku = np.where(product, orders.line_sku[li], 0)
     names = lineitem_names(catalog)
     vendors = [CATEGORIES[c]["brand"] for c in catalog.category]
-    compare = catalog.compare_at[sku]
+    compare = np.where(product, catalog.compare_at[sku], 0)
+    price = orders.line_price[li]
+    # Tips and gift cards: no SKU, no shipping, no tax (as Shopify writes them).
+    other_name = np.where(
+        kind == LINE_TIP, "Tip", np.char.add("Gift Card - $", (price // 100).astype(str))
+    ).astype(str)
+    is_product = pl.Series(product)
     L = pl.DataFrame(
         {
             "_o": lo,
             "_first": first_row,
             "Lineitem quantity": pl.Series(orders.line_qty[li]).cast(pl.String),
-            "Lineitem name": _gather(names, sku),
-            "Lineitem price": pl.select(money(pl.Series(orders.line_price[li]))).to_series(),
+            "Lineitem name": pl.select(
+                pl.when(is_product).then(_gather(names, sku)).otherwise(pl.Series(other_name))
+            ).to_series(),
+            "Lineitem price": pl.select(money(pl.Series(price))).to_series(),
             "Lineitem compare at price": pl.select(
                 pl.when(pl.Series(compare > 0)).then(money(pl.Series(compare)))
             ).to_series(),
-            "Lineitem sku": _gather(catalog.sku, sku),
-            "Lineitem requires shipping": pl.Series(["true"] * li.size, dtype=pl.String),
-            "Lineitem taxable": pl.Series(["true"] * li.size, dtype=pl.String),
-            "Vendor": _gather(vendors, sku),
+            "Lineitem sku": pl.select(
+                pl.when(is_product).then(_gather(catalog.sku, sku))
+            ).to_series(),
+            "Lineitem requires shipping": pl.Series(np.where(product, "true", "false")),
+            "Lineitem taxable": pl.Series(np.where(product, "true", "false")),
+            "Vendor": pl.select(
+                pl.when(is_product)
+                .then(_gather(vendors, sku))
+                .when(pl.Series(kind == LINE_GIFT_CARD))
+                .then(lit_str(STORE_NAME))
+            ).to_series(),
             "Lineitem discount": pl.select(money(pl.Series(orders.line_discount[li]))).to_series(),
             "_lf": orders.line_fulfilled[li],
         }
@@ -689,8 +812,9 @@ def write_orders(
     catalog: Catalog,
     promos: list[Promotion],
     window: tuple[int, int],
-) -> tuple[int, int]:
-    """Quarterly overlapping exports; returns (orders, lines) created in the window."""
+) -> OrdersExport:
+    """Quarterly overlapping exports. In the newest file the rows of one multi-line order
+    appear twice in a row, exactly repeated (a block pasted twice in a spreadsheet)."""
     w0, w1 = window
     # Drawn once per order, so an order looks the same in every export that has it.
     draws = {
@@ -718,19 +842,15 @@ def write_orders(
         and c != "Vendor"
     ]
 
-    # One export per calendar quarter, covering it plus 14 days of the next quarter, each
-    # showing the state as of the morning after its last covered day.
-    files = []
-    d = cal.to_date(w0).replace(day=1)
-    d = d.replace(month=(d.month - 1) // 3 * 3 + 1)
-    while cal.day_number(d) <= w1:
-        nq = d.replace(year=d.year + (d.month == 10), month=(d.month + 2) % 12 + 1)
-        lo_day = max(cal.day_number(d), w0)
-        hi_day = min(cal.day_number(nq) + 13, w1)
-        files.append((lo_day, hi_day))
-        d = nq
+    files = order_export_files(window)
+    written = [
+        k
+        for k, (lo_day, hi_day) in enumerate(files)
+        if np.searchsorted(orders.local_day, hi_day + 1) > np.searchsorted(orders.local_day, lo_day)
+    ]
+    duplicate: dict | None = None
     for k, (lo_day, hi_day) in enumerate(files):
-        export_at = int(cal.local_to_utc(np.array([(hi_day + 1) * DAY + 8 * HOUR]))[0])
+        export_at = export_instant(hi_day)
         X = pl.lit(export_at, dtype=pl.Int64)
         a, b = np.searchsorted(orders.local_day, [lo_day, hi_day + 1])
         if b == a:
@@ -790,11 +910,79 @@ def write_orders(
             ]
         )
         name = f"shopify/orders/orders_{cal.to_date(lo_day).isoformat()}_{cal.to_date(hi_day).isoformat()}.csv"
+        if k == written[-1]:
+            prev_hi = files[k - 1][1] if k > 0 else lo_day - 1
+            part, duplicate = _paste_twice(part, rng, orders, a, b, prev_hi)
+            if duplicate is not None:
+                duplicate["file"] = name
         # Real export quirks: the oldest file has a BOM and ends with two blank lines.
         landing.write_csv(name, part, ORDERS_HEADER, bom=(k == 0), after=b"\n\n" if k == 0 else b"")
     a, b = np.searchsorted(orders.local_day, [w0, w1 + 1])
     n_lines = np.searchsorted(orders.line_order, b) - np.searchsorted(orders.line_order, a)
-    return int(b - a), int(n_lines)
+    return OrdersExport(n_orders=int(b - a), n_lines=int(n_lines), duplicate=duplicate)
+
+
+@dataclass(frozen=True)
+class OrdersExport:
+    n_orders: int  # orders created in the window (test orders included)
+    n_lines: int  # their line items (each counted once)
+    duplicate: dict | None  # file, order, repeated_rows of the block pasted twice
+
+
+def order_export_files(window: tuple[int, int]) -> list[tuple[int, int]]:
+    """(first day, last day) of each orders export: one per calendar quarter, covering it
+    plus 14 days of the next quarter, each showing the state as of the morning after its
+    last covered day (export_instant)."""
+    w0, w1 = window
+    files = []
+    d = cal.to_date(w0).replace(day=1)
+    d = d.replace(month=(d.month - 1) // 3 * 3 + 1)
+    while cal.day_number(d) <= w1:
+        nq = d.replace(year=d.year + (d.month == 10), month=(d.month + 2) % 12 + 1)
+        lo_day = max(cal.day_number(d), w0)
+        hi_day = min(cal.day_number(nq) + 13, w1)
+        files.append((lo_day, hi_day))
+        d = nq
+    return files
+
+
+def export_instant(hi_day: int) -> int:
+    return int(cal.local_to_utc(np.array([(hi_day + 1) * DAY + 8 * HOUR]))[0])
+
+
+def newest_export_at(local_day: np.ndarray, window: tuple[int, int]) -> np.ndarray:
+    """For orders created on `local_day`, the instant of the newest export that has them:
+    the state a warehouse keeping the newest file's row shows."""
+    out = np.full(local_day.size, NEVER, dtype=np.int64)
+    for lo_day, hi_day in order_export_files(window):
+        out = np.where((local_day >= lo_day) & (local_day <= hi_day), export_instant(hi_day), out)
+    return out
+
+
+def _paste_twice(
+    part: pl.DataFrame,
+    rng: np.random.Generator,
+    orders: Orders,
+    a: int,
+    b: int,
+    prev_hi: int,
+) -> tuple[pl.DataFrame, dict | None]:
+    """Repeat the rows of one multi-line order (only in this file, not a test order) right
+    after themselves."""
+    oi = np.arange(a, b)
+    li = np.arange(np.searchsorted(orders.line_order, a), np.searchsorted(orders.line_order, b))
+    n_lines = np.bincount(orders.line_order[li] - a, minlength=b - a)
+    ok = (n_lines >= 2) & ~orders.is_test[oi] & (orders.local_day[oi] > prev_hi)
+    if not ok.any():
+        return part, None
+    three = ok & (n_lines >= 3)
+    pool = np.flatnonzero(three if three.any() else ok)
+    pick = int(pool[rng.integers(0, pool.size)])
+    start = int(np.searchsorted(orders.line_order[li] - a, pick))
+    rows = int(n_lines[pick])
+    block = part.slice(start, rows)
+    out = pl.concat([part.slice(0, start + rows), block, part.slice(start + rows)])
+    return out, {"order": f"#{int(orders.number[a + pick])}", "repeated_rows": rows}
 
 
 def _np_take(values: list[str], idx: np.ndarray) -> np.ndarray:
@@ -875,8 +1063,12 @@ def write_customers(
             "Province Code": pl.select(
                 pl.when(pl.Series(is_sub)).then(lit_str("")).otherwise(P["province_code"])
             ).to_series(),
-            "Country": pl.Series(np.where(is_sub, "", "United States")),
-            "Country Code": pl.Series(np.where(is_sub, "", "US")),
+            "Country": pl.select(
+                pl.when(pl.Series(is_sub)).then(lit_str("")).otherwise(P["country"])
+            ).to_series(),
+            "Country Code": pl.select(
+                pl.when(pl.Series(is_sub)).then(lit_str("")).otherwise(P["country_code"])
+            ).to_series(),
             "Zip": pl.select(
                 pl.when(pl.Series(is_sub)).then(lit_str("")).otherwise(P["zip"])
             ).to_series(),
@@ -1168,7 +1360,14 @@ def _month_groups(days: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return [(str(m), months == m) for m in np.unique(months)]
 
 
-def write_ads(landing: Landing, ads: AdRows, *, export_day: int) -> None:
+def write_ads(
+    landing: Landing, ads: AdRows, *, export_day: int, comma_month: str | None = None
+) -> dict | None:
+    """Monthly ad platform exports. The Meta file of `comma_month` (YYYY-MM) was opened and
+    saved again by a spreadsheet in a decimal-comma locale: `;` between fields, decimal
+    commas and `.` thousands (`1.204,50`), CRLF line ends; the same columns. Returns that
+    file's name, rows and exact spend (cents), or None."""
+    comma: dict | None = None
     camp = ads.campaign
     platform = np.array([CAMPAIGNS[i].platform for i in range(len(CAMPAIGNS))])[camp]
     names = [c.name for c in CAMPAIGNS]
@@ -1213,7 +1412,20 @@ def write_ads(landing: Landing, ads: AdRows, *, export_day: int) -> None:
                     pl.Series(results).cast(pl.String).alias("Purchases"),
                     money(pl.Series(ads.value[r])).alias("Purchases conversion value"),
                 )
-                landing.write_csv(f"meta_ads/meta_ads_{month}.csv", frame, META_HEADER)
+                name = f"meta_ads/meta_ads_{month}.csv"
+                if month == comma_month:
+                    frame = _decimal_comma(frame, ads, r, results)
+                    landing.write_csv(
+                        name, frame, META_HEADER, separator=";", line_terminator="\r\n"
+                    )
+                    comma = {
+                        "file": name,
+                        "rows": int(r.size),
+                        "spend_cents": int(ads.spend[r].sum()),
+                        "spend_column": "Amount spent (USD)",
+                    }
+                else:
+                    landing.write_csv(name, frame, META_HEADER)
             elif pname == "google":
                 frame = _google_frame(r, ads, day_s)
                 kinds = np.array([c.kind for c in CAMPAIGNS], dtype=object)[camp[r]]
@@ -1248,6 +1460,23 @@ def write_ads(landing: Landing, ads: AdRows, *, export_day: int) -> None:
                     money(pl.Series(ads.value[r])).alias("Total complete payment value"),
                 )
                 landing.write_csv(f"tiktok_ads/tiktok_ads_{month}.csv", frame, TIKTOK_HEADER)
+    return comma
+
+
+def _decimal_comma(
+    frame: pl.DataFrame, ads: AdRows, r: np.ndarray, results: np.ndarray
+) -> pl.DataFrame:
+    """The money and ratio columns of a Meta frame as a decimal-comma spreadsheet writes them."""
+    return frame.with_columns(
+        money_decimal_comma(pl.Series(ads.spend[r])).alias("Amount spent (USD)"),
+        pl.Series(np.char.mod("%.2f", ads.impressions[r] / ads.reach[r]))
+        .str.replace(".", ",", literal=True)
+        .alias("Frequency"),
+        pl.when(pl.Series(results > 0))
+        .then(money_decimal_comma(pl.Series(np.round(ads.spend[r] / np.maximum(results, 1)))))
+        .alias("Cost per result"),
+        money_decimal_comma(pl.Series(ads.value[r])).alias("Purchases conversion value"),
+    )
 
 
 def _google_frame(r: np.ndarray, ads: AdRows, day_s: pl.Series) -> pl.DataFrame:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import decimal
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import polars as pl
 import pytest
 
 from orchestration.demo import DEFAULT_END_DATE, DemoSummary, generate_store
+from orchestration.demo.truth import COLUMNS, MONEY_COLUMNS
 
 FORMATS = Path(__file__).parents[2].parent / "shared" / "formats"
 SCALE, DAYS = 0.02, 90
@@ -53,16 +57,37 @@ def store(home: Path) -> DemoSummary:
 
 
 @pytest.fixture(scope="module")
-def orders(store: DemoSummary) -> pl.DataFrame:
-    """All order lines, each order taken from the newest export that has it."""
+def stats(store: DemoSummary) -> dict:
+    return json.loads((store.truth_dir / "summary.json").read_text())["stats"]
+
+
+@pytest.fixture(scope="module")
+def truth(store: DemoSummary) -> pl.DataFrame:
+    return pl.read_parquet(store.truth_dir / "orders.parquet")
+
+
+@pytest.fixture(scope="module")
+def orders(store: DemoSummary, stats: dict) -> pl.DataFrame:
+    """All order lines, each order taken from the newest export that has it, the block
+    of rows pasted twice (see the answer key) counted once."""
     files = sorted((store.landing_dir / "shopify/orders").glob("*.csv"))
-    frames = [
-        pl.read_csv(f, infer_schema=False).with_columns(pl.lit(i).alias("_file"))
-        for i, f in enumerate(files)
-    ]
+    dup = stats["duplicated_order_rows"]
+    frames = []
+    for i, f in enumerate(files):
+        frame = pl.read_csv(f, infer_schema=False).with_columns(pl.lit(i).alias("_file"))
+        if f.relative_to(store.landing_dir).as_posix() == dup["file"]:
+            frame = frame.filter(
+                (pl.col("Name") != dup["order"]) | pl.struct(pl.all()).is_first_distinct()
+            )
+        frames.append(frame)
     # The trailing blank lines of an export read as empty rows.
     lines = pl.concat(frames).filter(pl.col("Name").is_not_null())
     return lines.filter(pl.col("_file") == pl.col("_file").max().over("Name"))
+
+
+def _cents(col: str) -> pl.Expr:
+    """A money string of the export (`12.50`) as integer cents."""
+    return (pl.col(col).cast(pl.Decimal(18, 2)) * 100).cast(pl.Int64)
 
 
 def test_summary(store: DemoSummary, home: Path) -> None:
@@ -87,17 +112,27 @@ def test_every_source_folder_has_files(store: DemoSummary) -> None:
     analytics = {p.name for p in (store.landing_dir / "analytics").iterdir()}
     assert analytics == {"sessions.csv", "promotions.csv"}
     truth = {p.name for p in store.truth_dir.iterdir()}
-    assert truth == {"incidents.json", "README.md", "summary.json", "true_demand.parquet"}
+    assert truth == {
+        "incidents.json",
+        "README.md",
+        "summary.json",
+        "true_demand.parquet",
+        "orders.parquet",
+    }
 
 
 @pytest.mark.skipif(not FORMATS.is_dir(), reason="shared/formats not available")
-def test_headers_match_vendor_formats(store: DemoSummary) -> None:
+def test_headers_match_vendor_formats(store: DemoSummary, stats: dict) -> None:
+    comma = store.landing_dir / stats["decimal_comma_file"]["file"]
     for folder, (pattern, fmt, skip) in CSV_FORMATS.items():
         expected = _header(FORMATS / fmt, skip)
         files = sorted((store.landing_dir / folder).glob(pattern))
         assert files, folder
         for f in files:
-            assert _header(f, skip) == expected, f.name
+            if f == comma:  # re-saved by a decimal-comma spreadsheet: same columns, `;`
+                assert _header(f, skip) == expected.replace(",", ";") + "\r", f.name
+            else:
+                assert _header(f, skip) == expected, f.name
     # Google Ads: the two title lines look like the vendor's.
     google = min((store.landing_dir / "google_ads").glob("*.csv"))
     assert _header(google, 0) == "Campaign performance report"
@@ -196,7 +231,17 @@ def test_orders(store: DemoSummary, orders: pl.DataFrame) -> None:
     # Later rows of an order carry no order-level money or address.
     later = orders.filter(pl.col("Subtotal").is_null())
     assert later["Total"].is_null().all() and later["Billing Name"].is_null().all()
-    assert later["Lineitem sku"].is_not_null().all()
+    products = later.filter(pl.col("Lineitem requires shipping") == "true")
+    assert products["Lineitem sku"].is_not_null().all()
+    # Tips and gift cards: no SKU, no shipping, no tax, quantity 1.
+    extra = orders.filter(pl.col("Lineitem requires shipping") == "false")
+    assert extra["Lineitem sku"].is_null().all()
+    assert (extra["Lineitem taxable"] == "false").all() and (
+        extra["Lineitem quantity"] == "1"
+    ).all()
+    assert extra["Lineitem name"].str.contains(r"^(Tip|Gift Card - \$\d+)$").all()
+    assert (extra["Lineitem name"] == "Tip").any()
+    assert extra["Lineitem name"].str.starts_with("Gift Card").any()
     assert first["Created at"].str.contains(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d -0[45]00$").all()
     assert first["Total"].str.contains(r"^\d+\.\d\d$").all()
     days = first["Created at"].str.slice(0, 10).str.to_date()
@@ -240,3 +285,206 @@ def test_promotions_include_an_upcoming_one(store: DemoSummary) -> None:
 def test_rejects_too_short_window(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="days"):
         generate_store(tmp_path, scale=SCALE, days=20)
+
+
+# ---------------------------------------------------------------- the money answer key
+
+
+def test_answer_key_orders(store: DemoSummary, truth: pl.DataFrame) -> None:
+    assert truth.columns == COLUMNS
+    assert truth.height == store.n_orders
+    assert truth["order_name"].n_unique() == truth.height
+    for c in MONEY_COLUMNS:
+        assert truth[c].dtype == pl.Decimal(18, 2), c
+    assert truth["order_date"].min() >= store.start_date
+    assert truth["order_date"].max() <= store.end_date
+    assert truth["is_test"].sum() >= 3
+
+
+def test_answer_key_identity_to_the_cent(truth: pl.DataFrame) -> None:
+    live = truth.filter(~pl.col("is_cancelled"))
+    lhs = (
+        pl.col("net_sales")
+        + (pl.col("shipping") - pl.col("refunded_shipping"))
+        + (pl.col("taxes") - pl.col("refunded_taxes"))
+        + pl.col("tips")
+        + pl.col("gift_card_sales")
+    )
+    bad = live.filter(lhs != pl.col("total") - pl.col("refunded"))
+    assert bad.height == 0, bad.head()
+    net = pl.col("gross_sales") - pl.col("discounts") - pl.col("returns")
+    assert truth.filter(pl.col("net_sales") != net).height == 0
+    for c in MONEY_COLUMNS:
+        assert (truth[c] >= 0).all(), c
+    assert (live["net_sales"] >= 0).all()
+    # A cancelled order's sale is reversed.
+    assert (truth.filter(pl.col("is_cancelled"))["net_sales"] == 0).all()
+
+
+def test_answer_key_matches_the_export(orders: pl.DataFrame, truth: pl.DataFrame) -> None:
+    first = orders.filter(pl.col("Subtotal").is_not_null())
+    extra = (
+        orders.with_columns(_cents("Lineitem price").alias("_price"))
+        .group_by("Name")
+        .agg(
+            pl.col("_price").filter(pl.col("Lineitem name") == "Tip").sum().alias("_tips"),
+            pl.col("_price")
+            .filter(pl.col("Lineitem name").str.starts_with("Gift Card"))
+            .sum()
+            .alias("_gift"),
+            (pl.col("_price") * pl.col("Lineitem quantity").cast(pl.Int64))
+            .filter(pl.col("Lineitem requires shipping") == "true")
+            .sum()
+            .alias("_gross"),
+        )
+    )
+    cents = truth.select(
+        "order_name",
+        "taxes_included",
+        "is_cancelled",
+        "is_test",
+        *[(pl.col(c) * 100).cast(pl.Int64).alias(c) for c in MONEY_COLUMNS],
+    )
+    j = (
+        first.select(
+            "Name",
+            "Cancelled at",
+            "Tags",
+            "Tax 1 Name",
+            *[
+                _cents(c).alias(c)
+                for c in [
+                    "Subtotal",
+                    "Shipping",
+                    "Taxes",
+                    "Total",
+                    "Discount Amount",
+                    "Refunded Amount",
+                ]
+            ],
+        )
+        .join(extra, on="Name")
+        .join(cents, left_on="Name", right_on="order_name", how="full", coalesce=True)
+    )
+    assert j.height == truth.height == first.height
+    assert (j["Total"] == j["total"]).all()
+    assert (j["Refunded Amount"] == j["refunded"]).all()
+    assert (j["Taxes"] == j["taxes"]).all()
+    assert (j["_tips"] == j["tips"]).all() and (j["_gift"] == j["gift_card_sales"]).all()
+    assert (j["Cancelled at"].is_not_null() == j["is_cancelled"]).all()
+    assert (j["Tags"].fill_null("").str.contains("test") == j["is_test"]).all()
+    incl, excl = j.filter(pl.col("taxes_included")), j.filter(~pl.col("taxes_included"))
+    # Tax-inclusive: Total = Subtotal + Shipping, Taxes = the VAT inside; ex-VAT amounts.
+    assert incl.height > 0
+    assert (incl["Total"] == incl["Subtotal"] + incl["Shipping"]).all()
+    assert incl["Tax 1 Name"].drop_nulls().eq("VAT 20%").all()
+    assert (incl["gross_sales"] < incl["_gross"]).all()
+    assert (incl["shipping"] <= incl["Shipping"]).all()
+    assert (excl["Total"] == excl["Subtotal"] + excl["Shipping"] + excl["Taxes"]).all()
+    assert (excl["gross_sales"] == excl["_gross"]).all()
+    assert (excl["discounts"] == excl["Discount Amount"]).all()
+    assert (excl["shipping"] == excl["Shipping"]).all()
+    sub = excl["_gross"] - excl["Discount Amount"] + excl["_tips"] + excl["_gift"]
+    assert (excl["Subtotal"] == sub).all()
+
+
+def test_money_features_are_present(truth: pl.DataFrame, stats: dict) -> None:
+    real = truth.filter(~pl.col("is_test"))
+    live = real.filter(~pl.col("is_cancelled"))
+    assert 0.03 <= real["taxes_included"].mean() <= 0.15
+    assert stats["tax_inclusive_order_share"] == pytest.approx(
+        real["taxes_included"].mean(), abs=1e-4
+    )
+    partial = live.filter((pl.col("refunded") > 0) & (pl.col("refunded") < pl.col("total")))
+    assert partial.height > 0 and (partial["refunded_shipping"] == 0).all()
+    assert (partial["returns"] > 0).all()
+    full = live.filter((pl.col("refunded") > 0) & (pl.col("refunded") == pl.col("total")))
+    assert full.filter(pl.col("refunded_shipping") > 0).height > 0
+    assert full.filter(pl.col("taxes_included") & (pl.col("refunded") > 0)).height >= 0
+    assert (full["net_sales"] == 0).all()
+    assert live.filter(pl.col("taxes_included") & (pl.col("refunded") > 0)).height > 0
+    assert 0.01 <= (real["tips"] > 0).mean() <= 0.06
+    assert 0.002 <= (real["gift_card_sales"] > 0).mean() <= 0.03
+    assert stats["orders_one_unit_of_a_multi_unit_line_returned"] > 0
+    assert stats["orders_two_of_three_lines_returned"] > 0
+
+
+def test_partial_refunds_split_exactly_by_the_rate(
+    orders: pl.DataFrame, truth: pl.DataFrame
+) -> None:
+    """A reader that knows the rate (Tax 1 Name) splits a partial refund into goods and tax
+    exactly: exclusive goods = round(refund / (1 + rate)); inclusive tax = round(refund x
+    rate / (1 + rate))."""
+    first = orders.filter(pl.col("Subtotal").is_not_null()).select("Name", "Tax 1 Name")
+    partial = truth.filter(
+        ~pl.col("is_cancelled") & (pl.col("refunded") > 0) & (pl.col("refunded") < pl.col("total"))
+    ).join(first, left_on="order_name", right_on="Name")
+    checked = 0
+    for row in partial.iter_rows(named=True):
+        name = row["Tax 1 Name"] or "0%"
+        rate = decimal.Decimal(name.rsplit(" ", 1)[-1].rstrip("%")) / 100
+        refund = row["refunded"]
+        half = decimal.ROUND_HALF_UP
+        if row["taxes_included"]:
+            tax = (refund * rate / (1 + rate)).quantize(decimal.Decimal("0.01"), half)
+            assert row["refunded_taxes"] == tax, row
+            assert row["returns"] == refund - tax, row
+        else:
+            goods = (refund / (1 + rate)).quantize(decimal.Decimal("0.01"), half)
+            assert row["returns"] == goods, row
+            assert row["refunded_taxes"] == refund - goods, row
+        checked += 1
+    assert checked > 0
+
+
+def test_decimal_comma_meta_file(store: DemoSummary, stats: dict) -> None:
+    comma = stats["decimal_comma_file"]
+    path = store.landing_dir / comma["file"]
+    raw = path.read_bytes()
+    assert b"\r\n" in raw and raw.split(b"\r\n")[0].count(b";") == 16
+    frame = pl.read_csv(path, separator=";", infer_schema=False)
+    assert frame.height == comma["rows"]
+    spend = frame[comma["spend_column"]]
+    assert spend.str.contains(r"^\d{1,3}(\.\d{3})*,\d\d$").all()
+    total = sum(decimal.Decimal(v.replace(".", "").replace(",", ".")) for v in spend)
+    assert total == decimal.Decimal(comma["spend_total"])
+    assert frame["Frequency"].str.contains(r"^\d+,\d\d$").all()
+    # Every other Meta file keeps the vendor's commas and decimal points.
+    others = [p for p in (store.landing_dir / "meta_ads").glob("*.csv") if p != path]
+    assert others and all(b";" not in p.read_bytes().split(b"\n")[0] for p in others)
+
+
+def test_pasted_duplicate_rows(store: DemoSummary, stats: dict, truth: pl.DataFrame) -> None:
+    dup = stats["duplicated_order_rows"]
+    n = dup["repeated_rows"]
+    assert n >= 2
+    text = (store.landing_dir / dup["file"]).read_text(encoding="utf-8-sig")
+    records = [tuple(r) for r in csv.reader(io.StringIO(text, newline="")) if r]
+    rows = [i for i, r in enumerate(records) if r[0] == dup["order"]]
+    assert len(rows) == 2 * n
+    assert rows == list(range(rows[0], rows[0] + 2 * n))  # one block, right after itself
+    assert records[rows[0] : rows[0] + n] == records[rows[0] + n : rows[0] + 2 * n]
+    # No other row of the file is repeated.
+    assert len(set(records)) == len(records) - n
+    assert truth.filter(pl.col("order_name") == dup["order"]).height == 1
+
+
+def test_whole_store_tax_inclusive(tmp_path: Path) -> None:
+    generate_store(tmp_path, scale=SCALE, days=60, seed=3, taxes_included=True)
+    truth = pl.read_parquet(tmp_path / "demo_truth" / "orders.parquet")
+    real = truth.filter(~pl.col("is_test"))
+    assert real["taxes_included"].all()
+    live = real.filter(~pl.col("is_cancelled"))
+    lhs = (
+        pl.col("net_sales")
+        + pl.col("shipping")
+        - pl.col("refunded_shipping")
+        + pl.col("taxes")
+        - pl.col("refunded_taxes")
+        + pl.col("tips")
+        + pl.col("gift_card_sales")
+    )
+    assert live.filter(lhs != pl.col("total") - pl.col("refunded")).height == 0
+    stats = json.loads((tmp_path / "demo_truth" / "summary.json").read_text())
+    assert stats["parameters"]["taxes_included"] is True
+    assert stats["stats"]["taxes_included"] == "all"

@@ -1,0 +1,108 @@
+"""The warehouse's money against the demo store's answer key (demo_truth/orders.parquet),
+to the cent: revenue per day is the net sales (Shopify finance-report definitions) of the
+orders that are neither cancelled nor test orders, with tax-inclusive orders, refunds
+with shipping, tips, gift cards, a decimal-comma ad file and a pasted duplicate in the data."""
+
+from decimal import Decimal
+
+import duckdb
+import polars as pl
+import pytest
+
+from orchestration.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    from orchestration.cli import execute_pipeline
+    from orchestration.demo import generate_store
+
+    home = tmp_path_factory.mktemp("money")
+    generate_store(home, scale=0.02, days=90, seed=11)
+    settings = Settings(home=home, landing=home / "landing")
+    summary = execute_pipeline(settings)
+    truth = pl.read_parquet(home / "demo_truth" / "orders.parquet")
+    return settings, summary, truth
+
+
+def _query(settings, sql) -> pl.DataFrame:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(sql).pl()
+
+
+def test_the_answer_key_has_the_hard_cases(built):
+    _, _, truth = built
+    live = truth.filter(~pl.col("is_cancelled") & ~pl.col("is_test"))
+    assert live.filter(pl.col("taxes_included")).height > 0
+    full = live.filter((pl.col("refunded") == pl.col("total")) & (pl.col("refunded_shipping") > 0))
+    assert full.height > 0
+    partial = live.filter((pl.col("refunded") > 0) & (pl.col("refunded") < pl.col("total")))
+    assert partial.height > 0
+    assert live.filter(pl.col("tips") > 0).height > 0
+    assert live.filter(pl.col("gift_card_sales") > 0).height > 0
+
+
+def test_every_order_once(built):
+    settings, summary, truth = built
+    assert summary.success, summary.failed_steps
+    orders = _query(settings, "select order_name from marts.fct_orders")
+    assert orders.height == truth.height
+    assert set(orders["order_name"]) == set(truth["order_name"])
+
+
+def test_revenue_per_day_is_net_sales_to_the_cent(built):
+    settings, summary, truth = built
+    assert summary.success, summary.failed_steps
+    expected = (
+        truth.filter(~pl.col("is_cancelled") & ~pl.col("is_test"))
+        .group_by("order_date")
+        .agg(pl.col("net_sales").sum().alias("expected"))
+    )
+    kpis = _query(
+        settings,
+        "select kpi_date as order_date, cast(round(revenue, 2) as decimal(18, 2)) as revenue "
+        "from marts.fct_daily_kpis",
+    )
+    days = (
+        expected.join(kpis, on="order_date", how="full", coalesce=True)
+        .with_columns(
+            pl.col("expected").fill_null(Decimal("0.00")),
+            pl.col("revenue").fill_null(Decimal("0.00")),
+        )
+        .with_columns((pl.col("revenue") - pl.col("expected")).alias("difference"))
+    )
+    off = days.filter(pl.col("difference") != 0).sort("order_date")
+    if off.height:
+        # Which orders make the difference: the warehouse's net revenue per order against
+        # the answer key, by kind of order.
+        per_order = _query(
+            settings,
+            "select order_name, cast(round(net_revenue, 2) as decimal(18, 2)) as net_revenue "
+            "from marts.fct_orders where is_revenue",
+        )
+        kinds = (
+            truth.filter(~pl.col("is_cancelled") & ~pl.col("is_test"))
+            .join(per_order, on="order_name", how="left")
+            .with_columns((pl.col("net_revenue").fill_null(0) - pl.col("net_sales")).alias("diff"))
+            .filter(pl.col("diff") != 0)
+            .with_columns(
+                pl.when(pl.col("refunded") == pl.col("total"))
+                .then(pl.lit("full refund"))
+                .when(pl.col("refunded") > 0)
+                .then(pl.lit("partial refund"))
+                .otherwise(pl.lit("no refund"))
+                .alias("refund"),
+                (pl.col("tips") > 0).alias("tip"),
+                (pl.col("gift_card_sales") > 0).alias("gift_card"),
+            )
+            .group_by("taxes_included", "refund", "tip", "gift_card")
+            .agg(pl.len().alias("orders"), pl.col("diff").sum().alias("diff"))
+            .sort("orders", descending=True)
+        )
+        total = off["difference"].sum()
+        pytest.fail(
+            f"revenue differs from the answer key on {off.height} of {days.height} days "
+            f"(total {total}):\n{off.head(15)}\norders that differ:\n{kinds}"
+        )
