@@ -2,7 +2,8 @@
 
 `file_balances(con, source)` gives, per loaded file, the rows read (raw.load_log.rows_in)
 beside the rows that landed: in the raw table, in raw.quarantine, deleted on a
-data-subject request (raw.forgotten_rows). The blocking row-conservation check of every
+data-subject request (raw.forgotten_rows), or loaded once for several exact repeats in
+the file (raw.load_log.rows_duplicate). The blocking row-conservation check of every
 raw table reads it; `reconcile(con)` sums it over all tables and also counts rows present
 twice (the same file and row number more than once, a file loaded twice). Used by the
 fault tests and benchmarks/reliability.py.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestration.ingest.specs import SPECS
-from quality.warehouse import table_exists
+from quality.warehouse import column_exists, table_exists
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,14 @@ class FileBalance:
     in_table: int
     in_quarantine: int
     forgotten: int
+    duplicates: int = 0  # exact repeats of an earlier row of the file, loaded once
 
     @property
     def missing(self) -> int:
-        """Rows read but neither loaded, quarantined nor forgotten (negative: invented)."""
-        return self.rows_in - self.in_table - self.in_quarantine - self.forgotten
+        """Rows read but neither loaded, quarantined, forgotten nor a repeat of a loaded
+        row (negative: invented)."""
+        return (self.rows_in - self.in_table - self.in_quarantine - self.forgotten
+                - self.duplicates)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Reconciliation:
     rows_lost: int  # read but neither loaded, quarantined nor forgotten
     rows_doubled: int  # present more than once
     files_loaded_twice: int
+    rows_duplicate: int = 0  # exact repeats inside a file, loaded once (not lost)
 
 
 def _landed_sql(con, tables: list[str]) -> str:
@@ -63,13 +68,17 @@ def file_balances(con, source: str | None = None) -> list[FileBalance]:
     quarantined = ("select source, file_sha256 as sha, count(*) as n from raw.quarantine "
                    "group by 1, 2" if table_exists(con, "raw", "quarantine") else
                    "select null::varchar as source, null::varchar as sha, 0 as n where false")
+    # Warehouses from before rows_duplicate have it once the loader's ensure_schema ran.
+    duplicates = ("coalesce(log.rows_duplicate, 0)"
+                  if column_exists(con, "raw", "load_log", "rows_duplicate") else "0")
     found = con.execute(f"""
         with landed as (select source, sha, count(*) as n from ({_landed_sql(con, tables)})
                         group by 1, 2),
              quarantined as ({quarantined}),
              forgotten as ({forgotten})
         select log.source, log.source_file, log.file_sha256, log.rows_in,
-               coalesce(l.n, 0), coalesce(q.n, 0), coalesce(f.n, 0)
+               coalesce(l.n, 0), coalesce(q.n, 0), coalesce(f.n, 0),
+               {duplicates}
         from raw.load_log as log
         left join landed as l on l.source = log.source and l.sha = log.file_sha256
         left join quarantined as q on q.source = log.source and q.sha = log.file_sha256
@@ -105,4 +114,5 @@ def reconcile(con) -> Reconciliation:
         rows_lost=sum(max(b.missing, 0) for b in balances),
         rows_doubled=int(doubled),
         files_loaded_twice=int(twice),
+        rows_duplicate=sum(b.duplicates for b in balances),
     )

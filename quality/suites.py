@@ -14,9 +14,10 @@ tolerance that says when a failure blocks decisions:
 Raw suites read the rows staging uses: per natural key the row of the newest file (the
 `newest_file_wins` dbt macro), so a corrected re-export that replaces a bad row clears
 the failure, and an old bad row that is already superseded does not block forever.
-Dates must lie inside the export window: after 2006 (before Shopify existed is a parse
-error) and not after the day the file was loaded (a future date is a clock or format
-error). Mart suites read the whole mart: unique keys, referential integrity,
+Dates must lie inside the export window: not before the setting export_window_start
+(storeops.yml; default 1995-01-01, so imported history loads), passed in as
+`window_start`, and not after the day the file was loaded (a future date is a clock or
+format error). Mart suites read the whole mart: unique keys, referential integrity,
 non-negative stock and KPI ranges.
 """
 
@@ -25,8 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestration.ingest.specs import SPECS, SourceSpec
+from orchestration.settings import DEFAULT_EXPORT_WINDOW_START
 
-EARLIEST = "2006-01-01"
+# The export window's lower bound when none is passed: the setting's default.
+EARLIEST = DEFAULT_EXPORT_WINDOW_START.isoformat()
 # Sane bounds: a line price above 100,000 or an order total above 1,000,000 in a
 # $5M-a-year store is a shifted column or a unit error, not a sale.
 MAX_PRICE = 100_000
@@ -71,6 +74,7 @@ class Suite:
     where_to_look: str = ""
     sql: str = ""  # marts: the rows to validate
     spec: SourceSpec | None = None  # raw tables: the SQL is built from the table's columns
+    window_start: str = EARLIEST  # raw tables: export_window_start (ISO date)
 
     def query(self, present: set[str] | None = None) -> str:
         """The rows to validate; for a raw table reading only the columns it has (a
@@ -78,7 +82,8 @@ class Suite:
         if self.spec is None:
             return self.sql
         return _effective_rows_sql(self.spec, [c for c in self.columns()
-                                               if present is None or c in present])
+                                               if present is None or c in present],
+                                   window_start=self.window_start)
 
     def columns(self) -> list[str]:
         known = {c.name for c in self.spec.columns} if self.spec else set()
@@ -153,12 +158,15 @@ def unique(*cols: str) -> Rule:
                 f"({', '.join(cols)}) is unique", 0.0, cols[0])
 
 
-def in_window(col: str, block_above: float | None = 0.0) -> list[Rule]:
-    """Inside the export window: after EARLIEST, not after the day the file was loaded.
-    The loader quarantines rows outside it (one future date would move the default as-of
-    date of every output), so any such row in raw is a loader bug or an old load: block."""
+def in_window(col: str, block_above: float | None = 0.0, *,
+              window_start: str = EARLIEST) -> list[Rule]:
+    """Inside the export window: not before window_start (the setting
+    export_window_start), not after the day the file was loaded. The loader quarantines
+    rows outside it (one future date would move the default as-of date of every output),
+    so any such row in raw is a loader bug or an old load: block."""
     return [
-        not_before(col, "_earliest_possible", block_above, why=f"{col} is after {EARLIEST}"),
+        not_before(col, "_earliest_possible", block_above,
+                   why=f"{col} is not before export_window_start ({window_start})"),
         not_before("_latest_possible", col, block_above, column=col,
                    why=f"{col} is not in the future (not after the day its file was loaded)"),
     ]
@@ -187,7 +195,7 @@ def _store_currency(col: str, currency: str) -> Rule:
                       "currencies: mixed amounts would be summed)")
 
 
-def _raw_rules(table: str, currency: str) -> list[Rule]:
+def _raw_rules(table: str, currency: str, window_start: str = EARLIEST) -> list[Rule]:
     r = {
         "shopify_orders": [
             _store_currency("currency", currency),
@@ -204,7 +212,7 @@ def _raw_rules(table: str, currency: str) -> list[Rule]:
                                         "partially_refunded", "refunded", "voided", "expired"]),
             in_set("fulfillment_status", ["fulfilled", "unfulfilled", "partial", "restocked",
                                           "scheduled", "on_hold"]),
-            *in_window("created_at"),
+            *in_window("created_at", window_start=window_start),
         ],
         "shopify_products": [
             not_null("variant_sku", None),
@@ -220,7 +228,7 @@ def _raw_rules(table: str, currency: str) -> list[Rule]:
             between("committed", 0, None),
             between("incoming", 0, None),
             between("unavailable", 0, None),
-            *in_window("as_of"),
+            *in_window("as_of", window_start=window_start),
         ],
         "shopify_customers": [
             not_null("email", None),
@@ -235,7 +243,7 @@ def _raw_rules(table: str, currency: str) -> list[Rule]:
             not_before("impressions", "link_clicks", None,
                        why="link clicks are not more than impressions"),
             not_before("reporting_ends", "reporting_starts"),
-            *in_window("reporting_starts"),
+            *in_window("reporting_starts", window_start=window_start),
         ],
         "google_ads": [
             _store_currency("currency_code", currency),
@@ -244,14 +252,14 @@ def _raw_rules(table: str, currency: str) -> list[Rule]:
             between("clicks", 0, None),
             not_before("impressions", "clicks", None,
                        why="clicks are not more than impressions"),
-            *in_window("day"),
+            *in_window("day", window_start=window_start),
         ],
         "tiktok_ads": [
             _store_currency("currency", currency),
             between("cost", 0, MAX_DAILY_SPEND),
             between("impressions", 0, None),
             between("clicks_destination", 0, None),
-            *in_window("by_day"),
+            *in_window("by_day", window_start=window_start),
         ],
         "zendesk_tickets": [
             in_set("status", ["new", "open", "pending", "hold", "solved", "closed", "deleted"],
@@ -259,13 +267,13 @@ def _raw_rules(table: str, currency: str) -> list[Rule]:
             between("first_reply_time_in_minutes", 0, None),
             between("full_resolution_time_in_minutes", 0, None),
             not_before("solved_at", "created_at", None),
-            *in_window("created_at"),
+            *in_window("created_at", window_start=window_start),
         ],
         "gorgias_tickets": [
             in_set("status", ["open", "closed", "snoozed"]),
             between("satisfaction_survey_score", 1, 5),
             not_before("closed_datetime", "created_datetime", None),
-            *in_window("created_datetime"),
+            *in_window("created_datetime", window_start=window_start),
         ],
         "purchasing_suppliers": [
             between("lead_time_days", 0, 365, 0.0,
@@ -288,11 +296,11 @@ def _raw_rules(table: str, currency: str) -> list[Rule]:
                               "closed", "cancelled"]),
             not_before("expected_at", "ordered_at"),
             not_before("received_at", "ordered_at"),
-            *in_window("ordered_at"),
+            *in_window("ordered_at", window_start=window_start),
         ],
         "analytics_sessions": [
             between("sessions", 0, None),
-            *in_window("date"),
+            *in_window("date", window_start=window_start),
         ],
         "analytics_promotions": [
             not_before("ends_on", "starts_on", 0.0),
@@ -316,7 +324,8 @@ RAW_DEPENDS = {
 }
 
 
-def _effective_rows_sql(spec: SourceSpec, columns: list[str]) -> str:
+def _effective_rows_sql(spec: SourceSpec, columns: list[str], *,
+                        window_start: str = EARLIEST) -> str:
     """The rows staging uses: per natural key, those of the newest file (data reaching the
     latest date, then loaded last), as the dbt macro newest_file_wins decides."""
     key = [spec.group_by] if spec.group_by else [k for k in spec.natural_key
@@ -327,7 +336,7 @@ def _effective_rows_sql(spec: SourceSpec, columns: list[str]) -> str:
     base = f"""
         select {select}, src._source_file, src._source_row,
                src._loaded_at + interval 1 day as _latest_possible,
-               timestamp '{EARLIEST}' as _earliest_possible
+               timestamp '{window_start}' as _earliest_possible
         from raw.{spec.table} as src
         left join raw.load_log as files
           on files.file_sha256 = src._file_sha256 and files.status = 'loaded'
@@ -345,8 +354,9 @@ def _effective_rows_sql(spec: SourceSpec, columns: list[str]) -> str:
     """
 
 
-def raw_suite(spec: SourceSpec, currency: str) -> Suite:
-    rules = [*_contract_rules(spec), *_raw_rules(spec.table, currency)]
+def raw_suite(spec: SourceSpec, currency: str, window_start: str = EARLIEST) -> Suite:
+    """window_start: the setting export_window_start (ISO date), the window's lower bound."""
+    rules = [*_contract_rules(spec), *_raw_rules(spec.table, currency, window_start)]
     return Suite(
         name=f"raw.{spec.table}",
         asset_key=("raw", spec.table),
@@ -356,11 +366,12 @@ def raw_suite(spec: SourceSpec, currency: str) -> Suite:
         where_to_look=f"landing/{spec.folder}/ (the file and row named), then re-export "
                       "the corrected file: the newest file wins",
         spec=spec,
+        window_start=window_start,
     )
 
 
-def raw_suites(currency: str) -> list[Suite]:
-    return [raw_suite(spec, currency) for spec in SPECS]
+def raw_suites(currency: str, window_start: str = EARLIEST) -> list[Suite]:
+    return [raw_suite(spec, currency, window_start) for spec in SPECS]
 
 
 # --- marts -------------------------------------------------------------------------
@@ -480,5 +491,6 @@ def mart_suites(currency: str) -> list[Suite]:
     ]
 
 
-def all_suites(currency: str) -> list[Suite]:
-    return [*raw_suites(currency), *mart_suites(currency)]
+def all_suites(currency: str, window_start: str = EARLIEST) -> list[Suite]:
+    """window_start: the setting export_window_start (StoreResource.export_window_start)."""
+    return [*raw_suites(currency, window_start), *mart_suites(currency)]

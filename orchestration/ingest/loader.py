@@ -5,9 +5,15 @@ Rules (DESIGN.md, "Ingestion rules"):
 - a file whose sha256 is already loaded is skipped, so re-running is a no-op;
 - a row that does not parse goes to `raw.quarantine` with file, row, column, reason and
   the original row, and the rest of the file loads;
-- rows in = rows loaded + rows quarantined, per file (asserted before commit);
+- a data row repeated exactly inside one file (every cell equal: an order's rows pasted
+  twice) loads once; the repeats are counted (`rows_duplicate`) and named in the message;
+- rows in = rows loaded + rows quarantined + rows duplicate, per file (asserted before
+  commit);
 - one file is one transaction: a crash leaves all of it or none of it.
 Every file seen is recorded in `raw.load_log` (loaded or rejected, with the reason).
+Warnings about a loaded file (ids a spreadsheet destroyed, timestamps whose offset does
+not fit the store timezone) are stored in `raw.load_log.warnings`, one sentence per line,
+each starting with the file's path; the CLI, the brief and the quality report read them.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from orchestration.ingest.parse import parse_frame
+from orchestration.ingest.parse import parse_frame, rows_text
 from orchestration.ingest.readers import (
+    ROW,
     FileRejected,
     ReadResult,
     decode,
@@ -34,6 +41,7 @@ from orchestration.ingest.readers import (
     xlsx_to_text,
 )
 from orchestration.ingest.specs import SPECS, SourceSpec
+from orchestration.settings import DEFAULT_EXPORT_WINDOW_START
 from quality import failpoints
 
 DUCK_TYPES = {
@@ -82,9 +90,13 @@ create table if not exists raw.load_log (
     min_date date,
     max_date date,
     message varchar,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    rows_duplicate bigint,            -- exact repeats of an earlier row of the file, loaded once
+    warnings varchar                  -- sentences, one per line, each naming the file
 );
 """
+# Columns added to raw.load_log after its first version: existing warehouses get them.
+LOAD_LOG_ADDED = {"rows_duplicate": "bigint", "warnings": "varchar"}
 
 Status = Literal["loaded", "skipped", "rejected"]
 
@@ -99,10 +111,13 @@ class FileResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     summary_rows: int = 0
+    rows_duplicate: int = 0  # exact repeats of an earlier row of the file, loaded once
     min_date: date | None = None
     max_date: date | None = None
     message: str = ""  # what went wrong: rejection reason, quarantine summary
     notes: str = ""  # what the reader undid (title lines, delimiter): informational
+    # Sentences that do not stop the file but need a person (each starts with the path).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -123,9 +138,23 @@ class SourceResult:
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
 
+    @property
+    def rows_duplicate(self) -> int:
+        return sum(f.rows_duplicate for f in self.files)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for f in self.files for w in f.warnings]
+
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA_DDL)
+    have = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_name = 'load_log'").fetchall()}
+    for name, kind in LOAD_LOG_ADDED.items():
+        if name not in have:
+            con.execute(f"alter table raw.load_log add column if not exists {name} {kind}")
     for spec in SPECS:
         cols = ", ".join(
             [f'"{c.name}" {DUCK_TYPES[c.kind]}' for c in spec.columns]
@@ -190,11 +219,15 @@ def _already_rejected(con: duckdb.DuckDBPyConnection, sha: str, message: str) ->
 
 def _log(con, result: FileResult, *, run_id: str, size: int, mtime: datetime, now: datetime):
     con.execute(
-        "insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into raw.load_log (run_id, source, source_file, file_sha256, file_bytes, "
+        "file_modified_at, status, rows_in, rows_loaded, rows_quarantined, summary_rows, "
+        "min_date, max_date, message, loaded_at, rows_duplicate, warnings) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, result.source, result.path, result.sha256, size, mtime, result.status,
          result.rows_in, result.rows_loaded, result.rows_quarantined, result.summary_rows,
          result.min_date, result.max_date,
-         "; ".join(m for m in (result.message, result.notes) if m) or None, now],
+         "; ".join(m for m in (result.message, result.notes) if m) or None, now,
+         result.rows_duplicate, "\n".join(result.warnings) or None],
     )
 
 
@@ -211,9 +244,34 @@ def _add_missing_columns(con, table: str, frame: pl.DataFrame) -> None:
             con.execute(f'alter table raw.{table} add column "{name}" varchar')
 
 
+def _drop_repeats(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows to keep, exact repeats with the row they repeat): every cell equal."""
+    cells = [n for n in frame.columns if n != ROW]
+    if not cells or not frame.height:
+        return frame, frame.head(0).select(ROW).with_columns(pl.col(ROW).alias("_first"))
+    key = pl.struct(cells)
+    marked = frame.with_columns(pl.col(ROW).min().over(key).alias("_first"),
+                                (~key.is_first_distinct()).alias("_repeat"))
+    repeats = marked.filter(pl.col("_repeat")).select(ROW, "_first")
+    return marked.filter(~pl.col("_repeat")).drop("_first", "_repeat"), repeats
+
+
+def _repeats_message(repeats: pl.DataFrame) -> str:
+    n = repeats.height
+    rows = repeats.get_column(ROW).to_list()
+    firsts = sorted(set(repeats.get_column("_first").to_list()))
+    return (f"{n} exact repeat{'s' if n > 1 else ''} of earlier rows loaded once "
+            f"({rows_text(rows)} repeat{'s' if n == 1 else ''} {rows_text(firsts)})")
+
+
 def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data: bytes, *,
-              landing: Path, run_id: str, timezone: str) -> FileResult:
-    """Load one file in one transaction. Returns what happened; never raises for bad data."""
+              landing: Path, run_id: str, timezone: str, timezone_configured: bool = True,
+              window_start: date = DEFAULT_EXPORT_WINDOW_START) -> FileResult:
+    """Load one file in one transaction. Returns what happened; never raises for bad data.
+
+    timezone_configured: whether storeops.yml sets the timezone (the timezone warning
+    says which); window_start: the setting export_window_start (rows dated before it are
+    quarantined)."""
     rel = path.relative_to(landing).as_posix()
     sha = sha256_of(data)
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -232,6 +290,12 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
         read, bad_lines = _read(spec, text, rel)
         if spec.needs_snapshot_date:
             _add_snapshot_date(spec, read, path, rel)
+        frame, repeats = _drop_repeats(read.frame)
+        # `now` is naive UTC; a day of slack for time zones ahead of UTC.
+        parsed = parse_frame(spec, frame, read.header, timezone=timezone,
+                             not_after=now + timedelta(days=1), window_start=window_start,
+                             timezone_configured=timezone_configured,
+                             delimiter=read.delimiter, file_name=rel)
     except FileRejected as exc:
         result = FileResult(spec.table, rel, sha, "rejected", message=str(exc))
         if not _already_rejected(con, sha, result.message):
@@ -240,9 +304,6 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
             con.execute("commit")
         return result
 
-    # `now` is naive UTC; a day of slack for time zones ahead of UTC.
-    parsed = parse_frame(spec, read.frame, read.header, timezone=timezone,
-                         not_after=now + timedelta(days=1))
     bad = parsed.bad
     if bad_lines:
         bad = pl.concat([bad, pl.DataFrame(bad_lines, schema=bad.schema)])
@@ -257,21 +318,28 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
         rows_loaded=good.height,
         rows_quarantined=bad.height,
         summary_rows=read.summary_rows,
+        rows_duplicate=repeats.height,
+        warnings=[f"{rel}: {w}" for w in parsed.warnings],
     )
     # Row conservation: a mismatch here is a bug in storeops, not in the data.
-    if result.rows_in != result.rows_loaded + result.rows_quarantined:
+    if result.rows_in != result.rows_loaded + result.rows_quarantined + result.rows_duplicate:
         raise AssertionError(
             f"{rel}: rows in {result.rows_in} != loaded {result.rows_loaded} "
-            f"+ quarantined {result.rows_quarantined}"
+            f"+ quarantined {result.rows_quarantined} + duplicate {result.rows_duplicate}"
         )
-    if spec.date_column and good.height:
-        dates = good.get_column(spec.date_column)
-        if dates.dtype == pl.Datetime:
-            dates = dates.dt.date()
+    date_columns = [d for d in spec.date_columns if d in good.columns]
+    if date_columns and good.height:
+        # The row's date: the first non-empty of the date columns (Meta: Day, else
+        # Reporting ends).
+        days = [good.get_column(d) for d in date_columns]
+        days = [d.dt.date() if d.dtype == pl.Datetime else d for d in days]
+        dates = pl.select(pl.coalesce(days)).to_series()
         result.min_date, result.max_date = dates.min(), dates.max()
     problems = []
     if read.rows_in == 0:
         problems.append("header only, no data rows")
+    if repeats.height:
+        problems.append(_repeats_message(repeats))
     if bad.height:
         first = bad.row(0, named=True)
         problems.append(f"{bad.height} row(s) quarantined, first: row {first['source_row']}: "
@@ -321,9 +389,10 @@ def _claims(spec: SourceSpec, path: Path, data: bytes, rel: str) -> bool:
 
 
 def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, spec: SourceSpec, *,
-                  run_id: str, timezone: str,
+                  run_id: str, timezone: str, timezone_configured: bool = True,
+                  window_start: date = DEFAULT_EXPORT_WINDOW_START,
                   on_file: Callable[[FileResult], None] | None = None) -> SourceResult:
-    """Load every new file of one raw table's landing folder."""
+    """Load every new file of one raw table's landing folder (settings: see load_file)."""
     ensure_schema(con)
     result = SourceResult(spec.table)
     for path in landing_files(landing, spec):
@@ -332,23 +401,31 @@ def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, spec: SourceSpe
         if spec.shares_folder and not _claims(spec, path, data, rel):
             continue
         file_result = load_file(con, spec, path, data, landing=landing, run_id=run_id,
-                                timezone=timezone)
+                                timezone=timezone, timezone_configured=timezone_configured,
+                                window_start=window_start)
         result.files.append(file_result)
         if on_file:
             on_file(file_result)
     result.total_rows = con.execute(f"select count(*) from raw.{spec.table}").fetchall()[0][0]
-    if spec.date_column:
-        last = con.execute(f'select max("{spec.date_column}") from raw.{spec.table}').fetchall()[0][0]
+    if spec.date_columns:
+        # The row's date: the first non-empty of the date columns (Meta: Day, else
+        # Reporting ends), so freshness reads a report's end, not its start.
+        day = ", ".join(f'"{d}"' for d in spec.date_columns)
+        last = con.execute(f"select max(coalesce({day}, null)) from raw.{spec.table}"
+                           ).fetchall()[0][0]
         result.last_date = last.date() if isinstance(last, datetime) else last
     return result
 
 
 def ingest_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, run_id: str,
-                   timezone: str, tables: Iterable[str] | None = None) -> list[SourceResult]:
+                   timezone: str, tables: Iterable[str] | None = None,
+                   timezone_configured: bool = True,
+                   window_start: date = DEFAULT_EXPORT_WINDOW_START) -> list[SourceResult]:
     """Load every new file of every source (or of `tables`)."""
     wanted = set(tables) if tables is not None else None
     return [
-        ingest_source(con, landing, spec, run_id=run_id, timezone=timezone)
+        ingest_source(con, landing, spec, run_id=run_id, timezone=timezone,
+                      timezone_configured=timezone_configured, window_start=window_start)
         for spec in SPECS
         if wanted is None or spec.table in wanted
     ]

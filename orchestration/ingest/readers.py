@@ -3,7 +3,8 @@
 Readers do not type anything: every cell stays the text the vendor wrote, so a cell
 that later fails to parse can be quarantined exactly as it was. What they do undo:
 byte-order marks, UTF-16 exports, `;`/tab delimiters, title lines above the header
-(Google Ads), `Total:` footer rows (Google Ads), blank lines, the currency written in a
+(Google Ads), vendor summary rows (Google Ads `Total: Account`, the `Total` row of
+storeops' own XLSX), blank lines, the currency written in a
 column name (Meta's `Amount spent (EUR)`), and nested JSON (Gorgias).
 """
 
@@ -35,6 +36,7 @@ class ReadResult:
     notes: list[str] = field(default_factory=list)
     # Rows the reader itself refuses (quarantine records, counted in rows_in).
     bad_rows: list[dict] = field(default_factory=list)
+    delimiter: str = ","  # the CSV delimiter (";" hints at a decimal-comma locale)
 
 
 def decode(data: bytes, file_name: str) -> str:
@@ -216,6 +218,24 @@ def _read_csv_lenient(body: str, names: list[str], delimiter: str,
     return frame, unclosed and len(records) > 0
 
 
+def summary_row(spec: SourceSpec, columns: list[str]) -> pl.Expr:
+    """True on a vendor summary row, recognised by the vendor's own marker.
+
+    Google Ads ends a report with `Total: Account`, `Total: Campaigns`, … rows whose
+    dimension cells (Campaign, Ad group) are empty; the XLSX storeops writes ends with a
+    `Total` row. So: the first cell is the word alone or followed by ':', AND every other
+    natural-key column is empty. A SKU `TOTALBAG-1`, a campaign named `Total reach`, or a
+    `Total` row whose dimensions are filled is data."""
+    word = spec.summary_row_prefix or ""
+    first = columns[0]
+    cell = pl.col(first).str.strip_chars()
+    marked = (cell == word) | cell.str.starts_with(word + ":")
+    others = [k for k in spec.natural_key
+              if not k.startswith("_") and k != first and k in columns]
+    empty = [pl.col(k).is_null() | (pl.col(k).str.strip_chars() == "") for k in others]
+    return pl.all_horizontal([marked, *empty]).fill_null(False)
+
+
 def read_csv_text(spec: SourceSpec, text: str, file_name: str) -> ReadResult:
     if not text.strip():
         raise FileRejected(f"{file_name} is empty")
@@ -279,10 +299,9 @@ def read_csv_text(spec: SourceSpec, text: str, file_name: str) -> ReadResult:
     frame = frame.filter(~blank)
     summary = 0
     if spec.summary_row_prefix:
-        first = value_cols[0]
-        is_summary = pl.col(first).str.strip_chars().str.starts_with(spec.summary_row_prefix)
-        summary = frame.filter(is_summary.fill_null(False)).height
-        frame = frame.filter(~is_summary.fill_null(False))
+        is_summary = summary_row(spec, value_cols)
+        summary = frame.filter(is_summary).height
+        frame = frame.filter(~is_summary)
     bad_rows = []
     if unclosed and frame.height and frame[ROW][-1] == last_row:
         # Not a blank line or a vendor footer: a data row cut off mid-field.
@@ -298,7 +317,8 @@ def read_csv_text(spec: SourceSpec, text: str, file_name: str) -> ReadResult:
     # _source_row is the record's position under the header (1 = first data row), counted
     # before blank lines and footers were dropped, so it points at the row in the file.
     return ReadResult(frame=frame, header=fields, rows_in=frame.height + len(bad_rows),
-                      summary_rows=summary, notes=notes, bad_rows=bad_rows)
+                      summary_rows=summary, notes=notes, bad_rows=bad_rows,
+                      delimiter=delimiter)
 
 
 def _flatten(obj: dict, prefix: str = "") -> dict[str, str | None]:

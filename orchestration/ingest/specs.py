@@ -34,6 +34,32 @@ class Column:
 
 
 @dataclass(frozen=True)
+class IdColumn:
+    """An id-like text column a spreadsheet can destroy (13-digit ids become 5.81234E+12).
+
+    what: what its values are, plural ("order ids"); consequence: what storeops does
+    about it or what breaks, one sentence."""
+
+    name: str
+    what: str
+    consequence: str
+
+
+@dataclass(frozen=True)
+class DailyRows:
+    """A report whose rows must each cover one day: a row without `day` whose `starts`
+    and `ends` differ was exported without the daily breakdown.
+
+    spend: the money column summed in the message; fix: how to export it correctly."""
+
+    starts: str
+    ends: str
+    day: str
+    spend: str
+    fix: str
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     table: str  # raw.<table>
     folder: str  # landing sub-folder
@@ -42,7 +68,9 @@ class SourceSpec:
     file_format: Literal["csv", "jsonl"] = "csv"
     # Files of folders that hold several entities are told apart by their header.
     shares_folder: bool = False
-    date_column: str | None = None  # the column "last date seen" is read from
+    # The columns a row's date is read from, first non-empty wins: "last date seen", the
+    # load log's min/max dates and the export-window check use it.
+    date_columns: tuple[str, ...] = ()
     # Rows of one group (e.g. the lines of one Shopify order) load or quarantine together.
     group_by: str | None = None
     # Columns whose emptiness on a non-first row of a group is normal (Shopify orders).
@@ -51,7 +79,8 @@ class SourceSpec:
     needs_snapshot_date: bool = False
     # Meta: the currency is written in a column name, `Amount spent (EUR)`.
     currency_in_header: tuple[str, str] | None = None  # (header prefix, column name)
-    # Google Ads: footer rows whose first cell starts with this are vendor totals.
+    # Vendor summary rows (Google Ads `Total: Account`, storeops' XLSX `Total`): the first
+    # cell is this word alone or followed by ':', and the other natural-key cells are empty.
     summary_row_prefix: str | None = None
     # Google Ads (and storeops' own XLSX) put title lines above the header; other files
     # start with it, so a data line that happens to hold a column name is never the header.
@@ -61,6 +90,19 @@ class SourceSpec:
     # (planned promotions).
     future_dates_allowed: bool = False
     extra_columns: tuple[str, ...] = field(default_factory=tuple)
+    # Text columns holding long numeric ids a spreadsheet may turn into 5.81234E+12.
+    id_columns: tuple[IdColumn, ...] = ()
+    # Rows must each cover one day (Meta: Reporting starts/ends, or a Day column).
+    daily_rows: DailyRows | None = None
+    # The vendor writes timestamps with the store's own UTC offset (Shopify), so an offset
+    # the store timezone never has means the timezone setting is wrong.
+    offsets_in_store_timezone: bool = False
+    vendor: str = ""  # who to export again from
+
+    @property
+    def date_column(self) -> str | None:
+        """The first of date_columns."""
+        return self.date_columns[0] if self.date_columns else None
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -87,9 +129,16 @@ SHOPIFY_ORDERS = SourceSpec(
     folder="shopify/orders",
     label="Shopify orders export",
     group_by="name",
-    date_column="created_at",
+    date_columns=("created_at",),
     natural_key=("name", "_line_in_order"),
     first_row_only=("created_at",),
+    offsets_in_store_timezone=True,
+    vendor="Shopify",
+    id_columns=(
+        IdColumn("id", "order ids", "Orders are keyed on Name instead."),
+        IdColumn("lineitem_sku", "SKUs", "Lines with these SKUs will not match their "
+                 "products, stock or reorder suggestions."),
+    ),
     columns=(
         c("Name", required=True, not_null=True),
         c("Email"),
@@ -132,6 +181,9 @@ SHOPIFY_PRODUCTS = SourceSpec(
     folder="shopify/products",
     label="Shopify products export",
     natural_key=("variant_sku",),
+    vendor="Shopify",
+    id_columns=(IdColumn("variant_sku", "SKUs", "These variants will not match their "
+                         "orders, stock or reorder suggestions."),),
     columns=(
         c("Handle", required=True, not_null=True),
         c("Title"),
@@ -159,8 +211,11 @@ SHOPIFY_INVENTORY = SourceSpec(
     folder="shopify/inventory",
     label="Shopify inventory export",
     needs_snapshot_date=True,
-    date_column="as_of",
+    date_columns=("as_of",),
     natural_key=("as_of", "sku", "location"),
+    vendor="Shopify",
+    id_columns=(IdColumn("sku", "SKUs", "This stock will not match its products, orders "
+                         "or reorder suggestions."),),
     columns=(
         c("as_of", "date"),
         c("Handle"),
@@ -200,7 +255,14 @@ META_ADS = SourceSpec(
     folder="meta_ads",
     label="Meta Ads Manager export",
     currency_in_header=("Amount spent", "amount_spent"),
-    date_column="reporting_starts",
+    # With a Day column, Reporting starts/ends carry the whole report's range; without,
+    # a daily row has starts = ends. Either way the row's day is Day, else Reporting ends.
+    date_columns=("day", "reporting_ends"),
+    daily_rows=DailyRows(
+        starts="reporting_starts", ends="reporting_ends", day="day", spend="amount_spent",
+        # Ads Manager's reporting table: Breakdown menu, "By time" group, "Day".
+        fix="In Ads Manager choose Breakdown > By time > Day, then export again."),
+    vendor="Meta Ads Manager",
     natural_key=("reporting_starts", "campaign_name", "ad_set_name", "ad_name"),
     columns=(
         c("Reporting starts", "date", required=True, not_null=True),
@@ -228,9 +290,10 @@ GOOGLE_ADS = SourceSpec(
     table="google_ads",
     folder="google_ads",
     label="Google Ads report",
+    vendor="Google Ads",
     summary_row_prefix="Total",
     title_lines=True,
-    date_column="day",
+    date_columns=("day",),
     natural_key=("day", "campaign", "ad_group"),
     columns=(
         c("Day", "date", required=True, not_null=True),
@@ -252,7 +315,7 @@ TIKTOK_ADS = SourceSpec(
     table="tiktok_ads",
     folder="tiktok_ads",
     label="TikTok Ads Manager report",
-    date_column="by_day",
+    date_columns=("by_day",),
     natural_key=("by_day", "campaign_name", "ad_group_name", "ad_name"),
     columns=(
         # TikTok lets the merchant pick columns; only these four are always there.
@@ -273,7 +336,7 @@ ZENDESK_TICKETS = SourceSpec(
     table="zendesk_tickets",
     folder="zendesk",
     label="Zendesk ticket export",
-    date_column="created_at",
+    date_columns=("created_at",),
     natural_key=("id",),
     columns=(
         c("Id", "int", required=True, not_null=True),
@@ -307,7 +370,7 @@ GORGIAS_TICKETS = SourceSpec(
     folder="gorgias",
     label="Gorgias tickets (JSON lines)",
     file_format="jsonl",
-    date_column="created_datetime",
+    date_columns=("created_datetime",),
     natural_key=("id",),
     columns=(
         c("id", "int", required=True, not_null=True),
@@ -368,7 +431,7 @@ PURCHASING_PURCHASE_ORDERS = SourceSpec(
     folder="purchasing",
     label="storeops purchase_orders.csv",
     shares_folder=True,
-    date_column="ordered_at",
+    date_columns=("ordered_at",),
     natural_key=("po_number", "sku"),
     columns=(
         c("po_number", required=True, not_null=True),
@@ -388,7 +451,7 @@ ANALYTICS_SESSIONS = SourceSpec(
     folder="analytics",
     label="storeops sessions.csv",
     shares_folder=True,
-    date_column="date",
+    date_columns=("date",),
     natural_key=("date", "channel"),
     columns=(
         c("date", "date", required=True, not_null=True),
@@ -402,7 +465,7 @@ ANALYTICS_PROMOTIONS = SourceSpec(
     folder="analytics",
     label="storeops promotions.csv",
     shares_folder=True,
-    date_column="starts_on",
+    date_columns=("starts_on",),
     natural_key=("name",),
     future_dates_allowed=True,
     columns=(

@@ -116,9 +116,10 @@ def test_google_ads_title_lines_thousands_separators_percent_and_total_rows():
     assert good.row(0, named=True)["cost"] == Decimal("1204.5")
     assert good.row(0, named=True)["impressions"] == 12000
     assert good.row(0, named=True)["ctr"] == pytest.approx(0.01)
-    # "--" is not a number: the row is kept in quarantine, the rest loads.
-    assert parsed.bad.height == 1
-    assert parsed.bad["reason"][0] == "column 'Cost / conv.': '--' is not an amount of money"
+    # "--" is Google's "no value": NULL, and the row loads with its cost.
+    assert parsed.bad.height == 0
+    assert good.row(1, named=True)["cost_conv"] is None
+    assert good.row(1, named=True)["cost"] == Decimal("3.10")
 
 
 def test_meta_currency_in_column_name_and_reporting_dates():
