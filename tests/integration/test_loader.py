@@ -1,5 +1,6 @@
 """The raw loader against a real DuckDB file: idempotency, lineage, transactions, bad files."""
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -166,3 +167,96 @@ def test_returned_reorder_files_csv_and_xlsx_are_read(con, tmp_path):
                        "order by 1, 2").fetchall()
     assert rows == [("approvals/Acme_Co.xlsx", "A-1", 60), ("approvals/Acme_Co.xlsx", "A-2", None),
                     ("approvals/Beta_Partners.csv", "B-1", 24)]
+
+
+ORDERS = ("Name,Email,Currency,Total,Created at,Lineitem quantity,Lineitem price,Lineitem sku,"
+          "Id\n")
+
+
+def test_exact_repeated_rows_load_once_and_balance(con, tmp_path):
+    from quality.reconcile import file_balances, reconcile
+
+    landing = tmp_path / "landing"
+    write(landing / "shopify/orders/orders_export_1.csv", ORDERS
+          + "#1001,a@x.com,USD,40,2026-11-20 10:00:00 -0500,1,10,SOP,1\n"
+          + "#1001,,,,2026-11-20 10:00:00 -0500,1,30,TWL,\n"
+          + "#1002,b@x.com,USD,10,2026-11-21 10:00:00 -0500,1,10,SOP,2\n"
+          + "#1001,,,,2026-11-20 10:00:00 -0500,1,30,TWL,\n")
+    [f] = run(con, landing)["shopify_orders"].files
+    assert (f.rows_in, f.rows_loaded, f.rows_quarantined, f.rows_duplicate) == (4, 3, 0, 1)
+    assert f.message == "1 exact repeat of earlier rows loaded once (row 4 repeats row 2)"
+    assert con.execute("select rows_duplicate, message from raw.load_log").fetchall() == [
+        (1, "1 exact repeat of earlier rows loaded once (row 4 repeats row 2)")]
+    [balance] = file_balances(con, "shopify_orders")
+    assert (balance.duplicates, balance.missing) == (1, 0)
+    r = reconcile(con)
+    assert (r.rows_in, r.rows_loaded, r.rows_duplicate, r.rows_lost) == (4, 3, 1, 0)
+
+
+def test_scientific_notation_ids_are_a_warning_in_the_load_log(con, tmp_path):
+    landing = tmp_path / "landing"
+    write(landing / "shopify/orders/orders_export_1.csv", ORDERS + "".join(
+        f"#600{i},a@x.com,USD,10,2026-11-2{i} 10:00:00 -0500,1,10,SOP,5.81234E+12\n"
+        for i in (1, 2, 3)))
+    [f] = run(con, landing)["shopify_orders"].files
+    assert f.rows_loaded == 3
+    expected = (
+        "shopify/orders/orders_export_1.csv: column 'Id' holds 5.81234E+12 on rows 1-3: a "
+        "spreadsheet turned the 13-digit order ids into scientific notation and lost digits. "
+        "Orders are keyed on Name instead. Export again from Shopify and load the file as "
+        "downloaded (do not open and save it in a spreadsheet)")
+    # (The helper's store timezone is UTC: the -05:00 offsets get their own warning.)
+    assert f.warnings[0] == expected
+    [(stored,)] = con.execute("select warnings from raw.load_log").fetchall()
+    assert stored.split("\n") == f.warnings
+
+
+def test_meta_freshness_reads_the_reports_end_and_a_non_daily_file_is_rejected(con, tmp_path):
+    landing = tmp_path / "landing"
+    write(landing / "meta_ads/daily.csv",
+          "Reporting starts,Reporting ends,Day,Campaign name,Amount spent (USD)\n"
+          "2026-11-01,2026-11-22,2026-11-21,A,5.00\n"
+          "2026-11-01,2026-11-22,2026-11-22,A,6.00\n")
+    write(landing / "meta_ads/meta_november.csv",
+          "Reporting starts,Reporting ends,Campaign name,Amount spent (USD)\n"
+          "2026-11-01,2026-11-22,A,640.00\n2026-11-01,2026-11-22,B,210.00\n")
+    result = run(con, landing)["meta_ads"]
+    daily, november = result.files
+    assert (daily.status, daily.min_date, daily.max_date) == ("loaded", date(2026, 11, 21),
+                                                              date(2026, 11, 22))
+    assert result.last_date == date(2026, 11, 22)
+    assert november.status == "rejected"
+    assert "(850.00 USD spent in all)" in november.message
+    assert "Breakdown > By time > Day" in november.message
+
+
+def test_an_old_load_log_gains_the_new_columns(con):
+    con.execute("create schema raw")
+    con.execute("create table raw.load_log (run_id varchar, source varchar not null, "
+                "source_file varchar not null, file_sha256 varchar not null, file_bytes bigint, "
+                "file_modified_at timestamp, status varchar not null, rows_in bigint, "
+                "rows_loaded bigint, rows_quarantined bigint, summary_rows bigint, "
+                "min_date date, max_date date, message varchar, loaded_at timestamp not null)")
+    ensure_schema(con)
+    ensure_schema(con)
+    cols = [r[0] for r in con.execute("select column_name from information_schema.columns "
+                                      "where table_name = 'load_log'").fetchall()]
+    assert cols[-2:] == ["rows_duplicate", "warnings"]
+
+
+def test_a_file_mostly_quarantined_blocks_until_it_is_replaced(con, tmp_path):
+    from orchestration.defs.ingest import mostly_quarantined_files
+
+    landing = tmp_path / "landing"
+    path = write(landing / "purchasing/suppliers.csv",
+                 SUPPLIERS + "Acme,x,3,1,1,7,USD\nBeta,y,3,1,1,7,USD\n")
+    run(con, landing)
+    [found] = mostly_quarantined_files(con, "purchasing_suppliers", landing)
+    assert (found["file"], found["rows_in"], found["rows_quarantined"], found["share"],
+            found["column"], found["first_row"]) == (
+        "purchasing/suppliers.csv", 2, 2, 1.0, "lead_time_days", 1)
+    assert found["reason"] == "column 'lead_time_days': 'x' is not a number"
+    write(path, SUPPLIERS + "Acme,21,3,1,1,7,USD\nBeta,14,3,1,1,7,USD\n")
+    run(con, landing)
+    assert mostly_quarantined_files(con, "purchasing_suppliers", landing) == []
+    assert mostly_quarantined_files(duckdb.connect(), "purchasing_suppliers", landing) == []
