@@ -12,3 +12,8 @@
 {% macro hash_email(email_normalised) -%}
     case when {{ email_normalised }} is not null then md5({{ email_normalised }}) end
 {%- endmacro %}
+
+{#- A money amount computed in doubles, back to the exports' DECIMAL(18,4) (rounded). -#}
+{% macro money(expression) -%}
+    cast(round({{ expression }}, 4) as decimal(18, 4))
+{%- endmacro %}

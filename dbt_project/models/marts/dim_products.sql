@@ -34,7 +34,7 @@ sales as (
         max(lines.order_date) as last_sold_date
     from {{ ref('fct_order_lines') }} as lines
     cross join as_of
-    where lines.is_revenue and lines.order_date <= as_of.as_of_date
+    where lines.is_revenue and lines.line_kind = 'product' and lines.order_date <= as_of.as_of_date
     group by lines.sku
 ),
 

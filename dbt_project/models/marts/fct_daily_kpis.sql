@@ -1,6 +1,11 @@
 {#-
     One row per day (store timezone) from the first order to the as-of date.
-    revenue = net revenue (after discounts and refunds, before shipping and taxes);
+    revenue = net sales in Shopify's sense: gross sales - discounts - returns of the orders
+    placed that day, before shipping and taxes, tax taken out where prices include it
+    (a refund of shipping or tax is not a return); shipping = shipping charged - refunded
+    shipping and taxes = taxes - refunded taxes (before/after tax as in fct_orders);
+    total_sales = revenue + shipping + taxes + duties; tips and gift card sales are not
+    sales; average_order_value = revenue / orders;
     conversion_rate = orders / sessions (null without sessions.csv); CAC = ad spend / new
     customers; ROAS = net revenue from paid channels / ad spend; MER = all net revenue /
     ad spend; return_rate = orders with a refund / orders (by order date);
@@ -19,7 +24,14 @@ orders as (
         sum(gross_revenue) as gross_revenue,
         sum(discounts) as discounts,
         sum(refunds) as refunds,
+        sum(returns) as returns,
         sum(net_revenue) as revenue,
+        sum(shipping - refunded_shipping) as shipping,
+        sum(taxes - refunded_taxes) as taxes,
+        sum(duties) as duties,
+        sum(total_sales) as total_sales,
+        sum(tips) as tips,
+        sum(gift_card_sales) as gift_card_sales,
         sum(net_revenue) filter (where channel in ('meta', 'google', 'tiktok')) as paid_channel_revenue,
         -- rounded to cents: a sum of doubles depends on the order DuckDB adds them in,
         -- and a rebuild must give the same table
@@ -76,7 +88,14 @@ select
     coalesce(orders.gross_revenue, 0) as gross_revenue,
     coalesce(orders.discounts, 0) as discounts,
     coalesce(orders.refunds, 0) as refunds,
+    coalesce(orders.returns, 0) as returns,
     coalesce(orders.revenue, 0) as revenue,
+    coalesce(orders.shipping, 0) as shipping,
+    coalesce(orders.taxes, 0) as taxes,
+    coalesce(orders.duties, 0) as duties,
+    coalesce(orders.total_sales, 0) as total_sales,
+    coalesce(orders.tips, 0) as tips,
+    coalesce(orders.gift_card_sales, 0) as gift_card_sales,
     orders.revenue / nullif(orders.orders, 0) as average_order_value,
     coalesce(orders.new_customers, 0) as new_customers,
     coalesce(orders.returning_customers, 0) as returning_customers,

@@ -2,18 +2,27 @@
     Incremental: each build deletes and re-writes all lines of every customer with an
     order loaded since the last build (a new export can add orders, refunds, edited
     lines, or an earlier first order), so a full refresh gives the same table.
+    Sales figures are before tax (see int_order_lines_enriched); tips and gift cards
+    (line_kind) carry no sales value, only quantity x unit_price.
+    A table built before line kinds and returns existed (no units_returned column) gets
+    the new columns and has every line re-written once.
 -#}
-{{ config(materialized='incremental', unique_key='_customer_key', incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', unique_key='_customer_key', incremental_strategy='delete+insert',
+          on_schema_change='append_new_columns') }}
+{%- set existing_columns = [] %}
+{%- if is_incremental() %}
+{%- set existing_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+{%- endif %}
 
 with lines as (
-    select * from {{ ref('int_order_lines_enriched') }}
+    select * from {{ ref('int_order_lines_returned') }}
 ),
 
 orders as (
     select order_name, order_id, customer_id, order_date, created_at, channel, currency_code,
            is_revenue, is_first_order, _loaded_at
     from {{ ref('fct_orders') }}
-    {% if is_incremental() %}
+    {% if is_incremental() and 'units_returned' in existing_columns %}
     where coalesce(customer_id, order_name) in (
         select coalesce(customer_id, order_name) from {{ ref('fct_orders') }}
         where _loaded_at > (select coalesce(max(existing._loaded_at), timestamp '1900-01-01') from {{ this }} as existing)
@@ -31,20 +40,23 @@ select
     orders.created_at,
     orders.channel,
     orders.currency_code,
+    lines.line_kind,
     lines.sku,
     lines.line_name,
     lines.quantity,
     lines.unit_price,
-    lines.gross_line_revenue as gross_revenue,
-    lines.allocated_discount as discounts,
-    lines.allocated_refund as refunds,
+    cast(round(lines.gross_line_revenue, 4) as decimal(18, 4)) as gross_revenue,
+    cast(round(lines.allocated_discount, 4) as decimal(18, 4)) as discounts,
+    cast(round(lines.returns, 4) as decimal(18, 4)) as returns,
+    lines.units_returned,
+    cast(round(lines.refund_for_goods, 4) as decimal(18, 4)) as refunds,
     case when orders.is_revenue
-        then lines.gross_line_revenue - lines.allocated_discount - lines.allocated_refund
+        then cast(round(lines.gross_line_revenue - lines.allocated_discount - lines.returns, 4) as decimal(18, 4))
         else 0
     end as net_revenue,
     lines.unit_cost,
     lines.line_cost,
-    lines.allocated_refund > 0 as is_refunded,
+    lines.returns > 0 as is_refunded,
     orders.is_revenue,
     orders.is_first_order,
     orders._loaded_at,

@@ -4,7 +4,8 @@
     is_stockout: nothing was available at the end of the day (summed over locations), so
     the day's sales understate demand (censored); forecasting treats these days as missing,
     not as zero demand. has_inventory_snapshot says whether stock was known that day.
-    return_rate_28d: units refunded / units sold over the 28 days up to the day, by order date.
+    return_rate_28d: units returned / units sold over the 28 days up to the day, by order date.
+    Product lines only (line_kind = 'product'): tips, gift cards and custom items are not demand.
 -#}
 {{ config(materialized='table') }}
 
@@ -36,9 +37,11 @@ sales as (
         round(sum(net_revenue), 2) as net_revenue,
         sum(gross_revenue) as gross_revenue,
         count(distinct order_name) as orders,
-        cast(sum(case when is_refunded then quantity else 0 end) as bigint) as units_refunded
+        -- units returned (fractional where a refund could not be matched to units, rounded)
+        cast(round(sum(coalesce(units_returned, 0))) as bigint) as units_refunded
     from {{ ref('fct_order_lines') }}
-    where is_revenue
+    -- product lines only: tips, gift cards and custom items are not SKU demand
+    where is_revenue and line_kind = 'product'
     group by 1, 2
 ),
 

@@ -1,5 +1,10 @@
 -- One row per order. Shopify writes order-level fields only on an order's first line
 -- item row, so the order is read from that row of each file; the newest file wins.
+-- shopify_order_id: the export's Id when it is all digits; an Id a spreadsheet turned into
+-- a number (5.81234E+12, the same on many orders) is not an id, so the order Name is used.
+-- taxes_included: var taxes_included 'true'/'false', or 'auto': told per order (Taxes > 0
+-- and Total = Subtotal + Shipping + Duties, to the cent, while it is not also
+-- Subtotal + Shipping + Taxes + Duties).
 with source as (
     select * from {{ source('raw', 'shopify_orders') }}
 ),
@@ -17,7 +22,7 @@ deduplicated as (
 renamed as (
     select
         name as order_name,
-        coalesce(id, name) as shopify_order_id,
+        case when regexp_full_match(trim(id), '[0-9]+') then trim(id) else name end as shopify_order_id,
         email,
         {{ normalise_email('email') }} as email_normalised,
         lower(financial_status) as financial_status,
@@ -30,6 +35,20 @@ renamed as (
         discount_code,
         coalesce(discount_amount, 0) as discount_amount,
         coalesce(refunded_amount, 0) as refunded_amount,
+        coalesce(duties, 0) as duties,
+        {%- set taxes_included = (var('taxes_included') | string | trim | lower) %}
+        {%- if taxes_included == 'true' %}
+        true as taxes_included,
+        {%- elif taxes_included == 'false' %}
+        false as taxes_included,
+        {%- else %}
+        coalesce(
+            coalesce(taxes, 0) > 0
+            and abs(coalesce(total, 0) - (coalesce(subtotal, 0) + coalesce(shipping, 0) + coalesce(duties, 0))) < 0.005
+            and abs(coalesce(total, 0) - (coalesce(subtotal, 0) + coalesce(shipping, 0) + coalesce(taxes, 0) + coalesce(duties, 0))) >= 0.005,
+            false
+        ) as taxes_included,
+        {%- endif %}
         shipping_method,
         accepts_marketing,
         created_at,
