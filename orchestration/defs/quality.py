@@ -24,10 +24,10 @@ CHECK_NAME = "gx_suite"
 RECENT_RUNS = 10
 
 
-def _suite(name: str, currency: str):
+def _suite(name: str, currency: str, window_start: str):
     from quality.suites import all_suites
 
-    return next(s for s in all_suites(currency) if s.name == name)
+    return next(s for s in all_suites(currency, window_start) if s.name == name)
 
 
 def build_gx_check(name: str, asset_key: tuple[str, ...], depends: str) -> dg.AssetChecksDefinition:
@@ -42,7 +42,7 @@ def build_gx_check(name: str, asset_key: tuple[str, ...], depends: str) -> dg.As
                store: StoreResource) -> dg.AssetCheckResult:
         from quality.validate import run_suite
 
-        suite = _suite(name, store.currency)
+        suite = _suite(name, store.currency, store.export_window_start)
         with warehouse.connect() as con:
             schema, table = suite.name.split(".")
             present = {r[0] for r in con.execute(

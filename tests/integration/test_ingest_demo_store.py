@@ -29,9 +29,11 @@ def test_materialize_ingest_twice_loads_everything_once(small_store):
         first = job.execute_in_process(instance=instance)
         assert first.success
         checks = first.get_asset_check_evaluations()
-        # Per raw table: row conservation and its Great Expectations suite.
+        # Per raw table: row conservation, no file mostly quarantined, and its Great
+        # Expectations suite.
         assert sorted(c.check_name for c in checks) == sorted(
-            ["gx_suite", "rows_in_equal_loaded_plus_quarantined"] * len(SPECS))
+            ["gx_suite", "rows_in_equal_loaded_plus_quarantined",
+             "file_not_mostly_quarantined"] * len(SPECS))
         assert all(c.passed for c in checks), [c.description for c in checks if not c.passed]
         events = {e.asset_key.path[-1]: e.materialization.metadata
                   for e in first.get_asset_materialization_events()}
