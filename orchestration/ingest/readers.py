@@ -222,17 +222,18 @@ def summary_row(spec: SourceSpec, columns: list[str]) -> pl.Expr:
     """True on a vendor summary row, recognised by the vendor's own marker.
 
     Google Ads ends a report with `Total: Account`, `Total: Campaigns`, … rows whose
-    dimension cells (Campaign, Ad group) are empty; the XLSX storeops writes ends with a
-    `Total` row. So: the first cell is the word alone or followed by ':', AND every other
-    natural-key column is empty. A SKU `TOTALBAG-1`, a campaign named `Total reach`, or a
-    `Total` row whose dimensions are filled is data."""
+    dimension cells (Campaign, Ad group) are empty or Google's `--`; the XLSX storeops
+    writes ends with a `Total` row. So: the first cell is the word alone or followed by
+    ':', AND every other natural-key column is empty (or `--`). A SKU `TOTALBAG-1`, a
+    campaign named `Total reach`, or a `Total` row whose dimensions are filled is data."""
     word = spec.summary_row_prefix or ""
     first = columns[0]
     cell = pl.col(first).str.strip_chars()
     marked = (cell == word) | cell.str.starts_with(word + ":")
     others = [k for k in spec.natural_key
               if not k.startswith("_") and k != first and k in columns]
-    empty = [pl.col(k).is_null() | (pl.col(k).str.strip_chars() == "") for k in others]
+    empty = [pl.col(k).is_null() | pl.col(k).str.strip_chars().is_in(["", "--", "-"])
+             for k in others]
     return pl.all_horizontal([marked, *empty]).fill_null(False)
 
 

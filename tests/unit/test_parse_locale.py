@@ -116,12 +116,14 @@ def test_summary_rows_need_the_marker_and_empty_dimensions():
             "2026-11-01,Total reach,Exact,USD,1.00\n"
             "Total: Account,,,USD,1.00\n"
             "Total: Campaigns,,,USD,1.00\n"
+            "Total: Search, --,--,USD,1.00\n"
             "Total,Brand,Exact,USD,1.00\n")
     read, parsed = load(GOOGLE_ADS, text)
-    assert read.summary_rows == 2
+    # Google writes `--` in the dimension cells of its total rows: still a summary.
+    assert read.summary_rows == 3
     assert parsed.good["campaign"].to_list() == ["Total reach"]
     # A first cell `Total` with its dimensions filled is data (its Day is then bad).
-    assert parsed.bad["source_row"].to_list() == [4]
+    assert parsed.bad["source_row"].to_list() == [5]
     approvals = "sku,product,approved_qty\nTOTALBAG-1,Tote,3\nTotal,,\n"
     read, parsed = load(APPROVALS, approvals)
     assert (read.summary_rows, parsed.good["sku"].to_list()) == (1, ["TOTALBAG-1"])
