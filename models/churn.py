@@ -412,6 +412,11 @@ def _cutoffs(last_label_end: date, horizon_days: int, count: int, earliest: date
     return [c for c in cutoffs if c >= earliest]
 
 
+def _two_classes(frame: pl.DataFrame | None) -> bool:
+    """Whether a labelled frame holds both churned and retained customers."""
+    return frame is not None and frame.height > 0 and frame["churned"].n_unique() == 2
+
+
 def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame | None = None,
                     order_lines: pl.DataFrame | None = None, horizon_days: int = HORIZON_DAYS,
                     training_cutoffs: int = TRAINING_CUTOFFS, max_training_rows: int = 400_000,
@@ -459,6 +464,13 @@ def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame 
                                        "predicted": pl.Float64, "observed": pl.Float64,
                                        "gap": pl.Float64})
     supervised_ok = bool(selection_train) and validation_cutoff >= earliest
+    if supervised_ok:
+        # Long but thin history (orders imported from an older platform, a handful of
+        # customers) can leave one class in a window: nothing to learn or rank there.
+        supervised_ok = all(_two_classes(f) for f in (
+            stacked(selection_train), labelled(validation_cutoff), labelled(test_cutoff),
+            *((stacked(test_train),) if test_train else ()),
+            *((stacked(final_train),) if final_train else ())))
     if supervised_ok:
         train = stacked(selection_train)
         validation = labelled(validation_cutoff)
