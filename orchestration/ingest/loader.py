@@ -161,6 +161,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             + [f"{n} {t}" for n, t in LINEAGE.items()]
         )
         con.execute(f"create table if not exists raw.{spec.table} ({cols})")
+        # A warehouse made before a column joined the spec gets it (typed), so the
+        # models can read it whether or not a file carrying it has been loaded since.
+        present = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_name = ?", [spec.table]).fetchall()}
+        for c in spec.columns:
+            if c.name not in present:
+                con.execute(f'alter table raw.{spec.table} add column "{c.name}" '
+                            f"{DUCK_TYPES[c.kind]}")
 
 
 def sha256_of(data: bytes) -> str:

@@ -173,6 +173,10 @@ SHOPIFY_ORDERS = SourceSpec(
         c("Source"),
         c("Note Attributes"),
         c("Duties", "money"),
+        # Shopify names each tax with its rate ("GB VAT 20%", "NY State Tax 4%"): the
+        # rate splits a tax-inclusive order's Taxes between goods and shipping exactly.
+        *(col for n in range(1, 6)
+          for col in (c(f"Tax {n} Name"), c(f"Tax {n} Value", "money"))),
     ),
 )
 

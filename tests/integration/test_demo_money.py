@@ -109,3 +109,26 @@ def test_revenue_per_day_is_net_sales_to_the_cent(built):
             f"revenue differs from the answer key on {off.height} of {days.height} days "
             f"(total {total}):\n{off.head(15)}\norders that differ:\n{kinds}"
         )
+
+
+# The answer key's amounts and the fct_orders columns that must equal them, per order.
+MONEY_COLUMNS = {
+    "gross_sales": "gross_revenue", "discounts": "discounts", "returns": "returns",
+    "net_sales": "net_revenue", "shipping": "shipping", "refunded_shipping": "refunded_shipping",
+    "taxes": "taxes", "refunded_taxes": "refunded_taxes", "tips": "tips",
+    "gift_card_sales": "gift_card_sales",
+}
+
+
+def test_every_money_figure_of_every_order_to_the_cent(built):
+    settings, summary, truth = built
+    assert summary.success, summary.failed_steps
+    warehouse = _query(settings, "select order_name, " + ", ".join(
+        f"cast(round({column}, 2) as decimal(18, 2)) as w_{name}"
+        for name, column in MONEY_COLUMNS.items()) + " from marts.fct_orders")
+    live = truth.filter(~pl.col("is_cancelled") & ~pl.col("is_test")).join(
+        warehouse, on="order_name", how="left")
+    off = {name: live.filter(pl.col(name) != pl.col(f"w_{name}").fill_null(Decimal("-1")))
+           .select("order_name", "taxes_included", name, f"w_{name}").head(5).rows()
+           for name in MONEY_COLUMNS}
+    assert {k: v for k, v in off.items() if v} == {}

@@ -12,10 +12,17 @@
     and no sales value, only their amount (gross_charged).
 
     *_charged columns are as charged (tax included where the order's prices include it).
-    tax_fraction: the share of a tax-inclusive amount that is tax. The export gives one
-    Taxes figure per order, so one rate is assumed for products and shipping:
-    tax_fraction = Taxes / (goods + Shipping), where goods = the sold lines after discounts
-    (Subtotal when there are no tips or gift cards). 0 for tax-exclusive orders.
+    Tax inside a tax-inclusive order: the export gives one Taxes figure T per order, for
+    the goods G (sold lines after discounts) and the shipping H together. Shopify rounds
+    the tax of each part to the cent, so with the rate r the goods carry
+    round(G x r / (1 + r), 2) and the shipping round(H x r / (1 + r), 2), summing to T.
+    r is the rate in the order's tax names ("GB VAT 20%"), else the rate T / (G + H - T)
+    rounded to 0.1 % or to 0.5 %, the first that reproduces T to the cent; when none
+    does, T is split by value, round(T x G / (G + H), 2) (one rate for goods and shipping).
+      tax_on_goods     the tax inside the goods (cents); 0 for tax-exclusive orders
+      goods_tax_share  r / (1 + r): the share of a tax-inclusive amount of goods that is
+                       tax, to take the tax out of a refund the same way
+      tax_fraction     tax_on_goods / G: the share taken out of each line's amounts
 -#}
 with lines as (
     select * from {{ ref('stg_shopify__order_lines') }}
@@ -33,7 +40,7 @@ sku_costs as (
 ),
 
 orders as (
-    select order_name, discount_amount, shipping, taxes, taxes_included
+    select order_name, discount_amount, shipping, taxes, taxes_included, named_tax_rate
     from {{ ref('stg_shopify__orders') }}
 ),
 
@@ -71,6 +78,7 @@ discounted as (
         orders.shipping as order_shipping,
         orders.taxes as order_taxes,
         orders.taxes_included,
+        orders.named_tax_rate,
         -- The line's own discount, plus its share (by gross) of the order's Discount
         -- Amount beyond the line discounts.
         case when is_sales_line then
@@ -86,22 +94,76 @@ discounted as (
 ),
 
 valued as (
+    -- Decimal, not double: a share of a discount like 22.455 must round to 22.46 when a
+    -- refund of the line is booked in cents, not to 22.45 from 22.454999...
     select
         discounted.*,
-        case when is_sales_line then gross_charged - discount_charged else 0 end as value_charged,
-        sum(case when is_sales_line then gross_charged - discount_charged else 0 end)
+        case when is_sales_line
+            then cast(round(gross_charged - discount_charged, 6) as decimal(18, 6))
+            else 0
+        end as value_charged,
+        sum(case when is_sales_line
+            then cast(round(gross_charged - discount_charged, 6) as decimal(18, 6))
+            else 0 end)
             over (partition by order_name) as order_goods_charged
     from discounted
 ),
 
-taxed as (
+rates as (
     select
         valued.*,
-        case when coalesce(taxes_included, false) and order_goods_charged + order_shipping > 0
-            then order_taxes / (order_goods_charged + order_shipping)
-            else 0
-        end as tax_fraction
+        coalesce(taxes_included, false) and order_goods_charged + order_shipping > 0
+            as has_tax_inside,
+        -- candidate rates, most trusted first
+        named_tax_rate as rate_named,
+        case when order_goods_charged + order_shipping - order_taxes > 0
+            then round(order_taxes / (order_goods_charged + order_shipping - order_taxes), 3)
+        end as rate_per_mille,
+        case when order_goods_charged + order_shipping - order_taxes > 0
+            then round(200 * order_taxes / (order_goods_charged + order_shipping - order_taxes)) / 200
+        end as rate_half_percent
     from valued
+),
+
+rate_chosen as (
+    select
+        rates.*,
+        {%- set reproduces -%}
+            abs(round(order_goods_charged * {r} / (1 + {r}), 2)
+                + round(order_shipping * {r} / (1 + {r}), 2) - order_taxes) < 0.005
+        {%- endset %}
+        case
+            when not has_tax_inside then null
+            when rate_named > 0 and {{ reproduces | replace('{r}', 'rate_named') }} then rate_named
+            when rate_per_mille > 0 and {{ reproduces | replace('{r}', 'rate_per_mille') }} then rate_per_mille
+            when rate_half_percent > 0 and {{ reproduces | replace('{r}', 'rate_half_percent') }} then rate_half_percent
+        end as tax_rate_inside
+    from rates
+),
+
+taxed as (
+    select
+        rate_chosen.*,
+        case
+            when not has_tax_inside then 0
+            when tax_rate_inside is not null
+                then round(order_goods_charged * tax_rate_inside / (1 + tax_rate_inside), 2)
+            else round(order_taxes * order_goods_charged / (order_goods_charged + order_shipping), 2)
+        end as tax_on_goods,
+        case
+            when not has_tax_inside then 0
+            when tax_rate_inside is not null then tax_rate_inside / (1 + tax_rate_inside)
+            else order_taxes / (order_goods_charged + order_shipping)
+        end as goods_tax_share
+    from rate_chosen
+),
+
+fractions as (
+    select
+        taxed.*,
+        case when order_goods_charged > 0 then tax_on_goods / order_goods_charged else 0 end
+            as tax_fraction
+    from taxed
 )
 
 select
@@ -120,6 +182,8 @@ select
     discount_charged,
     value_charged,
     order_goods_charged,
+    tax_on_goods,
+    goods_tax_share,
     tax_fraction,
     -- Sales figures before tax: 0 for tips and gift cards.
     {{ money('case when is_sales_line then gross_charged * (1 - tax_fraction) else 0 end') }} as gross_line_revenue,
@@ -129,4 +193,4 @@ select
     line_fulfillment_status,
     _source_file,
     _source_row
-from taxed
+from fractions

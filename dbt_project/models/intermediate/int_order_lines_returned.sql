@@ -29,11 +29,11 @@ returned as (
                 case
                     when refunds.matched_unit_line_index is not null then
                         case when refunds.matched_unit_line_index = lines.sales_line_index
-                            then refunds.matched_units * lines.value_charged / lines.quantity
+                            then round(cast(refunds.matched_units * lines.value_charged / lines.quantity as decimal(18, 6)), 2)
                             else 0
                         end
                     when (refunds.matched_line_mask >> (lines.sales_line_index - 1)) & 1 = 1
-                        then lines.value_charged
+                        then round(lines.value_charged, 2)
                     else 0
                 end
             when refunds.refund_split_method = 'estimated' and lines.order_goods_charged > 0

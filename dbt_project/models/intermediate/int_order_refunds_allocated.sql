@@ -14,8 +14,9 @@
                 refunded tax = Taxes.
       matched   partial refund matched to the goods returned: candidates are k units of
                 one line (k = 1..quantity) and, for orders of at most 10 sold lines, every
-                set of two or more whole lines, each with its value V (after discounts),
-                and no goods at all (V = 0: a refund of the shipping alone).
+                set of two or more whole lines, each with its value V (after discounts,
+                rounded to the cent per line as Shopify books refund lines), and no goods
+                at all (V = 0: a refund of the shipping alone).
                 A candidate matches when |R - V(1 + r)| <= 0.01 x units + 0.01, or, with
                 the shipping refunded too, |R - V(1 + r) - H| within the same tolerance.
                 When every match has the same V (and shipping), the first one (lowest
@@ -50,7 +51,9 @@ goods as (
         order_name,
         sum(value_charged) as goods_charged,
         count(*) as sales_lines,
-        max(tax_fraction) as tax_fraction
+        max(tax_fraction) as tax_fraction,
+        max(tax_on_goods) as tax_on_goods,
+        max(goods_tax_share) as goods_tax_share
     from {{ ref('int_order_lines_enriched') }}
     where is_sales_line
     group by order_name
@@ -62,6 +65,8 @@ base as (
         coalesce(goods.goods_charged, 0) as goods_charged,
         coalesce(goods.sales_lines, 0) as sales_lines,
         coalesce(goods.tax_fraction, 0) as tax_fraction,
+        coalesce(goods.tax_on_goods, 0) as tax_on_goods,
+        coalesce(goods.goods_tax_share, 0) as goods_tax_share,
         case when not coalesce(orders.taxes_included, false) and goods.goods_charged > 0
             then orders.taxes / goods.goods_charged
             else 0
@@ -89,7 +94,8 @@ unit_candidates as (
         cast(1 as bigint) << (lines.sales_line_index - 1) as line_mask,
         lines.sales_line_index as unit_line_index,
         units.k as units,
-        units.k * lines.value_charged / lines.quantity as candidate_value
+        -- Shopify books a refund line in cents: the returned units' value is rounded
+        round(cast(units.k * lines.value_charged / lines.quantity as decimal(18, 6)), 2) as candidate_value
     from lines
     inner join partial_orders on partial_orders.order_name = lines.order_name
     cross join lateral (select unnest(generate_series(1, lines.quantity)) as k) as units
@@ -116,7 +122,7 @@ subset_candidates as (
         masks.line_mask,
         cast(null as bigint) as unit_line_index,
         sum(lines.quantity) as units,
-        sum(lines.value_charged) as candidate_value
+        sum(round(lines.value_charged, 2)) as candidate_value
     from masks
     inner join lines
         on lines.order_name = masks.order_name
@@ -187,6 +193,9 @@ split_charged as (
         base.refund,
         base.taxes,
         base.tax_fraction,
+        base.tax_on_goods,
+        base.goods_tax_share,
+        base.goods_charged,
         base.tax_rate,
         base.refund_kind,
         coalesce(ranked_matches.matching_candidates, 0) as matching_candidates,
@@ -239,6 +248,27 @@ split as (
             greatest(least(refund - returns_charged - refunded_tax_charged, shipping), 0)
         ) as refunded_shipping_charged
     from split_tax
+),
+
+before_tax as (
+    -- Where prices include tax, the tax comes out of each refunded part as Shopify books
+    -- it, rounded to the cent: a full refund gives back exactly the order's goods and
+    -- shipping before tax; a partial one round(part x r / (1 + r), 2) of tax per part.
+    select
+        split.*,
+        case
+            when tax_fraction = 0 and goods_tax_share = 0 then returns_charged
+            when refund_split_method = 'full' then goods_charged - tax_on_goods
+            else returns_charged - round(returns_charged * goods_tax_share, 2)
+        end as returns_before_tax,
+        case
+            when tax_fraction = 0 and goods_tax_share = 0 then refunded_shipping_charged
+            when refund_split_method = 'full' then shipping - (taxes - tax_on_goods)
+            else refunded_shipping_charged - round(refunded_shipping_charged * goods_tax_share, 2)
+        end as refunded_shipping_before_tax,
+        refund - returns_charged - refunded_shipping_charged - refunded_tax_charged
+            as unexplained
+    from split
 )
 
 select
@@ -251,11 +281,12 @@ select
     matched_units,
     tax_rate,
     tax_fraction,
+    goods_tax_share,
     {{ money('returns_charged') }} as returns_charged,
     {{ money('refunded_shipping_charged') }} as refunded_shipping_charged,
-    -- before tax (tax taken out at the order's tax_fraction where prices include it)
-    {{ money('returns_charged * (1 - tax_fraction)') }} as returns,
-    {{ money('refunded_shipping_charged * (1 - tax_fraction)') }} as refunded_shipping,
-    {{ money('refunded_tax_charged + (returns_charged + refunded_shipping_charged) * tax_fraction') }} as refunded_taxes,
-    {{ money('refund - returns_charged - refunded_shipping_charged - refunded_tax_charged') }} as unexplained_refund
-from split
+    {{ money('returns_before_tax') }} as returns,
+    {{ money('refunded_shipping_before_tax') }} as refunded_shipping,
+    -- the rest of the refund that is not goods, shipping or over-refund is tax
+    {{ money('refund - returns_before_tax - refunded_shipping_before_tax - unexplained') }} as refunded_taxes,
+    {{ money('unexplained') }} as unexplained_refund
+from before_tax

@@ -3,7 +3,7 @@
     int_order_refunds_allocated), cost, channel, customer and their place in the
     customer's history. Money before tax where the order's prices include it:
       net_sales   = gross_sales - discounts - returns (sold lines: products and custom items)
-      shipping    = Shipping charged x (1 - tax_fraction)
+      shipping    = Shipping charged - the tax inside it (Taxes - tax_on_goods)
       total_sales = net_sales + shipping - refunded_shipping + taxes - refunded_taxes + duties
     Tips and gift card sales are their own amounts, not sales.
     reconciliation_difference = (Total - Refunded Amount) - (total_sales + tips + gift_card_sales),
@@ -24,6 +24,9 @@ line_totals as (
         coalesce(sum(gross_charged) filter (where line_kind = 'tip'), 0) as tips,
         coalesce(sum(gross_charged) filter (where line_kind = 'gift_card'), 0) as gift_card_sales,
         coalesce(sum(value_charged), 0) as goods_charged,
+        coalesce(max(tax_on_goods), 0) as tax_on_goods,
+        coalesce(max(goods_tax_share), 0) as goods_tax_share,
+        coalesce(sum(gross_charged) filter (where is_sales_line), 0) as sales_gross_charged,
         sum(line_cost) filter (where line_kind = 'product') as product_cost,
         sum(returned_cost) filter (where line_kind = 'product') as returned_cost,
         bool_and(unit_cost is not null) filter (where line_kind = 'product') as has_full_cost,
@@ -43,20 +46,31 @@ joined as (
         {{ order_channel('orders.utm_source', 'orders.source_name', 'orders.discount_code') }} as channel,
         coalesce(line_totals.line_count, 0) as line_count,
         coalesce(line_totals.units, 0) as units,
-        coalesce(line_totals.gross_sales, 0) as gross_revenue,
-        coalesce(line_totals.discounts, 0) as discounts,
+        -- In cents at the order level, as Shopify books an order: the goods after
+        -- discounts and before tax are exact, and the discounts are what gross sales
+        -- lose to reach them (the lines share them by value, to fractions of a cent).
+        coalesce(line_totals.sales_gross_charged
+            - round(line_totals.sales_gross_charged * line_totals.goods_tax_share, 2), 0)
+            as gross_revenue,
+        coalesce(line_totals.sales_gross_charged
+            - round(line_totals.sales_gross_charged * line_totals.goods_tax_share, 2)
+            - (line_totals.goods_charged - line_totals.tax_on_goods), 0) as discounts,
         coalesce(refunds.returns, 0) as returns,
         coalesce(line_totals.units_returned, 0) as units_returned,
         coalesce(line_totals.tips, 0) as tips,
         coalesce(line_totals.gift_card_sales, 0) as gift_card_sales,
         coalesce(line_totals.tax_fraction, 0) as tax_fraction,
-        orders.shipping * (1 - coalesce(line_totals.tax_fraction, 0)) as shipping_before_tax,
+        -- the tax not inside the goods is inside the shipping
+        case when coalesce(line_totals.tax_fraction, 0) > 0
+            then orders.shipping - (orders.taxes - line_totals.tax_on_goods)
+            else orders.shipping
+        end as shipping_before_tax,
         coalesce(refunds.refunded_shipping, 0) as refunded_shipping,
         coalesce(refunds.refunded_taxes, 0) as refunded_taxes,
         -- Tax on the goods: the share of Taxes inside them where prices include tax, else
         -- all of Taxes (the export does not say which part is on shipping).
         case when coalesce(line_totals.tax_fraction, 0) > 0
-            then line_totals.goods_charged * line_totals.tax_fraction
+            then line_totals.tax_on_goods
             else orders.taxes
         end as tax_on_products,
         coalesce(refunds.refund_split_method, 'none') as refund_split_method,

@@ -49,6 +49,11 @@ renamed as (
             false
         ) as taxes_included,
         {%- endif %}
+        -- The tax rate Shopify writes into each tax's name ("GB VAT 20%"), summed over the
+        -- order's taxes; null when no name carries a rate.
+        ({% for n in range(1, 6) %}coalesce(try_cast(replace(regexp_extract(
+            tax_{{ n }}_name, '([0-9]+(?:[.,][0-9]+)?)\s*%', 1), ',', '.') as double), 0)
+            {%- if not loop.last %} + {% endif %}{% endfor %}) / 100 as named_tax_rate_sum,
         shipping_method,
         accepts_marketing,
         created_at,
@@ -70,4 +75,7 @@ renamed as (
     from deduplicated
 )
 
-select * from renamed
+select
+    renamed.* exclude (named_tax_rate_sum),
+    nullif(named_tax_rate_sum, 0) as named_tax_rate
+from renamed
