@@ -39,7 +39,8 @@ def anomaly_series(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
         table("select * from marts.fct_channel_daily where channel_date between ? and ?"),
         table("select order_line_id, order_id, customer_id, order_date, channel, sku, quantity, "
               "unit_price, gross_revenue, discounts, refunds, net_revenue, is_refunded, is_revenue "
-              "from marts.fct_order_lines where order_date between ? and ?"),
+              "from marts.fct_order_lines where line_kind = 'product' "
+              "and order_date between ? and ?"),
         table("select ticket_id, category, created_date, first_reply_minutes "
               "from marts.fct_support_tickets where created_date between ? and ?"),
     )

@@ -65,7 +65,8 @@ def customer_inputs(con: duckdb.DuckDBPyConnection, as_of: date
     lines = query_frame(
         con,
         "select customer_id, order_id, order_date, sku, line_name from marts.fct_order_lines "
-        "where is_revenue and customer_id is not null and order_date <= ?", [as_of])
+        "where is_revenue and line_kind = 'product' and customer_id is not null "
+                 "and order_date <= ?", [as_of])
     return orders, tickets, lines
 
 
@@ -180,7 +181,8 @@ def product_repurchase(context: dg.AssetExecutionContext,
         as_of = run_as_of(context, con)
         lines = query_frame(
             con, "select customer_id, order_date, sku, line_name from marts.fct_order_lines "
-                 "where is_revenue and customer_id is not null and order_date <= ?", [as_of])
+                 "where is_revenue and line_kind = 'product' and customer_id is not null "
+                 "and order_date <= ?", [as_of])
     table = timing(lines, as_of=as_of).with_columns(pl.lit(as_of).alias("as_of_date"))
     with warehouse.connect() as con:
         write_table(con, "product_repurchase", table)
@@ -221,7 +223,8 @@ def customer_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         repurchase = query_frame(con, "select * from analytics.product_repurchase")
         lines = query_frame(
             con, "select customer_id, order_date, sku, line_name from marts.fct_order_lines "
-                 "where is_revenue and customer_id is not null and order_date <= ?", [as_of])
+                 "where is_revenue and line_kind = 'product' and customer_id is not null "
+                 "and order_date <= ?", [as_of])
         win_back = win_back_list(scores, lines, as_of=as_of)
         reminders = replenishment_reminders(lines, scores, repurchase, as_of=as_of)
         # The contact list for the email tool stays inside the warehouse.

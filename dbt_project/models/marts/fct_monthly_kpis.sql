@@ -10,7 +10,7 @@ with orders as (
         count(distinct customer_id) as customers,
         count(*) filter (where is_first_order) as new_customers,
         sum(net_revenue) as revenue,
-        sum(product_cost) as cost_of_goods_sold
+        sum(cost_of_goods_sold) as cost_of_goods_sold
     from {{ ref('fct_orders') }}
     where is_revenue
     group by 1

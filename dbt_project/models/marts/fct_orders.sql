@@ -47,6 +47,8 @@ select
     cast(round(reconciliation_difference, 4) as decimal(18, 4)) as reconciliation_difference,
     abs(reconciliation_difference) < 0.005 as is_reconciled,
     product_cost,
+    -- the cost of the product units sold and kept (returned units back in stock)
+    product_cost - returned_cost as cost_of_goods_sold,
     case when is_revenue and has_full_cost
         then cast(round(net_revenue - (product_cost - returned_cost), 4) as decimal(18, 4))
     end as gross_margin,
