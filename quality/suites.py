@@ -441,12 +441,23 @@ def mart_suites(currency: str) -> list[Suite]:
               REORDER, ["po_line_id"],
               refs=[("sku", "dim_products", "sku")]),
         suite("fct_orders",
-              ["order_id", "customer_id", "currency_code", "gross_revenue", "units"],
+              ["order_id", "customer_id", "currency_code", "gross_revenue", "units",
+               "net_revenue", "reconciliation_difference",
+               # the order's first row in its export, so a failure names file and row
+               "source_file as _source_file", "source_row as _source_row"],
               [not_null("order_id"), unique("order_id"),
                _store_currency("currency_code", currency),
                between("gross_revenue", 0, MAX_ORDER_TOTAL), between("units", 0, None),
+               # A refund takes back at most what was sold: its shipping and tax parts
+               # are not returns (Shopify's sales report).
+               between("net_revenue", 0, None, 0.0,
+                       why="an order's net sales are not negative"),
+               between("reconciliation_difference", -0.005, 0.005, None,
+                       why="net sales + shipping + taxes + tips + gift cards (less their "
+                           "refunded parts) equal the order's Total less Refunded Amount, to "
+                           "the cent"),
                _ref("customer_id", "dim_customers", "customer_id", 0.0)],
-              BRIEFS, ["order_id"],
+              BRIEFS, ["order_id", "_source_file", "_source_row"],
               refs=[("customer_id", "dim_customers", "customer_id")]),
         suite("fct_order_lines",
               ["order_line_id", "order_id", "sku", "quantity"],
@@ -461,12 +472,13 @@ def mart_suites(currency: str) -> list[Suite]:
                not_before("last_order_date", "first_order_date", 0.0)],
               BRIEFS, ["customer_id"]),
         suite("fct_daily_kpis",
-              ["kpi_date", "orders", "average_order_value", "conversion_rate", "ad_spend", "cac",
+              ["kpi_date", "orders", "revenue", "average_order_value", "conversion_rate", "ad_spend", "cac",
                "roas", "mer", "return_rate", "csat", "gross_margin_rate", "tickets"],
               [not_null("kpi_date"), unique("kpi_date"), between("orders", 0, None, 0.0),
-               # Net revenue (refunds out) makes AOV, ROAS and MER negative on a day
-               # of refunds: only the upper bound is an error.
-               between("average_order_value", None, MAX_ORDER_TOTAL, 0.0),
+               # Net sales lose only the goods a refund takes back (its shipping and tax
+               # are not returns), so a day's revenue and AOV are never negative.
+               between("revenue", 0, None, 0.0, why="a day's net sales are not negative"),
+               between("average_order_value", 0, MAX_ORDER_TOTAL, 0.0),
                between("conversion_rate", 0, 1, 0.0,
                        why="conversion rate is between 0 and 1 (more orders than sessions "
                            "means sessions are missing or double counted)"),

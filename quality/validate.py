@@ -96,6 +96,9 @@ def _locate(example, locate_by: tuple[str, ...], column: str | None) -> str:
         return str(example)
     if "_source_file" in example:
         where = f"{example.get('_source_file')} row {example.get('_source_row')}"
+        # a mart row also names its key (the order), beside the file row it came from
+        where += "".join(f", {k} {_plain(example.get(k))}" for k in locate_by
+                         if k in example and not k.startswith("_"))
     else:
         where = ", ".join(f"{k} {_plain(example.get(k))}" for k in locate_by if k in example)
     value = example.get(column) if column else None

@@ -159,3 +159,19 @@ def test_every_rule_reads_a_column_its_table_has():
 
 
 SPECS = list(SPECS_BY_TABLE.values())
+
+
+def test_an_order_that_does_not_add_up_warns_naming_its_file_and_row():
+    import pandas as pd
+
+    suite = next(s for s in mart_suites("USD") if s.name == "marts.fct_orders")
+    frame = pd.DataFrame({
+        "order_id": ["1", "2"], "customer_id": [None, None], "currency_code": ["USD", "USD"],
+        "gross_revenue": [20.0, 30.0], "units": [2, 1], "net_revenue": [20.0, 30.0],
+        "reconciliation_difference": [0.0, 5.0],
+        "_source_file": ["shopify/orders/a.csv", "shopify/orders/a.csv"],
+        "_source_row": [1, 3], "_customer_id_in_dim_customers": ["null key", "null key"]})
+    result = run_suite(suite, frame)
+    assert not result.blocking  # an export that does not add up warns, it never stops
+    [warning] = [o for o in result.outcomes if not o.success]
+    assert "shopify/orders/a.csv row 3, order_id 2 (5" in warning.describe(suite.locate_by)
