@@ -153,6 +153,10 @@ def _daily_inventory(doc: Document, con, as_of: date, currency: str) -> None:
                      "supplier terms in landing/purchasing/)."))
         return
     computed = con.execute("select max(as_of_date) from analytics.reorder_suggestions").fetchall()[0][0]
+    if computed is None:
+        doc.add(Note("No reorder suggestions: no SKU has supplier terms yet "
+                     "(landing/purchasing/sku_suppliers.csv)."))
+        return
     if computed != as_of:
         doc.add(Note(f"The reorder suggestions in the warehouse are as of {computed}, not "
                      f"{as_of.isoformat()}: rerun with --as-of {as_of.isoformat()} to replay them."))

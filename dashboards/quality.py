@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dashboards.document import Bullets, Document, Heading, Note, Paragraph, Table, number, percent
-from quality.warehouse import file_warnings
+from quality.warehouse import column_exists, file_warnings
 from quality.warehouse import rows as _rows
 from quality.warehouse import table_exists as _has
 
@@ -47,10 +47,12 @@ def load_quality_data(con) -> QualityData:
                coalesce(sum(rows_in) filter (where status = 'loaded'), 0) as rows_in,
                coalesce(sum(rows_loaded), 0) as rows_loaded,
                coalesce(sum(rows_quarantined), 0) as rows_quarantined,
+               {duplicates} as rows_duplicate,
                max(max_date) filter (where status = 'loaded') as newest_date,
                max(loaded_at) as last_load
         from raw.load_log group by source order by source
-    """)
+    """.replace("{duplicates}", "coalesce(sum(rows_duplicate), 0)"
+                if column_exists(con, "raw", "load_log", "rows_duplicate") else "0"))
     reasons = []
     if _has(con, "raw", "quarantine"):
         reasons = _rows(con, """
@@ -98,6 +100,7 @@ def quality_report(data: QualityData, runs: list[dict], *, currency: str = "") -
     failed = [e for e in latest if not e["passed"] and e["severity"] == "ERROR"]
     warned = [e for e in latest if not e["passed"] and e["severity"] != "ERROR"]
     quarantined = sum(s["rows_quarantined"] for s in data.sources)
+    duplicates = sum(s["rows_duplicate"] for s in data.sources)
     rows_in = sum(s["rows_in"] for s in data.sources)
     verdict = ("**Outputs were stopped**: blocking checks failed in the last run (below). "
                "The reorder files and briefings of the failed branch were not written; the "
@@ -109,8 +112,9 @@ def quality_report(data: QualityData, runs: list[dict], *, currency: str = "") -
         (f"{len(latest)} checks in the last run: {len(latest) - len(failed) - len(warned)} "
         f"passed, {len(failed)} failed (blocking), {len(warned)} warnings."),
         (f"{number(rows_in)} rows read from {sum(s['files_loaded'] for s in data.sources)} "
-        f"files: {number(rows_in - quarantined)} loaded, {number(quarantined)} quarantined "
-        f"({percent(quarantined / rows_in if rows_in else None, 2)}); "
+        f"files: {number(rows_in - quarantined - duplicates)} loaded, {number(quarantined)} "
+        f"quarantined ({percent(quarantined / rows_in if rows_in else None, 2)}), "
+        f"{number(duplicates)} exact repeats of a row loaded once; "
         f"{sum(s['files_rejected'] for s in data.sources)} files rejected."),
     )))
 
@@ -147,15 +151,17 @@ def quality_report(data: QualityData, runs: list[dict], *, currency: str = "") -
                 fresh = "superseded by the other help desk"
         rows.append((s["source"], number(s["files_loaded"]), number(s["files_rejected"]),
                      number(s["rows_in"]), number(s["rows_loaded"]),
-                     number(s["rows_quarantined"]),
+                     number(s["rows_quarantined"]), number(s["rows_duplicate"]),
                      newest.isoformat() if newest else "", fresh,
                      f"{s['last_load']:%Y-%m-%d %H:%M}" if s["last_load"] else ""))
     if rows:
         doc.add(Table(("source", "files loaded", "files rejected", "rows in", "rows loaded",
-                       "quarantined", "newest date", "freshness", "last load (UTC)"),
-                      tuple(rows), (False, True, True, True, True, True, False, False, False)))
-        doc.add(Note("Rows in = rows loaded + rows quarantined, per file (a blocking check "
-                     "enforces it). Freshness: daily feeds should reach the day before the "
+                       "quarantined", "repeats", "newest date", "freshness", "last load (UTC)"),
+                      tuple(rows),
+                      (False, True, True, True, True, True, True, False, False, False)))
+        doc.add(Note("Rows in = rows loaded + rows quarantined + exact repeats of a row in "
+                     "the same file (loaded once), per file (a blocking check enforces it). "
+                     "Freshness: daily feeds should reach the day before the "
                      "as-of date; catalogues and purchasing files change when they change."))
     else:
         doc.add(Note("No landing file has been loaded yet."))

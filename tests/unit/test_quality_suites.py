@@ -175,3 +175,19 @@ def test_an_order_that_does_not_add_up_warns_naming_its_file_and_row():
     assert not result.blocking  # an export that does not add up warns, it never stops
     [warning] = [o for o in result.outcomes if not o.success]
     assert "shopify/orders/a.csv row 3, order_id 2 (5" in warning.describe(suite.locate_by)
+
+
+def test_a_sku_that_lost_its_leading_zeros_warns_naming_file_and_row():
+    import pandas as pd
+
+    suite = next(s for s in mart_suites("USD") if s.name == "marts.fct_order_lines")
+    frame = pd.DataFrame({
+        "order_line_id": ["#1-1", "#1-2", "#2-1"], "order_id": ["1", "1", "2"],
+        "sku": ["00123", None, "TWL"], "quantity": [1, 1, 2],
+        "sku_as_exported": ["123", None, "TWL"],
+        "_source_file": ["shopify/orders/o.csv"] * 3, "_source_row": [1, 2, 3],
+        "_order_id_in_fct_orders": ["1", "1", "2"], "_sku_in_dim_products": ["00123", "null key", "TWL"]})
+    result = run_suite(suite, frame)
+    assert not result.blocking
+    [warning] = [o for o in result.outcomes if not o.success]
+    assert "shopify/orders/o.csv row 1, order_line_id #1-1 (123)" in warning.describe(suite.locate_by)

@@ -24,8 +24,36 @@
                        tax, to take the tax out of a refund the same way
       tax_fraction     tax_on_goods / G: the share taken out of each line's amounts
 -#}
-with lines as (
+with exported_lines as (
     select * from {{ ref('stg_shopify__order_lines') }}
+),
+
+zero_padded_skus as (
+    -- Product SKUs with leading zeros ('00123'), by their digits without them: a
+    -- spreadsheet that opened the orders export wrote '123'.
+    select ltrim(sku, '0') as digits, min(sku) as sku, count(*) as skus
+    from {{ ref('stg_shopify__products') }}
+    where regexp_full_match(sku, '0+[0-9]+')
+    group by 1
+),
+
+lines as (
+    -- A line SKU that is no product but is one product's SKU without its leading zeros
+    -- is that product (sku_as_exported keeps what the file said; a quality check lists
+    -- such lines with their file and row).
+    select
+        exported_lines.* exclude (sku),
+        case
+            when exported_lines.line_kind = 'product'
+                and exported_lines.sku not in (select sku from {{ ref('stg_shopify__products') }}
+                                               where sku is not null)
+                and zero_padded_skus.skus = 1
+                then zero_padded_skus.sku
+            else exported_lines.sku
+        end as sku,
+        exported_lines.sku as sku_as_exported
+    from exported_lines
+    left join zero_padded_skus on zero_padded_skus.digits = exported_lines.sku
 ),
 
 products as (
@@ -171,6 +199,7 @@ select
     order_name,
     line_number,
     sku,
+    sku_as_exported,
     line_kind,
     is_sales_line,
     sales_line_index,

@@ -22,6 +22,8 @@ returned as (
         lines.*,
         refunds.refund_split_method,
         coalesce(refunds.tax_rate, 0) as tax_rate,
+        refunds.returns_charged as order_returns_charged,
+        refunds.refunded_taxes as order_refunded_taxes,
         case
             when not lines.is_sales_line or refunds.refund_split_method is null then 0
             when refunds.refund_split_method = 'full' then lines.value_charged
@@ -63,8 +65,11 @@ returned as (
 select
     returned.*,
     {{ money('returns_charged * (1 - tax_fraction)') }} as returns,
-    -- money back for the goods on the line: the returns with their tax (tax-exclusive
-    -- orders add it at the order's rate), shipping not included
-    {{ money('returns_charged * (1 + tax_rate)') }} as refund_for_goods,
+    -- money back for the goods on the line: the returns with their share of the refunded
+    -- tax (tax-exclusive orders; inclusive amounts hold it), shipping not included, so
+    -- the lines add up to the order's refund less its refunded shipping
+    {{ money('case when tax_rate > 0 and order_returns_charged > 0
+        then returns_charged + order_refunded_taxes * returns_charged / order_returns_charged
+        else returns_charged end') }} as refund_for_goods,
     units_returned * unit_cost as returned_cost
 from returned

@@ -4,8 +4,8 @@
     lines, or an earlier first order), so a full refresh gives the same table.
     Sales figures are before tax (see int_order_lines_enriched); tips and gift cards
     (line_kind) carry no sales value, only quantity x unit_price.
-    A table built before line kinds and returns existed (no units_returned column) gets
-    the new columns and has every line re-written once.
+    A table built before line kinds, returns and line lineage existed (no source_file
+    column) gets the new columns and has every line re-written once.
 -#}
 {{ config(materialized='incremental', unique_key='_customer_key', incremental_strategy='delete+insert',
           on_schema_change='append_new_columns') }}
@@ -22,7 +22,7 @@ orders as (
     select order_name, order_id, customer_id, order_date, created_at, channel, currency_code,
            is_revenue, is_first_order, _loaded_at
     from {{ ref('fct_orders') }}
-    {% if is_incremental() and 'units_returned' in existing_columns %}
+    {% if is_incremental() and 'source_file' in existing_columns %}
     where coalesce(customer_id, order_name) in (
         select coalesce(customer_id, order_name) from {{ ref('fct_orders') }}
         where _loaded_at > (select coalesce(max(existing._loaded_at), timestamp '1900-01-01') from {{ this }} as existing)
@@ -42,6 +42,7 @@ select
     orders.currency_code,
     lines.line_kind,
     lines.sku,
+    lines.sku_as_exported,
     lines.line_name,
     lines.quantity,
     lines.unit_price,
@@ -59,6 +60,8 @@ select
     lines.returns > 0 as is_refunded,
     orders.is_revenue,
     orders.is_first_order,
+    lines._source_file as source_file,
+    lines._source_row as source_row,
     orders._loaded_at,
     coalesce(orders.customer_id, orders.order_name) as _customer_key
 from lines
