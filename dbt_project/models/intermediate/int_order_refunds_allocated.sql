@@ -11,7 +11,7 @@
     each part afterwards at the order's tax_fraction (one rate for products and shipping).
     goods S = the sold lines (product and custom items) after discounts; H = Shipping.
       full      R >= Total - 0.005: returns = S (every line), refunded shipping = H,
-                refunded tax = Taxes.
+                refunded tax = Taxes, and tips, gift cards and duties given back too.
       matched   partial refund matched to the goods returned: candidates are k units of
                 one line (k = 1..quantity) and, for orders of at most 10 sold lines, every
                 set of two or more whole lines, each with its value V (after discounts,
@@ -36,6 +36,7 @@ with orders as (
         total,
         shipping,
         taxes,
+        duties,
         taxes_included
     from {{ ref('stg_shopify__orders') }}
 ),
@@ -59,9 +60,23 @@ goods as (
     group by order_name
 ),
 
+kept_apart as (
+    -- tips and gift cards: not goods, given back only when the whole Total is
+    select
+        order_name,
+        sum(gross_charged) filter (where line_kind = 'tip') as tips,
+        sum(gross_charged) filter (where line_kind = 'gift_card') as gift_card_sales
+    from {{ ref('int_order_lines_enriched') }}
+    where line_kind in ('tip', 'gift_card')
+    group by order_name
+),
+
 base as (
     select
         orders.*,
+        coalesce(orders.duties, 0) as order_duties,
+        coalesce(kept_apart.tips, 0) as tips,
+        coalesce(kept_apart.gift_card_sales, 0) as gift_card_sales,
         coalesce(goods.goods_charged, 0) as goods_charged,
         coalesce(goods.sales_lines, 0) as sales_lines,
         coalesce(goods.tax_fraction, 0) as tax_fraction,
@@ -78,6 +93,7 @@ base as (
         end as refund_kind
     from orders
     left join goods on goods.order_name = orders.order_name
+    left join kept_apart on kept_apart.order_name = orders.order_name
 ),
 
 partial_orders as (
@@ -196,6 +212,9 @@ split_charged as (
         base.tax_on_goods,
         base.goods_tax_share,
         base.goods_charged,
+        base.tips,
+        base.gift_card_sales,
+        base.order_duties as duties,
         base.tax_rate,
         base.refund_kind,
         coalesce(ranked_matches.matching_candidates, 0) as matching_candidates,
@@ -266,7 +285,12 @@ before_tax as (
             when refund_split_method = 'full' then shipping - (taxes - tax_on_goods)
             else refunded_shipping_charged - round(refunded_shipping_charged * goods_tax_share, 2)
         end as refunded_shipping_before_tax,
+        case when refund_split_method = 'full' then tips else 0 end as refunded_tips,
+        case when refund_split_method = 'full' then gift_card_sales else 0 end
+            as refunded_gift_card_sales,
+        case when refund_split_method = 'full' then duties else 0 end as refunded_duties,
         refund - returns_charged - refunded_shipping_charged - refunded_tax_charged
+            - case when refund_split_method = 'full' then tips + gift_card_sales + duties else 0 end
             as unexplained
     from split
 )
@@ -287,6 +311,10 @@ select
     {{ money('returns_before_tax') }} as returns,
     {{ money('refunded_shipping_before_tax') }} as refunded_shipping,
     -- the rest of the refund that is not goods, shipping or over-refund is tax
-    {{ money('refund - returns_before_tax - refunded_shipping_before_tax - unexplained') }} as refunded_taxes,
+    {{ money('refund - returns_before_tax - refunded_shipping_before_tax - unexplained
+              - refunded_tips - refunded_gift_card_sales - refunded_duties') }} as refunded_taxes,
+    {{ money('refunded_tips') }} as refunded_tips,
+    {{ money('refunded_gift_card_sales') }} as refunded_gift_card_sales,
+    {{ money('refunded_duties') }} as refunded_duties,
     {{ money('unexplained') }} as unexplained_refund
 from before_tax

@@ -4,9 +4,11 @@
     customer's history. Money before tax where the order's prices include it:
       net_sales   = gross_sales - discounts - returns (sold lines: products and custom items)
       shipping    = Shipping charged - the tax inside it (Taxes - tax_on_goods)
-      total_sales = net_sales + shipping - refunded_shipping + taxes - refunded_taxes + duties
+      total_sales = net_sales + shipping - refunded_shipping + taxes - refunded_taxes
+                    + duties - refunded_duties
     Tips and gift card sales are their own amounts, not sales.
-    reconciliation_difference = (Total - Refunded Amount) - (total_sales + tips + gift_card_sales),
+    reconciliation_difference = (Total - Refunded Amount) - (total_sales + tips - refunded_tips
+    + gift_card_sales - refunded_gift_card_sales) (a full refund gives tips and gift cards back),
     on the order's own amounts (also for cancelled and test orders).
 -#}
 with orders as (
@@ -75,6 +77,9 @@ joined as (
         end as tax_on_products,
         coalesce(refunds.refund_split_method, 'none') as refund_split_method,
         coalesce(refunds.unexplained_refund, 0) as unexplained_refund,
+        coalesce(refunds.refunded_tips, 0) as refunded_tips,
+        coalesce(refunds.refunded_gift_card_sales, 0) as refunded_gift_card_sales,
+        coalesce(refunds.refunded_duties, 0) as refunded_duties,
         line_totals.product_cost,
         coalesce(line_totals.returned_cost, 0) as returned_cost,
         coalesce(line_totals.has_full_cost, false) as has_full_cost,
@@ -91,7 +96,7 @@ sales as (
         gross_revenue - discounts - returns
             + shipping_before_tax - refunded_shipping
             + taxes - refunded_taxes
-            + duties as order_total_sales
+            + duties - refunded_duties as order_total_sales
     from joined
 )
 
@@ -99,7 +104,8 @@ select
     *,
     case when is_revenue then net_sales else 0 end as net_revenue,
     case when is_revenue then order_total_sales else 0 end as total_sales,
-    {{ money('(total - refunded_amount) - (order_total_sales + tips + gift_card_sales)') }} as reconciliation_difference,
+    {{ money('(total - refunded_amount) - (order_total_sales + tips - refunded_tips
+              + gift_card_sales - refunded_gift_card_sales)') }} as reconciliation_difference,
     case when is_revenue and customer_id is not null then
         row_number() over (
             partition by customer_id, is_revenue order by created_at, order_name
