@@ -28,12 +28,10 @@ returned as (
             when not lines.is_sales_line or refunds.refund_split_method is null then 0
             when refunds.refund_split_method = 'full' then lines.value_charged
             when refunds.refund_split_method = 'matched' then
+                -- some units of one line, and whole lines (the rest of the mask)
                 case
-                    when refunds.matched_unit_line_index is not null then
-                        case when refunds.matched_unit_line_index = lines.sales_line_index
-                            then round(cast(refunds.matched_units * lines.value_charged / lines.quantity as decimal(18, 6)), 2)
-                            else 0
-                        end
+                    when refunds.matched_unit_line_index = lines.sales_line_index
+                        then round(cast(refunds.matched_units * lines.value_charged / lines.quantity as decimal(18, 6)), 2)
                     when (refunds.matched_line_mask >> (lines.sales_line_index - 1)) & 1 = 1
                         then round(lines.value_charged, 2)
                     else 0
@@ -47,9 +45,8 @@ returned as (
             when refunds.refund_split_method = 'full' then lines.quantity
             when refunds.refund_split_method = 'matched' then
                 case
-                    when refunds.matched_unit_line_index is not null then
-                        case when refunds.matched_unit_line_index = lines.sales_line_index
-                            then refunds.matched_units else 0 end
+                    when refunds.matched_unit_line_index = lines.sales_line_index
+                        then refunds.matched_units
                     when (refunds.matched_line_mask >> (lines.sales_line_index - 1)) & 1 = 1
                         then lines.quantity
                     else 0

@@ -14,7 +14,8 @@
                 refunded tax = Taxes, and tips, gift cards and duties given back too.
       matched   partial refund matched to the goods returned: candidates are k units of
                 one line (k = 1..quantity) and, for orders of at most 10 sold lines, every
-                set of two or more whole lines, each with its value V (after discounts,
+                set of two or more whole lines, and every set of whole lines with some
+                units of one more line, each with its value V (after discounts,
                 rounded to the cent per line as Shopify books refund lines), and no goods
                 at all (V = 0: a refund of the shipping alone).
                 A candidate matches when |R - V(1 + r)| <= 0.01 x units + 0.01, or, with
@@ -37,7 +38,8 @@ with orders as (
         shipping,
         taxes,
         duties,
-        taxes_included
+        taxes_included,
+        named_tax_rate
     from {{ ref('stg_shopify__orders') }}
 ),
 
@@ -86,6 +88,13 @@ base as (
             then orders.taxes / goods.goods_charged
             else 0
         end as tax_rate,
+        -- The rate in the tax names ("NY State Tax 8.875%") when it gives the order's
+        -- Taxes to the cent: a candidate must then give the refund to the cent too.
+        case when not coalesce(orders.taxes_included, false) and orders.named_tax_rate > 0
+                and abs(round(cast(coalesce(goods.goods_charged, 0) * orders.named_tax_rate
+                                   as decimal(18, 6)), 2) - orders.taxes) < 0.005
+            then orders.named_tax_rate
+        end as exact_tax_rate,
         case
             when orders.refund <= 0 then 'none'
             when orders.refund >= orders.total - 0.005 then 'full'
@@ -110,6 +119,8 @@ unit_candidates as (
         cast(1 as bigint) << (lines.sales_line_index - 1) as line_mask,
         lines.sales_line_index as unit_line_index,
         units.k as units,
+        units.k as unit_count,
+        units.k < lines.quantity as is_part_of_line,
         -- Shopify books a refund line in cents: the returned units' value is rounded
         round(cast(units.k * lines.value_charged / lines.quantity as decimal(18, 6)), 2) as candidate_value
     from lines
@@ -125,11 +136,10 @@ masks as (
         select unnest(generate_series(1, (cast(1 as bigint) << partial_orders.sales_lines) - 1)) as line_mask
     ) as mask
     where partial_orders.sales_lines between 2 and 10
-      and bit_count(mask.line_mask) >= 2
 ),
 
-subset_candidates as (
-    -- two or more whole lines
+whole_line_sets as (
+    -- one or more whole lines
     select
         masks.order_name,
         1 as candidate_kind,
@@ -144,6 +154,30 @@ subset_candidates as (
         on lines.order_name = masks.order_name
         and (masks.line_mask >> (lines.sales_line_index - 1)) & 1 = 1
     group by masks.order_name, masks.line_mask
+),
+
+subset_candidates as (
+    -- two or more whole lines
+    select * from whole_line_sets where candidate_lines >= 2
+),
+
+mixed_candidates as (
+    -- whole lines and some units of one more line (a towel back, and 1 of 2 soaps)
+    select
+        sets.order_name,
+        3 as candidate_kind,
+        least(sets.first_index, part.unit_line_index) as first_index,
+        sets.candidate_lines + 1 as candidate_lines,
+        sets.line_mask | part.line_mask as line_mask,
+        part.unit_line_index,
+        sets.units + part.units as units,
+        part.unit_count,
+        sets.candidate_value + part.candidate_value as candidate_value
+    from whole_line_sets as sets
+    inner join unit_candidates as part
+        on part.order_name = sets.order_name
+        and part.is_part_of_line
+        and (sets.line_mask >> (part.unit_line_index - 1)) & 1 = 0
 ),
 
 shipping_only_candidates as (
@@ -162,25 +196,39 @@ shipping_only_candidates as (
 ),
 
 candidates as (
-    select * from unit_candidates
-    union all
+    select * exclude (is_part_of_line) from unit_candidates
+    union all by name
     select * from subset_candidates
-    union all
+    union all by name
+    select * from mixed_candidates
+    union all by name
     select * from shipping_only_candidates
 ),
 
-matches as (
+gaps as (
+    -- how far the refund is from the candidate's goods with their tax: to the cent at
+    -- the named rate when there is one, else within a cent a unit at the order's rate
     select
         candidates.*,
-        abs(partial_orders.refund - candidates.candidate_value * (1 + partial_orders.tax_rate))
-            > 0.01 * candidates.units + 0.01 as with_shipping
+        partial_orders.shipping,
+        case when partial_orders.exact_tax_rate is not null
+            then partial_orders.refund - candidates.candidate_value
+                 - round(cast(candidates.candidate_value * partial_orders.exact_tax_rate
+                              as decimal(18, 6)), 2)
+            else partial_orders.refund - candidates.candidate_value * (1 + partial_orders.tax_rate)
+        end as gap,
+        case when partial_orders.exact_tax_rate is not null then 0.005
+            else 0.01 * candidates.units + 0.01
+        end as tolerance
     from candidates
     inner join partial_orders on partial_orders.order_name = candidates.order_name
-    where abs(partial_orders.refund - candidates.candidate_value * (1 + partial_orders.tax_rate))
-            <= 0.01 * candidates.units + 0.01
-       or (partial_orders.shipping > 0
-           and abs(partial_orders.refund - candidates.candidate_value * (1 + partial_orders.tax_rate)
-                   - partial_orders.shipping) <= 0.01 * candidates.units + 0.01)
+),
+
+matches as (
+    select gaps.* exclude (gap, tolerance, shipping), abs(gap) > tolerance as with_shipping
+    from gaps
+    where abs(gap) <= tolerance
+       or (shipping > 0 and abs(gap - shipping) <= tolerance)
 ),
 
 ranked_matches as (
@@ -226,7 +274,7 @@ split_charged as (
         end as refund_split_method,
         unique_matches.line_mask as matched_line_mask,
         unique_matches.unit_line_index as matched_unit_line_index,
-        unique_matches.units as matched_units,
+        unique_matches.unit_count as matched_units,
         -- returns as charged
         case
             when base.refund_kind = 'none' then 0
