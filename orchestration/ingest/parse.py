@@ -47,6 +47,12 @@ TZ_FORMATS = (
 )
 LOCAL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M")
 
+KIND_DTYPES = {
+    "text": pl.Utf8, "int": pl.Int64, "money": MONEY, "number": pl.Float64,
+    "percent": pl.Float64, "date": pl.Date, "timestamp_tz": pl.Datetime("us"),
+    "timestamp_local": pl.Datetime("us"), "bool": pl.Boolean,
+}
+
 KIND_WORDS = {
     "int": "a whole number",
     "money": "an amount of money",
@@ -93,22 +99,35 @@ def _clean(name: str, kind: str = "text") -> pl.Expr:
 _GROUP_SPACE = r"[\s'’]"
 
 
-def _sign_and_body(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
-    """(negative, mantissa, exponent or null, has a % sign) of a cleaned numeric cell."""
-    s = raw.str.replace_all(r"[\$€£¥]|\b[A-Z]{3}\b", "").str.strip_chars()
-    paren = s.str.starts_with("(") & s.str.ends_with(")")
-    s = pl.when(paren).then(s.str.strip_chars("()").str.strip_chars()).otherwise(s)
-    negative = paren | s.str.starts_with("-")
-    s = s.str.replace(r"^[-+]\s*", "")
-    percent = s.str.ends_with("%")
-    s = s.str.replace(r"\s*%$", "")
-    exponent = s.str.extract(r"([eE][+-]?\d+)$", 1)
-    s = s.str.replace(r"[eE][+-]?\d+$", "")
-    spaced = s.str.contains(_GROUP_SPACE)
-    grouped = s.str.contains(r"^\d{1,3}(?:" + _GROUP_SPACE + r"\d{3})+(?:[.,]\d+)?$")
-    mantissa = (pl.when(spaced & ~grouped).then(pl.lit("?"))
-                .otherwise(s.str.replace_all(_GROUP_SPACE, "")))
-    return negative, mantissa, exponent, percent
+def _number_parts(values: pl.Series) -> pl.DataFrame:
+    """Per cell of a cleaned numeric column: raw, negative, mantissa `m`, exponent (or
+    null), percent (has a % sign) and `cls` (the class above).
+
+    Each step is materialised as a column before the next reads it: written as one
+    chained expression, every step repeats the text of the steps before it, and polars'
+    planner spent a quarter of a second per column on ten rows (the whole cost of
+    loading a small file)."""
+    f = pl.DataFrame({"raw": values.cast(pl.Utf8)})
+    s = pl.col("s")
+    f = f.with_columns(
+        pl.col("raw").str.replace_all(r"[\$€£¥]|\b[A-Z]{3}\b", "").str.strip_chars().alias("s"))
+    f = f.with_columns((s.str.starts_with("(") & s.str.ends_with(")")).alias("paren"))
+    f = f.with_columns(pl.when(pl.col("paren")).then(s.str.strip_chars("()").str.strip_chars())
+                       .otherwise(s).alias("s"))
+    f = f.with_columns((pl.col("paren") | s.str.starts_with("-")).alias("negative"),
+                       s.str.replace(r"^[-+]\s*", "").alias("s"))
+    f = f.with_columns(s.str.ends_with("%").alias("percent"),
+                       s.str.replace(r"\s*%$", "").alias("s"))
+    f = f.with_columns(s.str.extract(r"([eE][+-]?\d+)$", 1).alias("exponent"),
+                       s.str.replace(r"[eE][+-]?\d+$", "").alias("s"))
+    f = f.with_columns(
+        (s.str.contains(_GROUP_SPACE)
+         & ~s.str.contains(r"^\d{1,3}(?:" + _GROUP_SPACE + r"\d{3})+(?:[.,]\d+)?$"))
+        .alias("badly_spaced"))
+    f = f.with_columns(pl.when(pl.col("badly_spaced")).then(pl.lit("?"))
+                       .otherwise(s.str.replace_all(_GROUP_SPACE, "")).alias("m"))
+    return f.with_columns(_number_class(pl.col("m")).alias("cls")).drop(
+        "s", "paren", "badly_spaced")
 
 
 def _number_class(m: pl.Expr) -> pl.Expr:
@@ -126,7 +145,8 @@ def _number_class(m: pl.Expr) -> pl.Expr:
 
 def number_class(raw: pl.Expr) -> pl.Expr:
     """The decimal-mark class of a cleaned numeric cell (see above); null for null."""
-    return _number_class(_sign_and_body(raw)[1])
+    return raw.map_batches(lambda s: _number_parts(s).get_column("cls"),
+                           return_dtype=pl.Utf8)
 
 
 @dataclass(frozen=True)
@@ -194,10 +214,10 @@ def decimal_marks(frame: pl.DataFrame, kinds: dict[str, str], *,
     return out
 
 
-def _number_text(raw: pl.Expr, kind: str, mark: str) -> tuple[pl.Expr, pl.Expr]:
-    """(plain numeric text like "-1204.50", or null when it cannot be read; has a %)."""
-    negative, m, exponent, percent = _sign_and_body(raw)
-    cls = _number_class(m)
+def _number_text(parts: pl.DataFrame, kind: str, mark: str) -> pl.Series:
+    """Plain numeric text like "-1204.50" per cell of _number_parts, or null when it
+    cannot be read."""
+    m, cls = pl.col("m"), pl.col("cls")
     no_groups = m.str.replace_all(r"[.,]", "")
     if kind == "int":
         # A whole number's 3-digit group is a thousands separator: "1,204" impressions.
@@ -221,35 +241,52 @@ def _number_text(raw: pl.Expr, kind: str, mark: str) -> tuple[pl.Expr, pl.Expr]:
     )
     if mark == "mixed":
         text = pl.when(cls == "plain").then(m).otherwise(pl.lit(None, pl.Utf8))
-    signed = pl.concat_str([pl.when(negative).then(pl.lit("-")).otherwise(pl.lit("")),
-                            text, exponent.fill_null("")])
-    return signed, percent
+    return parts.select(pl.concat_str([
+        pl.when(pl.col("negative")).then(pl.lit("-")).otherwise(pl.lit("")),
+        text, pl.col("exponent").fill_null("")]).alias("text")).get_column("text")
+
+
+def _parse_number(values: pl.Series, kind: str, mark: str) -> pl.Series:
+    parts = _number_parts(values)
+    text = _number_text(parts, kind, mark)
+    if kind == "money":
+        return text.cast(MONEY, strict=False)
+    f = text.cast(pl.Float64, strict=False)
+    f = f.set(~f.is_finite().fill_null(False), None)  # "nan", "inf": no vendor means them
+    if kind == "int":
+        return f.set(f.round(0) != f, None).cast(pl.Int64, strict=False)
+    if kind == "percent":
+        return pl.select(pl.when(parts.get_column("percent")).then(f / 100).otherwise(f)
+                         ).to_series()
+    return f
 
 
 def number_problem(raw: pl.Expr, label: str, kind: str, mark: DecimalMark) -> pl.Expr:
     """The quarantine reason for a cell whose decimal mark cannot be told, else null."""
     if kind not in NUMERIC_KINDS or mark.mark in ("dot", "comma"):
         return pl.lit(None, pl.Utf8)
-    _, m, _, _ = _sign_and_body(raw)
-    cls = _number_class(m)
     again = ("export the file again and load it as downloaded (do not open and save it "
              "in a spreadsheet)")
-    if mark.mark == "mixed":
-        return pl.when(cls.is_in(["dot", "comma", "amb_comma", "amb_dot"])).then(pl.format(
-            "column '{}': '{}' cannot be read safely: this column mixes decimal commas ('{}') "
-            "and decimal points ('{}'), so a value with a separator could be 100 times off; "
-            + again, pl.lit(label), raw, pl.lit(mark.comma_example), pl.lit(mark.dot_example)))
-    if kind == "int":
+    if kind == "int" and mark.mark != "mixed":
         return pl.lit(None, pl.Utf8)
-    return pl.when(cls.is_in(["amb_comma", "amb_dot"])).then(pl.format(
-        "column '{}': '{}' could be {} or {}: the file gives no other value to tell its "
-        "decimal mark; " + again,
-        pl.lit(label), raw, m.str.replace_all(r"[.,]", ""), m.str.replace(",", ".")))
 
+    def reasons(values: pl.Series) -> pl.Series:
+        parts = _number_parts(values)
+        raw_, m, cls = pl.col("raw"), pl.col("m"), pl.col("cls")
+        if mark.mark == "mixed":
+            why = pl.when(cls.is_in(["dot", "comma", "amb_comma", "amb_dot"])).then(pl.format(
+                "column '{}': '{}' cannot be read safely: this column mixes decimal commas "
+                "('{}') and decimal points ('{}'), so a value with a separator could be 100 "
+                "times off; " + again,
+                pl.lit(label), raw_, pl.lit(mark.comma_example), pl.lit(mark.dot_example)))
+        else:
+            why = pl.when(cls.is_in(["amb_comma", "amb_dot"])).then(pl.format(
+                "column '{}': '{}' could be {} or {}: the file gives no other value to tell "
+                "its decimal mark; " + again,
+                pl.lit(label), raw_, m.str.replace_all(r"[.,]", ""), m.str.replace(",", ".")))
+        return parts.select(why.alias("why")).get_column("why")
 
-def _finite(value: pl.Expr) -> pl.Expr:
-    # "nan" and "inf" cast to floats, but no vendor means them as numbers.
-    return pl.when(value.is_finite()).then(value).otherwise(None)
+    return raw.map_batches(reasons, return_dtype=pl.Utf8)
 
 
 def _datetimes(raw: pl.Expr, formats: tuple[str, ...]) -> pl.Expr:
@@ -268,15 +305,8 @@ def parse_expr(raw: pl.Expr, kind: str, timezone: str, mark: str = "dot") -> pl.
     if kind == "text":
         return raw
     if kind in NUMERIC_KINDS:
-        text, percent = _number_text(raw, kind, mark)
-        if kind == "money":
-            return text.cast(MONEY, strict=False)
-        f = _finite(text.cast(pl.Float64, strict=False))
-        if kind == "int":
-            return pl.when(f.round(0) == f).then(f).otherwise(None).cast(pl.Int64, strict=False)
-        if kind == "percent":
-            return pl.when(percent).then(f / 100).otherwise(f)
-        return f
+        return raw.map_batches(lambda values: _parse_number(values, kind, mark),
+                               return_dtype=KIND_DTYPES[kind])
     if kind == "date":
         return pl.coalesce([raw.str.to_date(f, strict=False) for f in DATE_FORMATS])
     if kind == "timestamp_tz":
@@ -515,7 +545,7 @@ def parse_frame(spec: SourceSpec, frame: pl.DataFrame, header: list[str], *,
     # Spec columns absent from this file are null (optional columns, older exports).
     for col in spec.columns:
         if col.name not in present:
-            output.append(parse_expr(pl.lit(None, pl.Utf8), col.kind, timezone).alias(col.name))
+            output.append(pl.lit(None, KIND_DTYPES[col.kind]).alias(col.name))
 
     typed = cleaned.with_columns(parsed_columns)
     if spec.daily_rows:
