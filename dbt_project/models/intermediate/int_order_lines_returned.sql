@@ -2,8 +2,8 @@
     One row per order line: the line with the goods returned on it, from the order's
     refund split (int_order_refunds_allocated):
       full       every sold line is returned whole;
-      matched    exactly the matched units or lines carry the return (the towel line, not
-                 the soap line);
+      matched    exactly the matched units of each line carry the return (the towel line,
+                 not the soap line);
       estimated  the returns are spread over the sold lines by value, and units_returned
                  is the same share of the quantity (fractional);
       none       nothing returned.
@@ -17,7 +17,7 @@ refunds as (
     select * from {{ ref('int_order_refunds_allocated') }}
 ),
 
-returned as (
+returned_units as (
     select
         lines.*,
         refunds.refund_split_method,
@@ -26,37 +26,31 @@ returned as (
         refunds.refunded_taxes as order_refunded_taxes,
         case
             when not lines.is_sales_line or refunds.refund_split_method is null then 0
-            when refunds.refund_split_method = 'full' then lines.value_charged
-            when refunds.refund_split_method = 'matched' then
-                -- some units of one line, and whole lines (the rest of the mask)
-                case
-                    when refunds.matched_unit_line_index = lines.sales_line_index
-                        then round(cast(refunds.matched_units * lines.value_charged / lines.quantity as decimal(18, 6)), 2)
-                    when (refunds.matched_line_mask >> (lines.sales_line_index - 1)) & 1 = 1
-                        then round(lines.value_charged, 2)
-                    else 0
-                end
-            when refunds.refund_split_method = 'estimated' and lines.order_goods_charged > 0
-                then refunds.returns_charged * lines.value_charged / lines.order_goods_charged
-            else 0
-        end as returns_charged,
-        case
-            when not lines.is_sales_line or refunds.refund_split_method is null then 0
             when refunds.refund_split_method = 'full' then lines.quantity
-            when refunds.refund_split_method = 'matched' then
-                case
-                    when refunds.matched_unit_line_index = lines.sales_line_index
-                        then refunds.matched_units
-                    when (refunds.matched_line_mask >> (lines.sales_line_index - 1)) & 1 = 1
-                        then lines.quantity
-                    else 0
-                end
+            when refunds.refund_split_method = 'matched'
+                then coalesce(refunds.matched_units_per_line[lines.sales_line_index], 0)
             when refunds.refund_split_method = 'estimated' and lines.order_goods_charged > 0
                 then lines.quantity * refunds.returns_charged / lines.order_goods_charged
             else 0
         end as units_returned
     from lines
     left join refunds on refunds.order_name = lines.order_name
+),
+
+returned as (
+    select
+        *,
+        case
+            when units_returned = 0 then 0
+            when refund_split_method = 'full' then value_charged
+            -- matched units, their value rounded to the cent as the refund line is booked
+            when refund_split_method = 'matched'
+                then round(cast(units_returned * value_charged / quantity as decimal(18, 6)), 2)
+            when refund_split_method = 'estimated'
+                then order_returns_charged * value_charged / order_goods_charged
+            else 0
+        end as returns_charged
+    from returned_units
 )
 
 select

@@ -12,16 +12,18 @@
     goods S = the sold lines (product and custom items) after discounts; H = Shipping.
       full      R >= Total - 0.005: returns = S (every line), refunded shipping = H,
                 refunded tax = Taxes, and tips, gift cards and duties given back too.
-      matched   partial refund matched to the goods returned: candidates are k units of
-                one line (k = 1..quantity) and, for orders of at most 10 sold lines, every
-                set of two or more whole lines, and every set of whole lines with some
-                units of one more line, each with its value V (after discounts,
-                rounded to the cent per line as Shopify books refund lines), and no goods
-                at all (V = 0: a refund of the shipping alone).
+      matched   partial refund matched to the goods returned: a candidate is a number
+                of units k_i (0..quantity) of each sold line. Every combination is tried
+                when an order has at most 12 sold lines and at most 4,096 combinations
+                (product of quantity + 1): whole lines, some units of one line, one unit
+                of each of two lines, ...; larger orders try k units of one line. Its
+                value V = sum of round(k_i x line value / quantity, 2) (after discounts,
+                rounded to the cent per line as Shopify books refund lines); no goods at
+                all (V = 0) is a refund of the shipping alone.
                 A candidate matches when |R - V(1 + r)| <= 0.01 x units + 0.01, or, with
                 the shipping refunded too, |R - V(1 + r) - H| within the same tolerance.
-                When every match has the same V (and shipping), the first one (lowest
-                line numbers) is used: returns = V on exactly those lines, refunded
+                When every match has the same V (and shipping), the one touching the
+                fewest lines and units, lowest line numbers first, is used: returns = V on exactly those lines, refunded
                 shipping = H or 0, refunded tax = R - V - refunded shipping.
       estimated no unique match: returns = min(R / (1 + r), S) spread over the sold lines
                 by value, refunded tax = min(returns x r, Taxes), refunded shipping =
@@ -30,7 +32,7 @@
       none      nothing refunded.
     Only partially refunded orders enter the candidate search.
 -#}
-with orders as (
+with recursive orders as (
     select
         order_name,
         refunded_amount as refund,
@@ -109,100 +111,77 @@ partial_orders as (
     select * from base where refund_kind = 'partial'
 ),
 
-unit_candidates as (
-    -- k units of one line
-    select
-        lines.order_name,
-        0 as candidate_kind,
-        lines.sales_line_index as first_index,
-        1 as candidate_lines,
-        cast(1 as bigint) << (lines.sales_line_index - 1) as line_mask,
-        lines.sales_line_index as unit_line_index,
-        units.k as units,
-        units.k as unit_count,
-        units.k < lines.quantity as is_part_of_line,
-        -- Shopify books a refund line in cents: the returned units' value is rounded
-        round(cast(units.k * lines.value_charged / lines.quantity as decimal(18, 6)), 2) as candidate_value
+enumerable as (
+    -- partially refunded orders small enough to try every way of returning their units
+    select lines.order_name, count(*) as sales_lines
     from lines
     inner join partial_orders on partial_orders.order_name = lines.order_name
-    cross join lateral (select unnest(generate_series(1, lines.quantity)) as k) as units
-    where lines.quantity > 0 and lines.sales_line_index <= 62
+    group by lines.order_name
+    having count(*) <= 12
+       and max(lines.sales_line_index) = count(*)
+       and min(lines.quantity) > 0
+       and product(lines.quantity + 1) <= 4096
 ),
 
-masks as (
-    select partial_orders.order_name, mask.line_mask
-    from partial_orders
-    cross join lateral (
-        select unnest(generate_series(1, (cast(1 as bigint) << partial_orders.sales_lines) - 1)) as line_mask
-    ) as mask
-    where partial_orders.sales_lines between 2 and 10
-),
-
-whole_line_sets as (
-    -- one or more whole lines
-    select
-        masks.order_name,
-        1 as candidate_kind,
-        min(lines.sales_line_index) as first_index,
-        count(*) as candidate_lines,
-        masks.line_mask,
-        cast(null as bigint) as unit_line_index,
-        sum(lines.quantity) as units,
-        sum(round(lines.value_charged, 2)) as candidate_value
-    from masks
-    inner join lines
-        on lines.order_name = masks.order_name
-        and (masks.line_mask >> (lines.sales_line_index - 1)) & 1 = 1
-    group by masks.order_name, masks.line_mask
-),
-
-subset_candidates as (
-    -- two or more whole lines
-    select * from whole_line_sets where candidate_lines >= 2
-),
-
-mixed_candidates as (
-    -- whole lines and some units of one more line (a towel back, and 1 of 2 soaps)
-    select
-        sets.order_name,
-        3 as candidate_kind,
-        least(sets.first_index, part.unit_line_index) as first_index,
-        sets.candidate_lines + 1 as candidate_lines,
-        sets.line_mask | part.line_mask as line_mask,
-        part.unit_line_index,
-        sets.units + part.units as units,
-        part.unit_count,
-        sets.candidate_value + part.candidate_value as candidate_value
-    from whole_line_sets as sets
-    inner join unit_candidates as part
-        on part.order_name = sets.order_name
-        and part.is_part_of_line
-        and (sets.line_mask >> (part.unit_line_index - 1)) & 1 = 0
-),
-
-shipping_only_candidates as (
-    -- no goods: a refund of the shipping alone
+combinations as (
+    -- k_i units of each line, built one line at a time
     select
         order_name,
-        2 as candidate_kind,
-        0 as first_index,
-        0 as candidate_lines,
-        cast(0 as bigint) as line_mask,
-        cast(null as bigint) as unit_line_index,
+        0 as last_index,
+        cast([] as integer[]) as units_per_line,
+        cast(0 as decimal(18, 2)) as candidate_value,
         0 as units,
-        0 as candidate_value
-    from partial_orders
-    where shipping > 0
+        0 as candidate_lines
+    from enumerable
+    union all
+    select
+        combinations.order_name,
+        lines.sales_line_index,
+        list_append(combinations.units_per_line, cast(k.k as integer)),
+        combinations.candidate_value
+            -- Shopify books a refund line in cents: the returned units' value is rounded
+            + cast(round(cast(k.k * lines.value_charged / lines.quantity as decimal(18, 6)), 2)
+                   as decimal(18, 2)),
+        combinations.units + cast(k.k as integer),
+        combinations.candidate_lines + case when k.k > 0 then 1 else 0 end
+    from combinations
+    inner join lines
+        on lines.order_name = combinations.order_name
+        and lines.sales_line_index = combinations.last_index + 1
+    cross join lateral (select unnest(generate_series(0, lines.quantity)) as k) as k
+),
+
+enumerated_candidates as (
+    select combinations.* exclude (last_index)
+    from combinations
+    inner join enumerable
+        on enumerable.order_name = combinations.order_name
+        and combinations.last_index = enumerable.sales_lines
+),
+
+unit_candidates as (
+    -- orders too large to enumerate: k units of one line, or no goods (shipping alone)
+    select
+        lines.order_name,
+        list_transform(range(1, partial_orders.sales_lines + 1),
+                       lambda i: case when i = lines.sales_line_index then cast(units.k as integer) else 0 end)
+            as units_per_line,
+        cast(round(cast(units.k * lines.value_charged / lines.quantity as decimal(18, 6)), 2)
+             as decimal(18, 2)) as candidate_value,
+        cast(units.k as integer) as units,
+        case when units.k > 0 then 1 else 0 end as candidate_lines
+    from lines
+    inner join partial_orders on partial_orders.order_name = lines.order_name
+    cross join lateral (select unnest(generate_series(
+        case when lines.sales_line_index = 1 then 0 else 1 end, lines.quantity)) as k) as units
+    where lines.quantity > 0
+      and lines.order_name not in (select order_name from enumerable)
 ),
 
 candidates as (
-    select * exclude (is_part_of_line) from unit_candidates
+    select * from enumerated_candidates
     union all by name
-    select * from subset_candidates
-    union all by name
-    select * from mixed_candidates
-    union all by name
-    select * from shipping_only_candidates
+    select * from unit_candidates
 ),
 
 gaps as (
@@ -227,7 +206,7 @@ gaps as (
 matches as (
     select gaps.* exclude (gap, tolerance, shipping), abs(gap) > tolerance as with_shipping
     from gaps
-    where abs(gap) <= tolerance
+    where (units > 0 and abs(gap) <= tolerance)
        or (shipping > 0 and abs(gap - shipping) <= tolerance)
 ),
 
@@ -242,7 +221,7 @@ ranked_matches as (
     from matches
     qualify row_number() over (
         partition by order_name
-        order by first_index, candidate_lines, candidate_kind, line_mask, units
+        order by candidate_lines, units, units_per_line desc
     ) = 1
 ),
 
@@ -272,9 +251,7 @@ split_charged as (
             when unique_matches.order_name is not null then 'matched'
             else 'estimated'
         end as refund_split_method,
-        unique_matches.line_mask as matched_line_mask,
-        unique_matches.unit_line_index as matched_unit_line_index,
-        unique_matches.unit_count as matched_units,
+        unique_matches.units_per_line as matched_units_per_line,
         -- returns as charged
         case
             when base.refund_kind = 'none' then 0
@@ -348,9 +325,7 @@ select
     refund,
     refund_split_method,
     matching_candidates,
-    matched_line_mask,
-    matched_unit_line_index,
-    matched_units,
+    matched_units_per_line,
     tax_rate,
     tax_fraction,
     goods_tax_share,
