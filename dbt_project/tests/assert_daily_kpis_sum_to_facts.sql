@@ -1,3 +1,6 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_daily_kpis'}}}) }}
+-- meta.dagster.ref: a test reading several models is a check on fct_daily_kpis in Dagster
+-- (without it dagster-dbt logs it as an observation and its failure stops nothing).
 -- The daily KPIs add up to the facts they summarise.
 with kpis as (
     select sum(orders) as orders, sum(revenue) as revenue, sum(new_customers) as new_customers,

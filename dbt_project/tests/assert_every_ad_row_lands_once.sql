@@ -1,3 +1,6 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_marketing_daily'}}}) }}
+-- meta.dagster.ref: a test reading several models is a check on fct_marketing_daily in Dagster
+-- (without it dagster-dbt logs it as an observation and its failure stops nothing).
 -- Every distinct ad row (platform, day, campaign, ad group, ad) is counted once in
 -- fct_marketing_daily, and spend per platform matches the deduplicated exports.
 with landing as (

@@ -1,3 +1,6 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_support_tickets'}}}) }}
+-- meta.dagster.ref: a test reading several models is a check on fct_support_tickets in Dagster
+-- (without it dagster-dbt logs it as an observation and its failure stops nothing).
 -- Every distinct ticket of both help desks is exactly one row of fct_support_tickets.
 with landing as (
     select 'zendesk-' || cast(id as varchar) as ticket_id from {{ source('raw', 'zendesk_tickets') }}

@@ -1,4 +1,6 @@
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}
+-- meta.dagster.ref: a test reading several models is a check on fct_orders in Dagster
+-- (without it dagster-dbt logs it as an observation and its failure stops nothing).
 -- Orders whose export does not add up, named by the file and row to look at (a warning:
 -- the order is kept, its figures are as exported). Identities checked, to the cent:
 --   lines:  sum(line price x quantity) - Discount Amount = Subtotal

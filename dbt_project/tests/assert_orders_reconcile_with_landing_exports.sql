@@ -1,3 +1,6 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}
+-- meta.dagster.ref: a test reading several models is a check on fct_orders in Dagster
+-- (without it dagster-dbt logs it as an observation and its failure stops nothing).
 -- fct_orders holds every order named in the Shopify exports, once, and its Total equals
 -- the Total on the order's first row in its newest export, computed here straight from raw.
 with newest_first_rows as (

@@ -54,13 +54,65 @@ def dbt_vars(context: dg.AssetExecutionContext) -> list[str]:
 )
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                          store: StoreResource):
-    """`dbt build`: models and their data tests, as of the run's as-of date."""
+    """`dbt build`: models and their data tests, as of the run's as-of date.
+
+    A failed data test is reported once dbt has finished, with the rows that fail it
+    named by export file, row and key (quality.dbt_failures), not only its name."""
     os.environ["STOREOPS_HOME"] = store.home
     os.environ["STOREOPS_TIMEZONE"] = store.timezone
     os.environ["STOREOPS_TAXES_INCLUDED"] = store.taxes_included
-    for event in dbt.cli(["build", *dbt_vars(context)], context=context).stream():
-        failpoints.hit("dbt")  # crash tests: killed while dbt builds (its child runs on)
-        yield event
+    invocation = dbt.cli(["build", *dbt_vars(context)], context=context)
+    failed: list[dg.AssetCheckResult] = []
+    try:
+        for event in invocation.stream():
+            failpoints.hit("dbt")  # crash tests: killed while dbt builds (its child runs on)
+            if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                failed.append(event)
+                continue
+            yield event
+    except Exception:
+        yield from _with_failing_rows(failed, invocation, store)
+        raise
+    yield from _with_failing_rows(failed, invocation, store)
+
+
+def _with_failing_rows(failed: list[dg.AssetCheckResult], invocation,
+                       store: StoreResource):
+    """The failed checks, each with the rows behind it (where_to_look, failing_rows)."""
+    if not failed:
+        return
+    import duckdb
+
+    from quality.dbt_failures import compiled_codes, locate
+
+    try:
+        manifest = invocation.get_artifact("manifest.json")
+        compiled = compiled_codes(invocation.get_artifact("run_results.json"))
+        con = duckdb.connect(str(Path(store.home) / "warehouse.duckdb"), read_only=True)
+    except Exception:  # noqa: BLE001 - no detail to add; the failures still count
+        yield from failed
+        return
+    with con:
+        for check in failed:
+            test_id = check.metadata.get("unique_id")
+            test_id = getattr(test_id, "text", test_id)
+            if not test_id:
+                yield check
+                continue
+            found = locate(con, manifest, test_id, compiled_code=compiled.get(test_id))
+            rows = (f"{found.total} row(s)" if found.total is not None
+                    else "more than 5 rows (the first 5 named)")
+            description = check.description or (
+                f"dbt test {found.test} failed on {rows}" if found.rows
+                else f"dbt test {found.test} failed")
+            metadata = {**check.metadata,
+                        "where_to_look": dg.MetadataValue.text(
+                            found.where or (found.error or "")),
+                        "failing_rows": dg.MetadataValue.json(found.rows)}
+            yield dg.AssetCheckResult(
+                asset_key=check.asset_key, check_name=check.check_name,
+                passed=check.passed, severity=check.severity,
+                metadata=metadata, description=description)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -40,13 +40,20 @@ def run_cli(case: str, tmp_path: Path, settings_text: str | None = None):
     return home, done
 
 
-def build_warehouse(case: str, tmp_path: Path, settings_text: str | None = None) -> Path:
+def build_warehouse(case: str, tmp_path: Path, settings_text: str | None = None,
+                    landing: Path | None = None) -> Path:
     """Ingest and dbt (no forecasts, customers, anomalies or outputs) in process."""
+    return build(case, tmp_path, settings_text, landing)[0]
+
+
+def build(case: str, tmp_path: Path, settings_text: str | None = None,
+          landing: Path | None = None):
+    """(home, the Dagster result) of ingest and dbt in process; no blocking failure."""
     from orchestration.cli import load_definitions
     from orchestration.settings import Settings
 
     home = home_for(case, tmp_path, settings_text)
-    settings = Settings.load(home, landing=CASES / case / "landing")
+    settings = Settings.load(home, landing=landing or CASES / case / "landing")
     defs = load_definitions(settings)
     graph = defs.resolve_asset_graph()
     selection = (dg.AssetSelection.groups("ingest", "warehouse")
@@ -60,7 +67,7 @@ def build_warehouse(case: str, tmp_path: Path, settings_text: str | None = None)
               for e in result.get_asset_check_evaluations()
               if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
     assert result.success and not failed, failed
-    return home
+    return home, result
 
 
 def query(home: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -106,6 +113,24 @@ def test_refund_including_tax_and_shipping(tmp_path):
         where revenue < 0 or average_order_value < 0 or gross_margin < 0""")[0]
     assert negative == 0
     assert query(home, "select min(gross_margin) from marts.fct_orders")[0][0] >= 0
+
+
+def test_an_order_that_does_not_add_up_is_named_by_file_row_and_order(tmp_path):
+    # #3002's Total changed from 48.20 to 48.30 (Subtotal 40 + Shipping 5 + Taxes 3.20
+    # is 48.20): the reconciliation test warns, and names the export row, not only itself.
+    landing = tmp_path / "landing"
+    shutil.copytree(CASES / "shopify-refund-incl-tax-shipping" / "landing", landing)
+    orders = landing / "shopify" / "orders" / "orders_export_1.csv"
+    text = orders.read_text()
+    assert text.count(",48.20,") == 1
+    orders.write_text(text.replace(",48.20,", ",48.30,"))
+    _, result = build("shopify-refund-incl-tax-shipping", tmp_path, landing=landing)
+    (check,) = [e for e in result.get_asset_check_evaluations()
+                if e.check_name == "assert_orders_reconcile_to_their_totals"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    where = check.metadata["where_to_look"].text
+    assert where == "shopify/orders/orders_export_1.csv row 2 (order_name #3002)", where
+    assert "1 row(s)" in check.description
 
 
 def test_tax_inclusive_vat(tmp_path):
