@@ -17,3 +17,10 @@
 {% macro money(expression) -%}
     cast(round({{ expression }}, 4) as decimal(18, 4))
 {%- endmacro %}
+
+{#- An amount to the cent as Shopify books it (half away from zero). The expression is
+    made a decimal at 6 places first: in doubles 68.85 x 0.2 / 1.2 is 11.474999..., which
+    would round to 11.47 where Shopify books 11.48. -#}
+{% macro cents(expression) -%}
+    round(cast({{ expression }} as decimal(18, 6)), 2)
+{%- endmacro %}

@@ -157,8 +157,8 @@ rate_chosen as (
     select
         rates.*,
         {%- set reproduces -%}
-            abs(round(order_goods_charged * {r} / (1 + {r}), 2)
-                + round(order_shipping * {r} / (1 + {r}), 2) - order_taxes) < 0.005
+            abs({{ cents('order_goods_charged * {r} / (1 + {r})') }}
+                + {{ cents('order_shipping * {r} / (1 + {r})') }} - order_taxes) < 0.005
         {%- endset %}
         case
             when not has_tax_inside then null
@@ -175,8 +175,8 @@ taxed as (
         case
             when not has_tax_inside then 0
             when tax_rate_inside is not null
-                then round(order_goods_charged * tax_rate_inside / (1 + tax_rate_inside), 2)
-            else round(order_taxes * order_goods_charged / (order_goods_charged + order_shipping), 2)
+                then {{ cents('order_goods_charged * tax_rate_inside / (1 + tax_rate_inside)') }}
+            else {{ cents('order_taxes * order_goods_charged / (order_goods_charged + order_shipping)') }}
         end as tax_on_goods,
         case
             when not has_tax_inside then 0

@@ -45,7 +45,7 @@ returned as (
             when refund_split_method = 'full' then value_charged
             -- matched units, their value rounded to the cent as the refund line is booked
             when refund_split_method = 'matched'
-                then round(cast(units_returned * value_charged / quantity as decimal(18, 6)), 2)
+                then {{ cents('units_returned * value_charged / quantity') }}
             when refund_split_method = 'estimated'
                 then order_returns_charged * value_charged / order_goods_charged
             else 0

@@ -93,8 +93,8 @@ base as (
         -- The rate in the tax names ("NY State Tax 8.875%") when it gives the order's
         -- Taxes to the cent: a candidate must then give the refund to the cent too.
         case when not coalesce(orders.taxes_included, false) and orders.named_tax_rate > 0
-                and abs(round(cast(coalesce(goods.goods_charged, 0) * orders.named_tax_rate
-                                   as decimal(18, 6)), 2) - orders.taxes) < 0.005
+                and abs({{ cents('coalesce(goods.goods_charged, 0) * orders.named_tax_rate') }}
+                        - orders.taxes) < 0.005
             then orders.named_tax_rate
         end as exact_tax_rate,
         case
@@ -140,8 +140,7 @@ combinations as (
         list_append(combinations.units_per_line, cast(k.k as integer)),
         combinations.candidate_value
             -- Shopify books a refund line in cents: the returned units' value is rounded
-            + cast(round(cast(k.k * lines.value_charged / lines.quantity as decimal(18, 6)), 2)
-                   as decimal(18, 2)),
+            + cast({{ cents('k.k * lines.value_charged / lines.quantity') }} as decimal(18, 2)),
         combinations.units + cast(k.k as integer),
         combinations.candidate_lines + case when k.k > 0 then 1 else 0 end
     from combinations
@@ -166,8 +165,8 @@ unit_candidates as (
         list_transform(range(1, partial_orders.sales_lines + 1),
                        lambda i: case when i = lines.sales_line_index then cast(units.k as integer) else 0 end)
             as units_per_line,
-        cast(round(cast(units.k * lines.value_charged / lines.quantity as decimal(18, 6)), 2)
-             as decimal(18, 2)) as candidate_value,
+        cast({{ cents('units.k * lines.value_charged / lines.quantity') }} as decimal(18, 2))
+            as candidate_value,
         cast(units.k as integer) as units,
         case when units.k > 0 then 1 else 0 end as candidate_lines
     from lines
@@ -192,8 +191,7 @@ gaps as (
         partial_orders.shipping,
         case when partial_orders.exact_tax_rate is not null
             then partial_orders.refund - candidates.candidate_value
-                 - round(cast(candidates.candidate_value * partial_orders.exact_tax_rate
-                              as decimal(18, 6)), 2)
+                 - {{ cents('candidates.candidate_value * partial_orders.exact_tax_rate') }}
             else partial_orders.refund - candidates.candidate_value * (1 + partial_orders.tax_rate)
         end as gap,
         case when partial_orders.exact_tax_rate is not null then 0.005
@@ -303,12 +301,12 @@ before_tax as (
         case
             when tax_fraction = 0 and goods_tax_share = 0 then returns_charged
             when refund_split_method = 'full' then goods_charged - tax_on_goods
-            else returns_charged - round(returns_charged * goods_tax_share, 2)
+            else returns_charged - {{ cents('returns_charged * goods_tax_share') }}
         end as returns_before_tax,
         case
             when tax_fraction = 0 and goods_tax_share = 0 then refunded_shipping_charged
             when refund_split_method = 'full' then shipping - (taxes - tax_on_goods)
-            else refunded_shipping_charged - round(refunded_shipping_charged * goods_tax_share, 2)
+            else refunded_shipping_charged - {{ cents('refunded_shipping_charged * goods_tax_share') }}
         end as refunded_shipping_before_tax,
         case when refund_split_method = 'full' then tips else 0 end as refunded_tips,
         case when refund_split_method = 'full' then gift_card_sales else 0 end

@@ -52,10 +52,10 @@ joined as (
         -- discounts and before tax are exact, and the discounts are what gross sales
         -- lose to reach them (the lines share them by value, to fractions of a cent).
         coalesce(line_totals.sales_gross_charged
-            - round(line_totals.sales_gross_charged * line_totals.goods_tax_share, 2), 0)
+            - {{ cents('line_totals.sales_gross_charged * line_totals.goods_tax_share') }}, 0)
             as gross_revenue,
         coalesce(line_totals.sales_gross_charged
-            - round(line_totals.sales_gross_charged * line_totals.goods_tax_share, 2)
+            - {{ cents('line_totals.sales_gross_charged * line_totals.goods_tax_share') }}
             - (line_totals.goods_charged - line_totals.tax_on_goods), 0) as discounts,
         coalesce(refunds.returns, 0) as returns,
         coalesce(line_totals.units_returned, 0) as units_returned,
