@@ -37,23 +37,49 @@ zero_padded_skus as (
     group by 1
 ),
 
+scientific_skus as (
+    -- Line SKUs a spreadsheet wrote in scientific notation ('1.23457E+11' for product
+    -- '123456789012'): the digits after the sixth are gone, so the SKU is the one product
+    -- whose all-digit SKU has as many digits and rounds to the same leading digits.
+    select
+        mangled.sku as exported,
+        min(products.sku) as sku,
+        count(products.sku) as skus
+    from (
+        select distinct
+            sku,
+            replace(regexp_extract(sku, '^([0-9]+(?:\.[0-9]+)?)[eE]\+', 1), '.', '') as digits,
+            cast(regexp_extract(sku, '[eE]\+([0-9]+)$', 1) as integer) as exponent
+        from exported_lines
+        where regexp_full_match(trim(sku), '[0-9]+(\.[0-9]+)?[eE]\+[0-9]+')
+    ) as mangled
+    left join {{ ref('stg_shopify__products') }} as products
+        on regexp_full_match(products.sku, '[0-9]+')
+        and length(ltrim(products.sku, '0')) = mangled.exponent + 1
+        and round(cast(products.sku as double)
+                  / pow(10, mangled.exponent + 1 - length(mangled.digits)))
+            = cast(mangled.digits as double)
+    group by mangled.sku
+),
+
 lines as (
-    -- A line SKU that is no product but is one product's SKU without its leading zeros
-    -- is that product (sku_as_exported keeps what the file said; a quality check lists
-    -- such lines with their file and row).
+    -- A line SKU that is no product but is one product's SKU without its leading zeros,
+    -- or one product's SKU in scientific notation, is that product (sku_as_exported keeps
+    -- what the file said; a quality check lists such lines with their file and row).
     select
         exported_lines.* exclude (sku),
         case
             when exported_lines.line_kind = 'product'
                 and exported_lines.sku not in (select sku from {{ ref('stg_shopify__products') }}
                                                where sku is not null)
-                and zero_padded_skus.skus = 1
-                then zero_padded_skus.sku
+                and (zero_padded_skus.skus = 1 or scientific_skus.skus = 1)
+                then coalesce(zero_padded_skus.sku, scientific_skus.sku)
             else exported_lines.sku
         end as sku,
         exported_lines.sku as sku_as_exported
     from exported_lines
     left join zero_padded_skus on zero_padded_skus.digits = exported_lines.sku
+    left join scientific_skus on scientific_skus.exported = exported_lines.sku
 ),
 
 products as (
