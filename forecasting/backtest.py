@@ -88,7 +88,7 @@ def backtest(
         horizon: periods per test window (test windows follow each other, step = horizon).
         windows: number of test windows.
         season_length: as for `forecast_demand`.
-        n_jobs: processes for statsforecast; default all cores.
+        n_jobs: processes for statsforecast; default by the work (forecasting.demand.default_n_jobs).
         cv_windows: windows before each test window used to choose its model.
         yearly: apply the yearly season as `forecast_demand` does.
 
@@ -151,7 +151,9 @@ def backtest(
 
     train = (panel.join(modelled, on="unique_id", how="semi")
              .select("unique_id", "ds", pl.col("y_baseline").alias("y")))
-    sf = make_statsforecast(season_length, freq, n_jobs)
+    # A forecast with its two validation windows is about three fits a series; the
+    # backtest is one fit a window (default_n_jobs counts in forecasts).
+    sf = make_statsforecast(season_length, freq, n_jobs, modelled.height * all_windows // 3)
     with warnings.catch_warnings(), worker_processes(sf.n_jobs):
         warnings.simplefilter("ignore", RuntimeWarning)
         cv_wide = sf.cross_validation(df=train, h=horizon, n_windows=all_windows,

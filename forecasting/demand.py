@@ -84,9 +84,24 @@ def candidate_models(season_length: int) -> list:
             _CrostonSBA(), _ADIDA(), _IMAPA()]
 
 
-def make_statsforecast(season_length: int, freq: Frequency, n_jobs: int | None) -> StatsForecast:
+# Series one process fits in the time a worker pool takes to start. Measured on 2 cores
+# (python /tmp/fc_time.py in session 6; benchmarks/forecast.py has the overheads): a pool
+# costs about 5 s, a series about 40 ms of fitting and cross-validation, so a second
+# process pays off from about 250 series (10 SKUs: 0.14 s in one process, 5.6 s with two;
+# 500 SKUs: 19.8 s and 14.8 s).
+SERIES_PER_WORKER = 250
+
+
+def default_n_jobs(n_series: int) -> int:
+    """Processes for statsforecast: one per SERIES_PER_WORKER series, at most the cores."""
+    return max(1, min(os.cpu_count() or 1, n_series // SERIES_PER_WORKER))
+
+
+def make_statsforecast(season_length: int, freq: Frequency, n_jobs: int | None,
+                       n_series: int = 0) -> StatsForecast:
+    """n_jobs None: default_n_jobs(n_series)."""
     return StatsForecast(models=candidate_models(season_length), freq=freq.every,
-                         n_jobs=n_jobs or os.cpu_count() or 1,
+                         n_jobs=n_jobs or default_n_jobs(n_series),
                          fallback_model=SeasonalNaive(season_length))
 
 
@@ -282,7 +297,7 @@ def modelled_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, *, horizon: int
     train = (panel.join(modelled, on="unique_id", how="semi")
              .select("unique_id", "ds", pl.col("y_baseline").alias("y")))
     cv_horizon = min(horizon, MAX_CV_HORIZON)
-    sf = make_statsforecast(season_length, freq, n_jobs)
+    sf = make_statsforecast(season_length, freq, n_jobs, modelled.height)
     with warnings.catch_warnings(), worker_processes(sf.n_jobs):
         # Theta's seasonality test divides by a zero variance on constant series.
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -450,7 +465,8 @@ def forecast_demand(
         season_length: periods per season (7 for daily data with a weekly pattern; pass
             52 for weekly and 12 for monthly data with a yearly pattern).
         level: prediction interval levels, in percent.
-        n_jobs: processes for statsforecast; default all cores.
+        n_jobs: processes for statsforecast; default one per 250 modelled series, at most
+            the cores (a worker pool costs seconds to start: default_n_jobs).
         cv_windows: rolling-origin windows used to choose the model per series, each of
             min(horizon, 28) periods.
         promotions: optional planned promotions, `unique_id, ds` (+ `uplift`, a

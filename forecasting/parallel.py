@@ -10,11 +10,20 @@ about exactly this ("fork ... is problematic" in a multi-threaded process).
 `worker_processes()` switches the default start method to forkserver while statsforecast
 runs: children fork from a small single-threaded server that has already imported
 statsforecast (so each call does not pay the import), then the previous method is put back.
+
+A forkserver child also re-runs the caller's main module before it works (as spawn does;
+https://docs.python.org/3/library/multiprocessing.html#the-spawn-and-forkserver-start-methods,
+"safe importing of main module"): a plain script without an `if __name__ == "__main__"`
+guard then starts the forecast again in every child, and a script read from standard input
+cannot be re-run at all; either way the pool breaks (BrokenProcessPool). statsforecast's
+workers need only statsforecast and this package, never the caller's code, so while
+`worker_processes()` runs, children are not told the main module.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.spawn
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,7 +53,17 @@ def worker_processes(n_jobs: int) -> Iterator[None]:
     previous = multiprocessing.get_start_method(allow_none=True)
     multiprocessing.set_forkserver_preload(PRELOAD)
     multiprocessing.set_start_method("forkserver", force=True)
+    preparation = multiprocessing.spawn.get_preparation_data
+
+    def without_main(name: str) -> dict:
+        data = preparation(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    multiprocessing.spawn.get_preparation_data = without_main
     try:
         yield
     finally:
+        multiprocessing.spawn.get_preparation_data = preparation
         multiprocessing.set_start_method(previous, force=True)

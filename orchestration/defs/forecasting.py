@@ -6,7 +6,6 @@ wants to see in the UI (backtest against seasonal naive, a preview of order-now 
 """
 
 import datetime as dt
-import os
 import time
 from datetime import date
 from pathlib import Path
@@ -92,8 +91,7 @@ def demand_forecast(context: dg.AssetExecutionContext,
             "from intermediate.int_promotion_skus_daily where promo_date > ?", [as_of],
         )
     started = time.perf_counter()
-    forecast = forecast_demand(history, HORIZON_DAYS, promotions=promotions,
-                               n_jobs=os.cpu_count() or 1)
+    forecast = forecast_demand(history, HORIZON_DAYS, promotions=promotions)
     seconds = time.perf_counter() - started
     forecast = forecast.with_columns(pl.lit(as_of).alias("as_of_date"))
     with warehouse.connect() as con:
@@ -131,8 +129,7 @@ def forecast_backtest(context: dg.AssetExecutionContext,
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)
         history = demand_history(con, as_of)
-    result = backtest(history, BACKTEST_HORIZON_DAYS, windows=BACKTEST_WINDOWS,
-                      n_jobs=os.cpu_count() or 1)
+    result = backtest(history, BACKTEST_HORIZON_DAYS, windows=BACKTEST_WINDOWS)
     result = result.with_columns(pl.lit(as_of).alias("as_of_date"))
     with warehouse.connect() as con:
         write_table(con, "forecast_backtest", result)
