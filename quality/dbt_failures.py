@@ -169,10 +169,14 @@ def locate(con, manifest: dict, test_id: str, *, compiled_code: str | None = Non
         fetched = [dict(zip(names, r)) for r in cursor.fetchall()]
         if len(fetched) <= limit:
             located.total = len(fetched)
-        fetched = fetched[:limit]
+        fetched = [{c: v for c, v in r.items() if "email" not in c.lower()}
+                   for r in fetched[:limit]]
         wanted = [c for c in [*FILE_COLUMNS, *ROW_COLUMNS, *keys, *NAMING_COLUMNS]
                   if c in names]
-        located.rows = [{c: _plain(r[c]) for c in (wanted or names[:5])} for r in fetched]
+        # Nothing names the rows: their first columns, never a customer's email (the
+        # failing rows go into Dagster's event log and the quality report).
+        plain = [c for c in names if "email" not in c.lower()][:5]
+        located.rows = [{c: _plain(r[c]) for c in (wanted or plain)} for r in fetched]
         located.where = "; ".join(name_row(r, keys) for r in fetched)
     except Exception as exc:  # noqa: BLE001 - detail for a failure already reported
         located.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"

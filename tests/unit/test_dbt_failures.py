@@ -82,3 +82,16 @@ def test_a_row_without_a_file_is_named_by_its_key():
     assert name_row({"kpi_date": "2026-11-01", "revenue": -3}, ["kpi_date"]) == \
         "kpi_date 2026-11-01"
     assert name_row({"a": 1, "b": 2, "c": 3, "d": 4}, []) == "a 1, b 2, c 3"
+
+
+def test_an_email_never_names_a_row(warehouse):
+    warehouse.execute("create table marts.people as select * from (values "
+                      "('a@example.com', 3)) as t(email, visits)")
+    manifest = {"nodes": {
+        "model.p.people": {"resource_type": "model", "name": "people",
+                           "relation_name": "marts.people"},
+        "test.p.few_visits": {"resource_type": "test", "name": "few_visits",
+                              "depends_on": {"nodes": ["model.p.people"]}}}, "sources": {}}
+    found = locate(warehouse, manifest, "test.p.few_visits",
+                   compiled_code="select * from marts.people where visits > 2")
+    assert found.rows == [{"visits": "3"}] and found.where == "visits 3"
