@@ -1,8 +1,10 @@
 """Customer and metric models for the store (pure: polars in, polars out).
 
 - `churn_scores(orders, *, as_of)` / `score_customers(...)`: P(no order in 90 days),
-  due date, 12-month value, segment, value tier, advocate flag; the model chosen on a
-  later window and tested against BG/NBD and recency (models/churn.py, models/bgnbd.py).
+  due date, 12-month value, segment, value tier, advocate flag; a learned model is used
+  only if it beats recency and logistic RFM on a later window by a stated margin, else
+  the better of those baselines scores; all are tested against BG/NBD on the last window
+  (models/churn.py, models/bgnbd.py).
 - `product_repurchase`, `win_back_list`, `replenishment_reminders`: repurchase timing per
   product and the contact lists built on it (models/repurchase.py).
 - `kpi_series`, `detect_anomalies(series, *, as_of)`, `threshold_baseline`,

@@ -8,11 +8,16 @@ import pytest
 
 from models import bgnbd
 from models.churn import (
+    BASELINES,
+    _Candidate,
     assign_segments,
+    auc_difference,
+    choose_model,
     churn_labels,
     customer_features,
     score_customers,
 )
+from orchestration.demo.buyers import simulate_buyers
 from models.repurchase import product_repurchase, replenishment_reminders, win_back_list
 
 START = date(2024, 1, 1)
@@ -123,10 +128,13 @@ def test_scores_at_as_of_do_not_change_when_later_orders_exist(candidates):
     model, not its evaluation, not a single score."""
     orders = synthetic_orders(800)
     as_of = date(2025, 10, 1)
-    later = score_customers(orders, as_of=as_of, candidates=candidates)
-    cut = score_customers(orders.filter(pl.col("order_date") <= as_of), as_of=as_of,
-                          candidates=candidates)
+    # margin -1 and z -10: the challenger is used whatever it scores, so the refit and
+    # final scoring of a learned model are what is compared.
+    forced = {"candidates": candidates, "margin": -1.0, "z": -10.0}
+    later = score_customers(orders, as_of=as_of, **forced)
+    cut = score_customers(orders.filter(pl.col("order_date") <= as_of), as_of=as_of, **forced)
     assert later.chosen_model == cut.chosen_model == candidates[0]
+    assert later.choice.rule == "challenger"
     assert later.evaluation.equals(cut.evaluation)
     assert later.scores.equals(cut.scores)
 
@@ -137,7 +145,8 @@ def test_score_customers_evaluates_every_candidate_on_a_held_out_window():
     result = score_customers(orders, as_of=as_of)
     test = result.evaluation.filter((pl.col("window") == "test") & (pl.col("metric") == "roc_auc")
                                     & (pl.col("population") == "all"))
-    assert set(test["model"]) == {"gradient_boosting", "logistic", "bgnbd", "bgnbd_p_alive", "recency"}
+    assert set(test["model"]) == {"gradient_boosting", "logistic", "bgnbd", "bgnbd_p_alive",
+                                  "bgnbd_expected", "logistic_rfm", "recency"}
     assert test["value"].is_between(0.0, 1.0).all()
     scores = result.scores
     assert scores.height == orders.filter(pl.col("order_date") <= as_of)["customer_id"].n_unique()
@@ -210,3 +219,124 @@ def test_missing_column_is_named():
     with pytest.raises(ValueError, match="orders is missing column 'order_date'"):
         customer_features(pl.DataFrame({"customer_id": ["a"], "net_revenue": [1.0]}),
                           cutoff=date(2025, 1, 1))
+
+
+def recency_only_orders(n: int = 1500, days: int = 720, seed: int = 5) -> pl.DataFrame:
+    """Customers who all buy at one Poisson rate (every 20 days on average) until an
+    exponential lifetime (mean 200 days) ends: given the history, P(alive) depends on the
+    days since the last order alone, so nothing can rank churners better than recency."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for customer in range(n):
+        first = int(rng.integers(0, days - 30))
+        death = first + rng.exponential(200.0)
+        day = float(first)
+        while day <= min(death, days):
+            rows.append({"customer_id": f"c{customer:05d}",
+                         "order_date": START + timedelta(days=int(day)),
+                         "net_revenue": round(float(rng.gamma(4, 12)), 2)})
+            day += rng.exponential(20.0)
+    return pl.DataFrame(rows).unique(["customer_id", "order_date"], keep="first", maintain_order=True)
+
+
+def test_choice_falls_back_when_no_challenger_beats_the_baselines_by_the_margin():
+    rng = np.random.default_rng(0)
+    recency = rng.exponential(60.0, 20_000)
+    churned = (rng.random(20_000) < 1 / (1 + np.exp(-(recency - 60) / 25))).astype(int)
+    extra = rng.standard_normal(20_000)  # a little signal recency does not have
+    churned_extra = (rng.random(20_000) < 1 / (1 + np.exp(-(recency - 60) / 25 - 0.25 * extra))).astype(int)
+    scores = {"recency": recency, "logistic_rfm": recency + 0.01 * rng.standard_normal(20_000),
+              "gradient_boosting": recency + 0.25 * 25 * extra}
+    auc_gb, auc_recency, _ = auc_difference(churned_extra, scores["gradient_boosting"], recency)
+    assert 0.0 < auc_gb - auc_recency < 0.005  # better, but by less than the margin
+    fallback = choose_model(churned_extra, scores)
+    assert (fallback.rule, fallback.challenger) == ("fallback", "gradient_boosting")
+    assert fallback.model in BASELINES
+    _, auc_reference, _ = auc_difference(churned_extra, recency, scores[fallback.baseline])
+    assert fallback.gain == pytest.approx(auc_gb - auc_reference, abs=1e-12)
+    # Without a margin the same gain is enough: the rule, not the data, made the fallback.
+    assert choose_model(churned_extra, scores, margin=0.0, z=0.0).model == "gradient_boosting"
+    # A challenger that is recency plus noise never passes.
+    noisy = {"recency": recency, "logistic": recency + 5 * rng.standard_normal(20_000)}
+    assert choose_model(churned, noisy).model == "recency"
+    with pytest.raises(ValueError, match="needs a score for one of"):
+        choose_model(churned, {"gradient_boosting": recency})
+
+
+def test_auc_difference_matches_sklearn_and_a_bootstrap():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(1)
+    y = rng.random(3000) < 0.4
+    first = y + rng.standard_normal(3000)
+    second = first + 0.8 * rng.standard_normal(3000)
+    auc_first, auc_second, se = auc_difference(y, first, second)
+    assert auc_first == pytest.approx(roc_auc_score(y, first), abs=1e-12)
+    assert auc_second == pytest.approx(roc_auc_score(y, second), abs=1e-12)
+    boot = []
+    for _ in range(300):
+        i = rng.integers(0, 3000, 3000)
+        boot.append(roc_auc_score(y[i], first[i]) - roc_auc_score(y[i], second[i]))
+    assert se == pytest.approx(np.std(boot), rel=0.2)
+
+
+def test_when_recency_is_all_there_is_the_scores_fall_back_to_a_baseline():
+    orders = recency_only_orders()
+    result = score_customers(orders, as_of=date(2025, 12, 20),
+                             candidates=("gradient_boosting", "logistic", "recency"))
+    assert result.choice.rule == "fallback", result.choice.reason
+    assert result.chosen_model in BASELINES
+    assert set(result.scores["model"]) == {result.chosen_model}
+    choice = result.evaluation.filter(pl.col("window") == "choice")
+    assert dict(zip(choice["metric"], choice["value"]))["is_fallback"] == 1.0
+    assert set(choice["model"]) == {result.chosen_model}
+    # The evaluation the pipeline writes names both baselines on the held-out window.
+    test = result.evaluation.filter((pl.col("window") == "test") & (pl.col("metric") == "roc_auc"))
+    assert {"logistic_rfm", "recency"} <= set(test["model"])
+
+
+def test_logistic_rfm_reads_recency_frequency_and_value_only():
+    orders = synthetic_orders(600)
+    cutoff = date(2025, 3, 1)
+    features, _ = customer_features(orders, cutoff=cutoff)
+    train = features.with_columns(pl.col("recency_days").gt(60).alias("churned"))
+    model = _Candidate("logistic_rfm", 0).fit(train)
+    assert model.model[-1].coef_.shape == (1, 3)
+    # Changing everything but recency, order days and order value changes nothing.
+    other = features.with_columns(pl.col("tenure_days") * 3, pl.col("orders_90d") + 5,
+                                  pl.lit("tiktok").alias("acquisition_channel"),
+                                  pl.lit(0.9).alias("discount_order_share"))
+    assert np.array_equal(model.predict(features), model.predict(other))
+    assert not np.array_equal(model.predict(features),
+                              model.predict(features.with_columns(pl.col("recency_days") + 30)))
+
+
+def test_second_generator_is_seeded_and_its_buyers_keep_their_processes():
+    buyers = simulate_buyers(3000, days=730, seed=11)
+    again = simulate_buyers(3000, days=730, seed=11)
+    assert buyers.orders.equals(again.orders) and buyers.customers.equals(again.customers)
+    assert not simulate_buyers(3000, days=730, seed=12).orders.equals(buyers.orders)
+    orders = buyers.orders.join(buyers.customers.select("customer_id", "cycle_days"), on="customer_id")
+    assert orders.select("customer_id", "order_date").is_duplicated().sum() == 0
+    gaps = (orders.sort("customer_id", "order_date")
+            .with_columns(pl.col("order_date").diff().over("customer_id").dt.total_days().alias("gap"))
+            .drop_nulls("gap"))
+    cycle = gaps.filter(pl.col("buyer_type") == "cycle").with_columns(
+        (pl.col("gap") / pl.col("cycle_days")).alias("ratio"))
+    # Cycle buyers re-buy at their own cycle (jitter 8%, a skipped cycle 10% of the time).
+    assert cycle["ratio"].median() == pytest.approx(1.0, abs=0.03)
+    assert cycle["ratio"].is_between(0.8, 1.2).mean() > 0.75
+    assert cycle["ratio"].is_between(1.8, 2.2).mean() > 0.05
+    subscription = gaps.filter(pl.col("buyer_type") == "subscription")["gap"]
+    assert subscription.is_between(29, 31).mean() > 0.9
+    gifts = orders.filter(pl.col("buyer_type") == "seasonal")["order_date"].dt.month()
+    assert (gifts == 12).mean() > 0.6
+    per_customer = orders.group_by("customer_id", "buyer_type").len()
+    one_off = per_customer.filter(pl.col("buyer_type") == "one_off")["len"]
+    assert one_off.max() == 2 and (one_off == 1).mean() > 0.85
+    assert set(buyers.customers["buyer_type"]) == {"cycle", "seasonal", "subscription", "one_off"}
+    features, _ = customer_features(buyers.orders, cutoff=date(2025, 6, 30))
+    assert features.height == buyers.orders.filter(
+        pl.col("order_date") <= date(2025, 6, 30))["customer_id"].n_unique()
+    with pytest.raises(ValueError, match="sum to 1"):
+        simulate_buyers(10, mix={"cycle": 0.5})
