@@ -155,14 +155,16 @@ def summary(result: pl.DataFrame) -> dict:
 
 def accuracy(history: pl.DataFrame, abc: pl.DataFrame, cores: int,
              stored: pl.DataFrame | None) -> dict:
-    from forecasting import backtest
+    from forecasting import backtest_detail
 
     started = time.perf_counter()
-    result = backtest(history, BACKTEST_HORIZON, windows=BACKTEST_WINDOWS, n_jobs=cores)
+    detail = backtest_detail(history, BACKTEST_HORIZON, windows=BACKTEST_WINDOWS)
     seconds = time.perf_counter() - started
+    result = detail.result
     result = (result.join(abc, on="unique_id", how="left")
               .join(series_kinds(history), on="unique_id", how="left"))
-    out = {"backtest_s": round(seconds, 1), "overall": summary(result)}
+    out = {"backtest_s": round(seconds, 1), "overall": summary(result),
+           "ratios": model_ratios(detail)}
     for column, key in (("abc_class", "by_abc_class"), ("kind", "by_kind"),
                         ("model", "by_model_chosen")):
         out[key] = {
@@ -191,6 +193,88 @@ def accuracy(history: pl.DataFrame, abc: pl.DataFrame, cores: int,
             | (pl.col("mase").is_null() & pl.col("stored").is_null())).to_series().all()
         out["matches_pipeline_forecast_backtest"] = bool(same)
     return out
+
+
+def model_ratios(detail) -> dict:
+    """Mean MASE of the chosen forecasts, seasonal naive, and every candidate used for all
+    series it is a candidate for, and each one's ratio to seasonal naive's mean MASE on
+    the same series; coverage of the 80/95% intervals (mean over series)."""
+    scored = detail.result.filter(pl.col("mase").is_not_null()
+                                  & pl.col("mase_seasonal_naive").is_not_null()
+                                  & (pl.col("n_points") > 0))
+    out = {"series": scored.height,
+           "chosen": {"mase": scored["mase"].mean(),
+                      "mase_seasonal_naive": scored["mase_seasonal_naive"].mean(),
+                      "ratio": scored["mase"].mean() / scored["mase_seasonal_naive"].mean(),
+                      "coverage_80": scored["coverage_80"].mean(),
+                      "coverage_95": scored["coverage_95"].mean()},
+           "models": {}}
+    by_model = detail.by_model.join(scored.select("unique_id", "mase_seasonal_naive"),
+                                    on="unique_id").filter(pl.col("mase").is_not_null())
+    for (model,), part in sorted(by_model.group_by("model"), key=lambda kv: kv[0]):
+        out["models"][model] = {
+            "series": part.height, "mase": part["mase"].mean(),
+            "ratio": part["mase"].mean() / part["mase_seasonal_naive"].mean(),
+            "coverage_80": part["coverage_80"].mean(), "coverage_95": part["coverage_95"].mean()}
+    return out
+
+
+def real_accuracy() -> list[dict]:
+    """`backtest_detail` on each real panel of benchmarks/real_data.py (3 test windows of
+    the set's horizon, 2 CV windows). Independent series (M4) end at their own dates
+    (series_end="own") and get no store-wide yearly index."""
+    from benchmarks.real_data import forecast_sets
+    from forecasting import backtest_detail
+    from forecasting.demand import SeriesEndedEarlyWarning
+
+    rows = []
+    for data in forecast_sets():
+        independent = data.name.startswith("m4")
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SeriesEndedEarlyWarning)
+            detail = backtest_detail(data.history, data.horizon, windows=BACKTEST_WINDOWS,
+                                     season_length=data.season_length,
+                                     series_end="own" if independent else "frame",
+                                     yearly=not independent)
+        seconds = time.perf_counter() - started
+        ratios = model_ratios(detail)
+        rows.append({"name": data.name, "description": data.description,
+                     "series": data.history["unique_id"].n_unique(),
+                     "periods": data.history.height, "season_length": data.season_length,
+                     "horizon": data.horizon, "windows": BACKTEST_WINDOWS,
+                     "backtest_s": round(seconds, 1),
+                     "models_chosen": dict(detail.result.group_by("model").len().sort("model")
+                                           .iter_rows()),
+                     **ratios})
+        print(f"{data.name}: chosen ratio {ratios['chosen']['ratio']:.3f} "
+              f"({seconds:.1f} s)", flush=True)
+    return rows
+
+
+def ratio_table(sets: list[dict]) -> list[str]:
+    """Data sets x (chosen, Ensemble, single models): mean MASE ratio to seasonal naive."""
+    models = sorted({m for s in sets for m in s["models"] if m != "SeasonalNaive"},
+                    key=lambda m: (m != "Ensemble", m))
+    lines = ["| data set | series scored | SN MASE | chosen | " + " | ".join(models)
+             + " | chosen cover 80 | chosen cover 95 |",
+             "|---|---|---|---|" + "---|" * len(models) + "---|---|"]
+    for s in sets:
+        cells = [fmt(s["models"][m]["ratio"]) if m in s["models"] else "" for m in models]
+        lines.append(f"| {s['name']} | {s['series']} | {fmt(s['chosen']['mase_seasonal_naive'])}"
+                     f" | **{fmt(s['chosen']['ratio'])}** | " + " | ".join(cells)
+                     + f" | {pct(s['chosen']['coverage_80'])} | "
+                     f"{pct(s['chosen']['coverage_95'])} |")
+    return lines
+
+
+def coverage_table(sets: list[dict]) -> list[str]:
+    lines = ["| data set | model | cover 80 | cover 95 |", "|---|---|---|---|"]
+    for s in sets:
+        for model, m in [("chosen", s["chosen"]), *sorted(s["models"].items())]:
+            lines.append(f"| {s['name']} | {model} | {pct(m['coverage_80'])} | "
+                         f"{pct(m['coverage_95'])} |")
+    return lines
 
 
 # ----------------------------------------------------------------------- overhead
@@ -234,19 +318,28 @@ def run_storeops(history: pl.DataFrame, cores: int, clock: StatsforecastClock) -
 
 
 def run_bare(frame: pl.DataFrame, cores: int, clock: StatsforecastClock) -> dict:
+    """Per series kind, its candidate models' forecast and cross-validation (frame has
+    `kind`), as forecast_demand's statsforecast calls do, without anything around them."""
     from statsforecast import StatsForecast
 
     from forecasting.demand import candidate_models
 
     clock.reset()
     started = time.perf_counter()
-    sf = StatsForecast(models=candidate_models(SEASON), freq="1d", n_jobs=cores)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # as forecast_demand does
-        sf.forecast(df=frame, h=HORIZON, level=[80, 95])
-        forecast_s = time.perf_counter() - started
-        sf.cross_validation(df=frame, h=BACKTEST_HORIZON, n_windows=CV_WINDOWS,
-                            step_size=BACKTEST_HORIZON)
+    forecast_s = 0.0
+    for kind in ("smooth", "intermittent"):
+        part = frame.filter(pl.col("kind") == kind).drop("kind")
+        if part.is_empty():
+            continue
+        sf = StatsForecast(models=candidate_models(kind, SEASON), freq="1d", n_jobs=cores)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # as forecast_demand does
+            warnings.simplefilter("ignore", UserWarning)
+            t = time.perf_counter()
+            sf.forecast(df=part, h=HORIZON)
+            forecast_s += time.perf_counter() - t
+            sf.cross_validation(df=part, h=BACKTEST_HORIZON, n_windows=CV_WINDOWS,
+                                step_size=BACKTEST_HORIZON)
     return {"total": time.perf_counter() - started, "forecast": forecast_s}
 
 
@@ -256,7 +349,7 @@ def median(values: list[float]) -> float:
 
 def overhead(history: pl.DataFrame, cores: int, repeats: int,
              clock: StatsforecastClock) -> dict:
-    frame = bare_frame(history)
+    frame = bare_frame(history).join(series_kinds(history), on="unique_id")
     warm_a = run_storeops(history, cores, clock)
     warm_b = run_bare(frame, cores, clock)
     a_runs, b_runs = [], []
@@ -297,7 +390,7 @@ def scale_curve(history: pl.DataFrame, cores: int, repeats: int, clock: Statsfor
         if n >= ids.len():
             continue
         subset = history.filter(pl.col("unique_id").is_in(ids.head(n).implode()))
-        frame = bare_frame(subset)
+        frame = bare_frame(subset).join(series_kinds(subset), on="unique_id")
         a_runs, b_runs = [], []
         for _ in range(repeats):
             a_runs.append(run_storeops(subset, cores, clock))
@@ -456,6 +549,31 @@ def write_results(report: dict) -> None:
         "Models chosen (last window): " + ", ".join(
             f"{m} {n}" for m, n in acc["models_chosen"].items()) + ".",
     ]
+    if report.get("real"):
+        demo = {"name": "demo store", **acc["ratios"]}
+        sets = [demo, *report["real"]]
+        lines += [
+            "", "## The demo and real data: mean MASE ratio to seasonal naive", "",
+            ("Each cell: mean MASE of that forecast over the series it applies to, divided by "
+             "seasonal naive's mean MASE on the same series (< 1 is better). **chosen** is what "
+             "forecast_demand gives (per series and window: the Ensemble unless a single "
+             "model beat it by 10% in cross-validation); the other columns use one model for "
+             "every series of its kind (smooth models for smooth series, the Croston family "
+             "for intermittent ones). Real panels: 3 test windows of the horizon below, 2 "
+             "cross-validation windows before each; read out of package wheels by "
+             "benchmarks/real_data.py."),
+            "", *ratio_table(sets), "",
+            "| data set | what | season | horizon | backtest s | chosen in the last window |",
+            "|---|---|---|---|---|---|",
+            *(f"| {r['name']} | {r['description']}, {r['series']} series, {r['periods']:,} "
+              f"periods | {r['season_length']} | {r['horizon']} | {r['backtest_s']} | "
+              + ", ".join(f"{m} {n}" for m, n in r["models_chosen"].items()) + " |"
+              for r in report["real"]),
+            "", ("Interval coverage on the held-out windows (mean over series; conformal "
+                 "intervals from each model's own cross-validation errors, inflated by how "
+                 "they held on the last cross-validation window):"), "",
+            *coverage_table(sets),
+        ]
     if "matches_pipeline_forecast_backtest" in acc:
         lines += ["", ("Per-SKU MASE identical to the pipeline's analytics.forecast_backtest: "
                   f"{'yes' if acc['matches_pipeline_forecast_backtest'] else 'NO'}.")]
@@ -526,6 +644,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path, help="reuse a home built by `storeops demo`")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-curve", action="store_true", help="skip the 100/250 SKU curve")
+    parser.add_argument("--no-real", action="store_true", help="skip the real data sets")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     import polars
@@ -547,6 +666,7 @@ def main() -> None:
         print(f"history: {history.height:,} rows, {history['unique_id'].n_unique()} SKUs",
               flush=True)
         clock = StatsforecastClock()
+        real = [] if args.no_real else real_accuracy()
         acc = accuracy(history, abc, cores, stored)
         print(json.dumps(acc["overall"]), flush=True)
         ovh = overhead(history, cores, args.repeats, clock)
@@ -559,7 +679,8 @@ def main() -> None:
     command = "uv run python benchmarks/forecast.py" + (
         f" --scale {args.scale:g}" if args.scale != 1 else "") + (
         f" --repeats {args.repeats}" if args.repeats != 3 else "") + (
-        " --home <home>" if args.home else "") + (" --no-curve" if args.no_curve else "")
+        " --home <home>" if args.home else "") + (" --no-curve" if args.no_curve else "") + (
+        " --no-real" if args.no_real else "")
     report = {
         "meta": {
             "scale": args.scale, "skus": history["unique_id"].n_unique(),
@@ -569,6 +690,7 @@ def main() -> None:
             "date": dt.date.today().isoformat(),
         },
         "accuracy": acc,
+        "real": real,
         "overhead": ovh,
         "scale_curve": curve,
         "history_rows_note": (

@@ -3,7 +3,8 @@
 - `forecast_demand(history, horizon, ...)`: daily/weekly/monthly demand per SKU with
   intervals, model chosen per SKU by cross-validation (forecasting/demand.py).
 - `backtest(history, horizon, *, windows)` and `summarise_backtest(result)`: rolling-origin
-  accuracy against seasonal naive (forecasting/backtest.py).
+  accuracy against seasonal naive (forecasting/backtest.py); `backtest_detail` adds
+  every candidate model's scores on the same points.
 - `reorder_suggestions(forecast, position, terms, *, as_of, ...)`: periodic-review
   order-up-to lines for the buyers (forecasting/policy.py).
 - `simulate_inventory(...)`: replays true demand day by day under a policy (fill rate,
@@ -11,10 +12,10 @@
 - `forecasting.supply_risk.supply_alerts`: late POs, lead-time drift, promotions short of stock.
 """
 
-from forecasting.backtest import backtest, summarise_backtest
+from forecasting.backtest import backtest, backtest_detail, summarise_backtest
 from forecasting.demand import forecast_demand
 from forecasting.policy import reorder_suggestions
 from forecasting.simulate import simulate_inventory
 
-__all__ = ["backtest", "forecast_demand", "reorder_suggestions", "simulate_inventory",
+__all__ = ["backtest", "backtest_detail", "forecast_demand", "reorder_suggestions", "simulate_inventory",
            "summarise_backtest"]

@@ -8,26 +8,27 @@ the window it did not see. `summarise_backtest` aggregates the per-series rows.
 
 from __future__ import annotations
 
-import warnings
+from dataclasses import dataclass
 
 import polars as pl
 
 from forecasting.demand import (
-    MODEL_NAMES,
     SEASONAL_NAIVE,
     add_conformal_bounds,
     apply_promotions,
+    calibrated_widths,
     check_arguments,
-    conformal_widths,
     finish,
-    make_statsforecast,
+    fit_models,
+    model_errors,
     seasonalise,
     select_models,
-    to_long,
+    yearly_helps,
 )
 from forecasting.history import (
     FIT_PERIODS,
     censor_demand,
+    check_series_end,
     classify_series,
     infer_frequency,
     last_periods,
@@ -37,13 +38,17 @@ from forecasting.history import (
     validate_history,
     yearly_profile,
 )
-from forecasting.parallel import worker_processes
 
 LEVELS = (80, 95)
 BACKTEST_SCHEMA = {
     "unique_id": pl.Utf8, "model": pl.Utf8, "mase": pl.Float64, "bias": pl.Float64,
     "coverage_80": pl.Float64, "coverage_95": pl.Float64, "mase_seasonal_naive": pl.Float64,
     "bias_seasonal_naive": pl.Float64, "n_points": pl.Int64, "actual_units": pl.Float64,
+}
+BY_MODEL_SCHEMA = {
+    "unique_id": pl.Utf8, "model": pl.Utf8, "mase": pl.Float64, "bias": pl.Float64,
+    "coverage_80": pl.Float64, "coverage_95": pl.Float64, "n_points": pl.Int64,
+    "actual_units": pl.Float64,
 }
 
 
@@ -71,16 +76,21 @@ def _mase(mae: str, scale: str = "scale") -> pl.Expr:
     )
 
 
-def backtest(
-    history: pl.DataFrame,
-    horizon: int,
-    *,
-    windows: int = 3,
-    season_length: int = 7,
-    n_jobs: int | None = None,
-    cv_windows: int = 2,
-    yearly: bool = True,
-) -> pl.DataFrame:
+@dataclass(frozen=True)
+class BacktestDetail:
+    """`result`: as `backtest` returns. `by_model`: the same scores for every candidate
+    model on the same test points, `unique_id, model, mase, bias, coverage_80,
+    coverage_95, n_points, actual_units` (each model with conformal intervals from its
+    own cross-validation errors): what each single model and the ensemble would have
+    done had it been used for every series."""
+
+    result: pl.DataFrame
+    by_model: pl.DataFrame
+
+
+def backtest(history: pl.DataFrame, horizon: int, *, windows: int = 3, season_length: int = 7,
+             n_jobs: int | None = None, cv_windows: int = 2, yearly: bool = True,
+             series_end: str = "frame") -> pl.DataFrame:
     """Backtest the forecast per series on the last `windows * horizon` periods.
 
     Args:
@@ -91,6 +101,8 @@ def backtest(
         n_jobs: processes for statsforecast; default by the work (forecasting.demand.default_n_jobs).
         cv_windows: windows before each test window used to choose its model.
         yearly: apply the yearly season as `forecast_demand` does.
+        series_end: as for `forecast_demand` ("own": each series' test windows are its
+            own last periods).
 
     Returns:
         One row per series: `unique_id`, `model` (chosen for the most recent window),
@@ -114,18 +126,29 @@ def backtest(
           fallback model (mean_fallback, zero), null scores and n_points 0.
         - Classification (smooth/intermittent) uses the data before the first test window.
     """
+    return backtest_detail(history, horizon, windows=windows, season_length=season_length,
+                           n_jobs=n_jobs, cv_windows=cv_windows, yearly=yearly,
+                           series_end=series_end).result
+
+
+def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
+                    season_length: int = 7, n_jobs: int | None = None, cv_windows: int = 2,
+                    yearly: bool = True, series_end: str = "frame") -> BacktestDetail:
+    """`backtest` (same arguments and definitions) with every candidate model's scores."""
     check_arguments(horizon, season_length, LEVELS, cv_windows)
+    check_series_end(series_end)
     if not isinstance(windows, int) or windows < 1:
         raise ValueError(f"windows must be a positive integer, got {windows!r}")
     frame = validate_history(history)
     if frame.is_empty():
-        return pl.DataFrame(schema=BACKTEST_SCHEMA)
+        return BacktestDetail(pl.DataFrame(schema=BACKTEST_SCHEMA),
+                              pl.DataFrame(schema=BY_MODEL_SCHEMA))
     freq = infer_frequency(frame)
     frame, _ = to_internal_dates(frame, freq)
     all_windows = windows + cv_windows
     test_points = windows * horizon
 
-    panel = prepare_panel(frame, freq, season_length)
+    panel = prepare_panel(frame, freq, season_length, series_end)
     is_training = pl.col("t") <= pl.col("t").max().over("unique_id") - test_points
     training = panel.filter(is_training)
     kinds = classify_series(last_periods(training, FIT_PERIODS[freq.name]),
@@ -147,17 +170,13 @@ def backtest(
         .otherwise(pl.lit("mean_fallback")).alias("model"),
     )
     if modelled.is_empty():
-        return _unscored_rows(unscored)
+        return BacktestDetail(_unscored_rows(unscored), pl.DataFrame(schema=BY_MODEL_SCHEMA))
 
     train = (panel.join(modelled, on="unique_id", how="semi")
              .select("unique_id", "ds", pl.col("y_baseline").alias("y")))
-    # A forecast with its two validation windows is about three fits a series; the
-    # backtest is one fit a window (default_n_jobs counts in forecasts).
-    sf = make_statsforecast(season_length, freq, n_jobs, modelled.height * all_windows // 3)
-    with warnings.catch_warnings(), worker_processes(sf.n_jobs):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        cv_wide = sf.cross_validation(df=train, h=horizon, n_windows=all_windows,
-                                      step_size=horizon, level=list(LEVELS))
+    _, long = fit_models(train, kinds, season_length=season_length, freq=freq, n_jobs=n_jobs,
+                         horizon=None, cv_horizon=horizon, cv_windows=all_windows)
+
     def with_actuals(frame: pl.DataFrame) -> pl.DataFrame:
         return (
             frame.with_columns((pl.col("cutoff").rank("dense").over("unique_id") - 1)
@@ -167,33 +186,43 @@ def backtest(
                   on=["unique_id", "ds"], how="left")
         )
 
-    long = to_long(cv_wide, ["unique_id", "ds", "cutoff", "y"], LEVELS)
-    cv = with_actuals(seasonalise(long, profile, LEVELS))
+    # Whether the yearly index helps is decided on the windows before the first test one.
+    if not yearly_helps(long.filter(pl.col("cutoff").rank("dense").over("unique_id")
+                                    <= cv_windows), panel, profile):
+        profile = pl.DataFrame()
+    cv = with_actuals(seasonalise(long, profile))
     # The baseline is plain seasonal naive: last week again, no yearly index.
-    plain_naive = with_actuals(long.filter(pl.col("model") == SEASONAL_NAIVE))
+    plain_naive = with_actuals(long.filter(pl.col("model") == SEASONAL_NAIVE)
+                               .with_columns(pl.lit(1.0).alias("yearly_index")))
 
     # Each earlier window j informs the choice for test windows j+1 .. j+cv_windows.
     residuals = (
         cv.filter(pl.col("is_clean") & (pl.col("window") < all_windows - 1))
-        .select("unique_id", "model", "window", (pl.col("yhat") - pl.col("y")).alias("error"))
+        .select("unique_id", "model", "window", "yearly_index",
+                (pl.col("yhat") - pl.col("y")).alias("error"),
+                pl.col("window").alias("source_window"))
         .with_columns(pl.int_ranges(pl.col("window") + 1, pl.col("window") + cv_windows + 1)
                       .alias("test_window"))
         .explode("test_window")
         .filter(pl.col("test_window") >= cv_windows)
         .drop("window").rename({"test_window": "window"})
     )
-    errors = residuals.group_by("unique_id", "window", "model").agg(
-        pl.col("error").abs().mean().alias("mae"), (pl.col("error") ** 2).mean().alias("mse"))
-    grid = (modelled.select("unique_id")
-            .join(pl.DataFrame({"window": list(range(cv_windows, all_windows))}), how="cross")
-            .join(pl.DataFrame({"model": list(MODEL_NAMES)}), how="cross"))
-    errors = grid.join(errors, on=["unique_id", "window", "model"], how="left")
-    chosen = select_models(errors, kinds, ["unique_id", "window"])
-    widths = conformal_widths(residuals, ["unique_id", "window", "model"], LEVELS)
+    errors = model_errors(residuals, ["unique_id", "window"])
+    no_errors = (modelled.select("unique_id")
+                 .join(pl.DataFrame({"window": list(range(cv_windows, all_windows))}),
+                       how="cross")
+                 .join(errors, on=["unique_id", "window"], how="anti")
+                 .select("unique_id", pl.col("window").cast(errors.schema["window"]),
+                         pl.lit(SEASONAL_NAIVE).alias("model"),
+                         pl.lit(None, pl.Float64).alias("mae"),
+                         pl.lit(None, pl.Float64).alias("mse")))
+    chosen = select_models(pl.concat([errors, no_errors]), kinds, ["unique_id", "window"])
+    widths = calibrated_widths(residuals, ["unique_id", "window", "model"], "source_window",
+                               LEVELS)
 
     tests = cv.filter(pl.col("window") >= cv_windows)
-    promo_days = tests.filter(pl.col("is_promo")).select("unique_id", "ds",
-                                                         pl.lit(None, pl.Float64).alias("uplift"))
+    promo_days = tests.filter(pl.col("is_promo")).select(
+        "unique_id", "ds", pl.lit(None, pl.Float64).alias("uplift")).unique()
     keys = ("unique_id", "ds", "window", "actual", "is_stockout")
 
     def scored(frame: pl.DataFrame) -> pl.DataFrame:
@@ -203,6 +232,7 @@ def backtest(
 
     model_points = scored(tests.join(chosen, on=["unique_id", "window", "model"], how="semi"))
     naive_points = scored(plain_naive.filter(pl.col("window") >= cv_windows))
+    all_points = scored(tests)
     scale = (
         training.sort("unique_id", "ds")
         .with_columns((pl.col("y") - pl.col("y").shift(season_length).over("unique_id")).abs()
@@ -225,12 +255,21 @@ def backtest(
         .with_columns(_mase("mae").alias("mase"),
                       _mase("mae_seasonal_naive").alias("mase_seasonal_naive"))
     )
+    by_model = (
+        all_points.group_by("unique_id", "model").agg(
+            *_scores("", coverage=True),
+            pl.len().cast(pl.Int64).alias("n_points"),
+            pl.col("actual").sum().alias("actual_units"))
+        .join(scale, on="unique_id", how="left")
+        .with_columns(_mase("mae").alias("mase"))
+        .select(list(BY_MODEL_SCHEMA)).cast(BY_MODEL_SCHEMA).sort("unique_id", "model")
+    )
     # Modelled series whose test windows were all out of stock have no scored point.
     missing = modelled.join(result, on="unique_id", how="anti").join(last_model, on="unique_id")
     result = pl.concat([result.select(list(BACKTEST_SCHEMA)),
                         _unscored_rows(pl.concat([missing.select("unique_id", "model"),
                                                   unscored]))])
-    return result.sort("unique_id")
+    return BacktestDetail(result.sort("unique_id"), by_model)
 
 
 def _unscored_rows(unscored: pl.DataFrame) -> pl.DataFrame:

@@ -4,14 +4,19 @@
 series in one call, picks one model per series by rolling-origin cross-validation and
 returns `unique_id, ds, forecast, lo_<l>, hi_<l>, model`.
 
-Model set and why (measured on 500 SKUs x 730 days, 2 cores):
+Model set and why (benchmarks/results/forecast.md: the demo and six real panels):
 - SeasonalNaive(season_length): always a candidate, the floor a model has to beat.
-- DynamicOptimizedTheta(season_length) for smooth series: Theta won M3 and is among the
-  best single statistical models in M4; it fits 500 series in ~5 s. AutoETS would cost
-  ~30 s to forecast and ~55 s to cross-validate the same panel, which the daily run
-  cannot afford, for a model Theta (SES with drift) largely overlaps.
-- CrostonSBA, ADIDA, IMAPA for intermittent series (Syntetos-Boylan ADI > 1.32): all
-  three are cheap (< 0.2 s each) and forecast the mean demand rate.
+- Smooth series: AutoETS, DynamicOptimizedTheta, AutoCES (+ AutoARIMA for weekly and
+  monthly data) and their median, the Ensemble ("SCUM", Petropoulos & Svetunkov 2020).
+  Each is fitted only to the smooth series (~0.3 core-seconds a series for a forecast
+  and two cross-validation windows on 364 days); AutoARIMA costs ~0.5 s a daily series
+  more and is left out for daily data.
+- Intermittent series (Syntetos-Boylan ADI > 1.32): CrostonSBA, ADIDA, IMAPA, TSB and
+  their median; all cheap (< 2 ms a series).
+- The Ensemble is kept unless a single model beats it by SWITCH_MARGIN in
+  cross-validation: per-series winners on a few windows did worse out of sample.
+- Intervals are conformal for every model, calibrated on the last cross-validation
+  window (`calibrated_widths`).
 """
 
 from __future__ import annotations
@@ -25,21 +30,28 @@ from statsforecast import StatsForecast
 from statsforecast.models import (
     ADIDA,
     IMAPA,
+    TSB,
+    AutoARIMA,
+    AutoCES,
+    AutoETS,
     CrostonSBA,
     DynamicOptimizedTheta,
     SeasonalNaive,
 )
 
 from forecasting.history import (
+    DAILY,
     FALLBACK_PERIODS,
     FIT_PERIODS,
     Frequency,
     censor_demand,
+    check_series_end,
     classify_series,
     infer_frequency,
     last_periods,
     measure_uplift,
     prepare_panel,
+    series_ends,
     to_caller_dates,
     to_internal_dates,
     validate_history,
@@ -49,60 +61,124 @@ from forecasting.history import (
 from forecasting.parallel import worker_processes
 
 SEASONAL_NAIVE = "SeasonalNaive"
-SMOOTH_MODELS = ("DynamicOptimizedTheta",)
-INTERMITTENT_MODELS = ("CrostonSBA", "ADIDA", "IMAPA")
-MODEL_NAMES = (SEASONAL_NAIVE, *SMOOTH_MODELS, *INTERMITTENT_MODELS)
-# On a tie in cross-validation the simpler model wins.
+ENSEMBLE = "Ensemble"
+SMOOTH_MODELS = ("AutoETS", "DynamicOptimizedTheta", "CES", "AutoARIMA")
+INTERMITTENT_MODELS = ("CrostonSBA", "ADIDA", "IMAPA", "TSB")
+MODEL_NAMES = (SEASONAL_NAIVE, ENSEMBLE, *SMOOTH_MODELS, *INTERMITTENT_MODELS)
+# On a tie in cross-validation the simpler model wins; the ensemble comes before any one
+# of its members because it varies less from window to window.
 PREFERENCE = {name: rank for rank, name in enumerate(MODEL_NAMES)}
 MAX_CV_HORIZON = 28
+# A single model replaces the Ensemble only when its cross-validation score is this much
+# better (score x (1 + margin) below the Ensemble's). Choosing the best of several models
+# per series on a few windows mostly picks noise: on the real panels of
+# benchmarks/forecast.py the per-series winner did worse out of sample than the fixed
+# median (the "forecast combination puzzle", Claeskens et al. 2016, IJF 32(3)).
+SWITCH_MARGIN = 0.10
+# TSB's smoothing constants for demand size and probability: the middle of the range
+# Teunter, Syntetos & Babai (2011, "Intermittent demand: linking forecasting to inventory
+# obsolescence", EJOR 214(3)) studied (0.05-0.3); statsforecast does not optimise them.
+TSB_ALPHA_D, TSB_ALPHA_P = 0.1, 0.1
 
 
-class _PointForecastOnly:
-    """statsforecast raises when asked for intervals of a Croston-family model built
-    without `prediction_intervals`; dropping `level` from the signature makes the one
-    StatsForecast call skip them. Their intervals come from our cross-validation."""
+def candidate_models(kind: str, season_length: int, freq: Frequency = DAILY) -> list:
+    """The statsforecast models fitted to every series of one kind, in one call.
 
-    def forecast(self, y, h, X=None, X_future=None, fitted=False):
-        return super().forecast(y=y, h=h, X=X, X_future=X_future, fitted=fitted)
+    smooth: seasonal naive, AutoETS, DynamicOptimizedTheta, AutoCES, and AutoARIMA for
+    weekly and monthly data (on 364 daily periods it costs ~0.5 s a series, too much for
+    a daily run of hundreds of SKUs). intermittent: seasonal naive and the Croston family
+    (CrostonSBA, ADIDA, IMAPA, TSB). The ensemble is formed from their forecasts
+    (`add_ensemble`), not fitted.
+    """
+    if kind == "intermittent":
+        return [SeasonalNaive(season_length), CrostonSBA(), ADIDA(), IMAPA(),
+                TSB(alpha_d=TSB_ALPHA_D, alpha_p=TSB_ALPHA_P)]
+    if kind != "smooth":
+        raise ValueError(f"no candidate models for series kind {kind!r}")
+    models = [SeasonalNaive(season_length), AutoETS(season_length=season_length),
+              DynamicOptimizedTheta(season_length), AutoCES(season_length=season_length)]
+    if freq is not DAILY:
+        models.append(AutoARIMA(season_length=season_length))
+    return models
 
 
-class _CrostonSBA(_PointForecastOnly, CrostonSBA):
-    pass
+def ensemble_members(kind: str) -> tuple[str, ...]:
+    return INTERMITTENT_MODELS if kind == "intermittent" else SMOOTH_MODELS
 
 
-class _ADIDA(_PointForecastOnly, ADIDA):
-    pass
+def add_ensemble(wide: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """Add `Ensemble`: the median of the kind's models' forecasts (ignoring NaN).
 
-
-class _IMAPA(_PointForecastOnly, IMAPA):
-    pass
-
-
-def candidate_models(season_length: int) -> list:
-    """The statsforecast models every modelled series is fitted with."""
-    return [SeasonalNaive(season_length), DynamicOptimizedTheta(season_length),
-            _CrostonSBA(), _ADIDA(), _IMAPA()]
+    A fixed combination, not chosen on the data, so its cross-validation error is as
+    honest as a single model's. Median of ETS, Theta, CES (and ARIMA) is the "SCUM"
+    benchmark of Petropoulos & Svetunkov (2020, "A simple combination of univariate
+    models", IJF 36(1)), which beat most M4 entries; for intermittent series the
+    Croston-family median follows the same idea.
+    """
+    members = [m for m in ensemble_members(kind) if m in wide.columns]
+    return wide.with_columns(
+        pl.concat_list(pl.col(m).fill_nan(None) for m in members).list.median()
+        .alias(ENSEMBLE))
 
 
 # Series one process fits in the time a worker pool takes to start. Measured on 2 cores
-# (python /tmp/fc_time.py in session 6; benchmarks/forecast.py has the overheads): a pool
-# costs about 5 s, a series about 40 ms of fitting and cross-validation, so a second
-# process pays off from about 250 series (10 SKUs: 0.14 s in one process, 5.6 s with two;
-# 500 SKUs: 19.8 s and 14.8 s).
-SERIES_PER_WORKER = 250
+# (session 7, 500 demo SKUs x 364 days): a pool costs about 5 s; the smooth models cost
+# about 0.3 s of one core per series for a forecast and two cross-validation windows
+# (AutoETS 0.19, CES 0.06, Theta 0.04), so a second process pays off from about 40
+# smooth series. The Croston family and seasonal naive take under 2 ms a series: one
+# process always.
+SERIES_PER_WORKER = {"smooth": 40, "intermittent": None}
 
 
-def default_n_jobs(n_series: int) -> int:
-    """Processes for statsforecast: one per SERIES_PER_WORKER series, at most the cores."""
-    return max(1, min(os.cpu_count() or 1, n_series // SERIES_PER_WORKER))
+def default_n_jobs(n_series: int, kind: str = "smooth") -> int:
+    """Processes for statsforecast: one per SERIES_PER_WORKER[kind] series, at most the cores."""
+    per_worker = SERIES_PER_WORKER.get(kind)
+    if not per_worker:
+        return 1
+    return max(1, min(os.cpu_count() or 1, n_series // per_worker))
 
 
-def make_statsforecast(season_length: int, freq: Frequency, n_jobs: int | None,
-                       n_series: int = 0) -> StatsForecast:
-    """n_jobs None: default_n_jobs(n_series)."""
-    return StatsForecast(models=candidate_models(season_length), freq=freq.every,
-                         n_jobs=n_jobs or default_n_jobs(n_series),
-                         fallback_model=SeasonalNaive(season_length))
+def to_long(wide: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """statsforecast's wide frame (one column per model) to `*keys, model, yhat`."""
+    models = [c for c in wide.columns if c in PREFERENCE]
+    return (wide.select(*keys, *models).unpivot(index=keys, variable_name="model",
+                                                value_name="yhat")
+            .with_columns(pl.col("yhat").fill_nan(None)))
+
+
+def fit_models(train: pl.DataFrame, kinds: pl.DataFrame, *, season_length: int,
+               freq: Frequency, n_jobs: int | None, horizon: int | None, cv_horizon: int,
+               cv_windows: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Forecast and cross-validate every smooth and intermittent series with its kind's models.
+
+    train: `unique_id, ds, y`. One StatsForecast call per kind and task, all series of the
+    kind at once. Returns (forecast, cv): forecast `unique_id, ds, model, yhat` for the
+    `horizon` periods after each series' end (empty when horizon is None), cv
+    `unique_id, ds, cutoff, y, model, yhat` over `cv_windows` windows of `cv_horizon`.
+    Every model's rows include the Ensemble's.
+    """
+    forecasts, cvs = [], []
+    for kind in ("smooth", "intermittent"):
+        part = train.join(kinds.filter(pl.col("kind") == kind), on="unique_id", how="semi")
+        if part.is_empty():
+            continue
+        jobs = n_jobs or default_n_jobs(part["unique_id"].n_unique(), kind)
+        sf = StatsForecast(models=candidate_models(kind, season_length, freq),
+                           freq=freq.every, n_jobs=jobs,
+                           fallback_model=SeasonalNaive(season_length))
+        with warnings.catch_warnings(), worker_processes(jobs):
+            # Theta's seasonality test divides by a zero variance on constant series;
+            # AutoETS and AutoARIMA warn when a specification does not converge.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            if horizon is not None:
+                forecasts.append(to_long(add_ensemble(sf.forecast(df=part, h=horizon), kind),
+                                         ["unique_id", "ds"]))
+            cv = sf.cross_validation(df=part, h=cv_horizon, n_windows=cv_windows,
+                                     step_size=cv_horizon)
+        cvs.append(to_long(add_ensemble(cv, kind), ["unique_id", "ds", "cutoff", "y"]))
+    empty = pl.DataFrame()
+    return (pl.concat(forecasts) if forecasts else empty, pl.concat(cvs) if cvs else empty)
 
 
 def check_arguments(horizon: int, season_length: int, level: tuple[int, ...],
@@ -117,43 +193,26 @@ def check_arguments(horizon: int, season_length: int, level: tuple[int, ...],
         raise ValueError(f"cv_windows must be a positive integer, got {cv_windows!r}")
 
 
-def to_long(wide: pl.DataFrame, keys: list[str], level: tuple[int, ...]) -> pl.DataFrame:
-    """statsforecast's wide frame (one column per model) to one row per model.
-
-    Columns: keys, model, yhat, lo_<l>, hi_<l> (null where the model gives none).
-    """
-    parts = []
-    for model in MODEL_NAMES:
-        bounds = [
-            (pl.col(f"{model}-{side}-{lvl}").fill_nan(None) if f"{model}-{side}-{lvl}"
-             in wide.columns else pl.lit(None, pl.Float64)).alias(f"{side}_{lvl}")
-            for lvl in level for side in ("lo", "hi")
-        ]
-        parts.append(wide.select(*keys, pl.lit(model).alias("model"),
-                                 pl.col(model).fill_nan(None).alias("yhat"), *bounds))
-    return pl.concat(parts)
-
-
 def select_models(errors: pl.DataFrame, kinds: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """Pick one model per group of `by` (which starts with unique_id).
 
-    errors: `*by, model, mae, mse` from cross-validation; a group without errors (no clean
-    period to score) keeps seasonal naive. Candidates: seasonal naive always, Theta for
-    smooth series, the Croston family for intermittent ones. Smooth series are compared
-    on MAE; intermittent series on MSE, because MAE rewards forecasting zero for series
-    that are mostly zero (Kolassa 2016, "Evaluating predictive count data distributions
-    in retail sales forecasting", IJF 32(3); the M5 competition scored RMSSE for the
-    same reason) while replenishment needs the mean demand rate.
+    errors: `*by, model, mae, mse` from cross-validation, for the models fitted to the
+    series' kind (`candidate_models`) and the Ensemble; a group without errors (no clean
+    period to score) keeps seasonal naive (add it with null errors). Smooth series are
+    compared on MAE; intermittent series on MSE, because MAE rewards forecasting zero for
+    series that are mostly zero (Kolassa 2016, "Evaluating predictive count data
+    distributions in retail sales forecasting", IJF 32(3); the M5 competition scored
+    RMSSE for the same reason) while replenishment needs the mean demand rate. The
+    Ensemble is kept unless another model scores better by SWITCH_MARGIN; ties go to the
+    simpler model (PREFERENCE).
     """
     candidates = (
         errors.join(kinds.select("unique_id", "kind"), on="unique_id", how="inner")
-        .filter((pl.col("model") == SEASONAL_NAIVE)
-                | ((pl.col("kind") == "smooth") & pl.col("model").is_in(SMOOTH_MODELS))
-                | ((pl.col("kind") == "intermittent")
-                   & pl.col("model").is_in(INTERMITTENT_MODELS)))
         .with_columns(
-            pl.when(pl.col("kind") == "intermittent").then(pl.col("mse"))
-            .otherwise(pl.col("mae")).alias("score"),
+            (pl.when(pl.col("kind") == "intermittent").then(pl.col("mse"))
+             .otherwise(pl.col("mae"))
+             * pl.when(pl.col("model") == ENSEMBLE).then(1.0).otherwise(1.0 + SWITCH_MARGIN))
+            .alias("score"),
             pl.col("model").replace_strict(PREFERENCE, return_dtype=pl.Int64).alias("preference"),
         )
     )
@@ -165,29 +224,30 @@ def select_models(errors: pl.DataFrame, kinds: pl.DataFrame, by: list[str]) -> p
 
 
 def seasonalise(frame: pl.DataFrame, profile: pl.DataFrame,
-                level: tuple[int, ...]) -> pl.DataFrame:
-    """Multiply forecast and bounds by the store's yearly index (`history.yearly_index`).
+                columns: tuple[str, ...] = ("yhat",)) -> pl.DataFrame:
+    """Multiply `columns` by the store's yearly index (`history.yearly_index`) and keep the
+    index as column `yearly_index` (1 without a profile).
 
     `frame` needs `cutoff` (the last period the model saw) and `ds`.
     """
     if profile.is_empty():
-        return frame
-    columns = ["yhat", *(f"{side}_{lvl}" for lvl in level for side in ("lo", "hi"))]
+        return frame.with_columns(pl.lit(1.0).alias("yearly_index"))
     return (yearly_index(frame, profile)
-            .with_columns(pl.col(c) * pl.col("yearly_index") for c in columns)
-            .drop("yearly_index"))
+            .with_columns(pl.col(c) * pl.col("yearly_index") for c in columns))
 
 
-def cv_residuals(cv_wide: pl.DataFrame, panel: pl.DataFrame,
+def cv_residuals(cv: pl.DataFrame, panel: pl.DataFrame,
                  profile: pl.DataFrame) -> pl.DataFrame:
-    """Cross-validation errors on clean periods: `unique_id, ds, cutoff, model, y, yhat, error`.
+    """Cross-validation errors on clean periods:
+    `unique_id, ds, cutoff, model, y, yhat, yearly_index, error`.
 
-    Stockout and promotion periods are not scored: their y is an estimate (stockout) or
-    carries an uplift the baseline models are not meant to forecast (promotion). The
-    forecasts carry the yearly index, as the production forecast does.
+    cv: `fit_models`' long cross-validation frame. Stockout and promotion periods are not
+    scored: their y is an estimate (stockout) or carries an uplift the baseline models are
+    not meant to forecast (promotion). The forecasts carry the yearly index, as the
+    production forecast does.
     """
     return (
-        seasonalise(to_long(cv_wide, ["unique_id", "ds", "cutoff", "y"], ()), profile, ())
+        seasonalise(cv, profile)
         .join(panel.select("unique_id", "ds", "is_clean"), on=["unique_id", "ds"], how="left")
         .filter(pl.col("is_clean"))
         .with_columns((pl.col("yhat") - pl.col("y")).alias("error"))
@@ -197,33 +257,109 @@ def cv_residuals(cv_wide: pl.DataFrame, panel: pl.DataFrame,
 
 def conformal_widths(residuals: pl.DataFrame, by: list[str],
                      level: tuple[int, ...]) -> pl.DataFrame:
-    """Half-widths of conformal intervals: per group, the l-th quantile of |error|.
+    """Half-widths of conformal intervals per group: `*by, width_<l>` (units at index 1).
 
-    Split-conformal style (Vovk et al. 2005; Angelopoulos & Bates 2021): the "higher"
-    interpolation rounds the quantile up, as conformal prediction does. One width for the
-    whole horizon, pooled over the cross-validation horizons.
+    Split-conformal (Vovk et al. 2005; Angelopoulos & Bates 2021, "A gentle introduction
+    to conformal prediction"): the ceil((n + 1) * l / 100)-th smallest |error| of the n
+    cross-validation errors of the group, so that a new error falls inside with
+    probability >= l% if errors are exchangeable; with fewer than 100/(100-l) - 1 errors
+    the largest one. Errors are divided by the yearly index before ranking and the width
+    is multiplied by the index of the forecast day (`add_conformal_bounds`): a day twice
+    as busy has errors about twice as large. One width for the whole horizon, pooled over
+    the cross-validation horizons.
     """
-    return residuals.group_by(by).agg(
-        pl.col("error").abs().quantile(lvl / 100, interpolation="higher").alias(f"width_{lvl}")
+    scaled = residuals.with_columns(
+        (pl.col("error").abs() / pl.col("yearly_index")).alias("_abs"))
+    return scaled.group_by(by).agg(
+        pl.col("_abs").sort().get(
+            ((pl.len().cast(pl.Float64) + 1) * lvl / 100).ceil().cast(pl.Int64)
+            .clip(1, pl.len().cast(pl.Int64)) - 1).alias(f"width_{lvl}")
         for lvl in level
     )
 
 
+# Bounds of the interval inflation factor: a calibration window can say the intervals
+# were 2x too narrow or somewhat too wide, not that they should vanish or explode.
+INFLATION_BOUNDS = (0.5, 4.0)
+
+
+def calibrated_widths(residuals: pl.DataFrame, by: list[str], window: str,
+                      level: tuple[int, ...]) -> pl.DataFrame:
+    """Conformal half-widths per group of `by`, inflated so they held on a later window.
+
+    Conformal intervals assume tomorrow's errors are like the cross-validation errors;
+    for growing, seasonal or spiky series they are not, and intervals under-cover (80%
+    intervals held 68.5% on the demo). So, per outer group (`by` without unique_id,
+    pooled over series): widths from all but each series' last cross-validation window
+    (column `window`: its order) are checked on that last window, and the factor that
+    would have made them hold l% there (the l-th quantile of |error| / width) multiplies
+    the widths from all windows. The idea of correcting the level from observed misses
+    is adaptive conformal inference's (Gibbs & Candes 2021, NeurIPS); here one factor per
+    level, bounded to INFLATION_BOUNDS, 1 when there is one window only.
+
+    Returns `*by, width_<l>` in units at yearly index 1.
+    """
+    widths = conformal_widths(residuals, by, level)
+    outer = [c for c in by if c != "unique_id"]
+    is_last = pl.col(window) == pl.col(window).max().over(by)
+    early = conformal_widths(residuals.filter(~is_last), by, level)
+    ratios = (
+        residuals.filter(is_last).join(early, on=by, how="inner")
+        .with_columns(
+            pl.when(pl.col(f"width_{lvl}") > 0)
+            .then(pl.col("error").abs() / pl.col("yearly_index") / pl.col(f"width_{lvl}"))
+            .when(pl.col("error").abs() == 0).then(0.0)
+            .otherwise(float("inf")).alias(f"ratio_{lvl}")
+            for lvl in level)
+    )
+    low, high = INFLATION_BOUNDS
+    factors = [
+        pl.col(f"ratio_{lvl}").quantile(lvl / 100, interpolation="higher")
+        .clip(low, high).alias(f"factor_{lvl}") for lvl in level
+    ]
+    if ratios.is_empty():
+        return widths
+    factor = ratios.group_by(outer).agg(factors) if outer else ratios.select(factors)
+    joined = (widths.join(factor, on=outer, how="left") if outer
+              else widths.join(factor, how="cross"))
+    return joined.select(
+        *by, *((pl.col(f"width_{lvl}") * pl.col(f"factor_{lvl}").fill_null(1.0))
+               .alias(f"width_{lvl}") for lvl in level))
+
+
+def yearly_helps(cv: pl.DataFrame, panel: pl.DataFrame, profile: pl.DataFrame) -> bool:
+    """Whether the store's yearly index made the cross-validation forecasts better.
+
+    The median over series and models of the relative change in MAE, (with the index -
+    without) / without, must not be above 0: a store whose seasons repeat gains, one whose
+    spikes do not (page views, one-off events) loses and the index is dropped; when the
+    windows cannot tell (last year was flat there) the index stays. Pooled, so one
+    decision per store.
+    """
+    if profile.is_empty() or cv.is_empty():
+        return False
+    with_index = model_errors(cv_residuals(cv, panel, profile), ["unique_id"])
+    without = model_errors(cv_residuals(cv, panel, pl.DataFrame()), ["unique_id"])
+    change = (
+        with_index.join(without, on=["unique_id", "model"], suffix="_plain")
+        .filter(pl.col("mae_plain") > 0)
+        .select(((pl.col("mae") - pl.col("mae_plain")) / pl.col("mae_plain")).median())
+        .item()
+    )
+    return change is not None and change <= 0
+
+
 def add_conformal_bounds(forecast: pl.DataFrame, widths: pl.DataFrame, by: list[str],
                          level: tuple[int, ...]) -> pl.DataFrame:
-    """Fill lo/hi of Croston-family rows from the conformal widths (0 width if unknown)."""
+    """`lo_<l>, hi_<l>` = yhat -/+ width_<l> x yearly_index (0 width if unknown)."""
     out = forecast.join(widths, on=by, how="left")
-    intermittent = pl.col("model").is_in(INTERMITTENT_MODELS)
+    index = pl.col("yearly_index") if "yearly_index" in out.columns else pl.lit(1.0)
     return out.with_columns(
         expr
         for lvl in level
         for expr in (
-            pl.when(intermittent)
-            .then(pl.col("yhat") - pl.col(f"width_{lvl}").fill_null(0.0))
-            .otherwise(pl.col(f"lo_{lvl}")).alias(f"lo_{lvl}"),
-            pl.when(intermittent)
-            .then(pl.col("yhat") + pl.col(f"width_{lvl}").fill_null(0.0))
-            .otherwise(pl.col(f"hi_{lvl}")).alias(f"hi_{lvl}"),
+            (pl.col("yhat") - pl.col(f"width_{lvl}").fill_null(0.0) * index).alias(f"lo_{lvl}"),
+            (pl.col("yhat") + pl.col(f"width_{lvl}").fill_null(0.0) * index).alias(f"hi_{lvl}"),
         )
     ).drop(f"width_{lvl}" for lvl in level)
 
@@ -290,37 +426,37 @@ def modelled_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, *, horizon: int
                        season_length: int, level: tuple[int, ...], n_jobs: int | None,
                        cv_windows: int, freq: Frequency,
                        profile: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Fit, cross-validate and select for smooth and intermittent series (one call each)."""
+    """Fit, cross-validate and select for smooth and intermittent series (`fit_models`)."""
     modelled = kinds.filter(pl.col("kind").is_in(["smooth", "intermittent"]))
     if modelled.is_empty():
         return pl.DataFrame()
     train = (panel.join(modelled, on="unique_id", how="semi")
              .select("unique_id", "ds", pl.col("y_baseline").alias("y")))
-    cv_horizon = min(horizon, MAX_CV_HORIZON)
-    sf = make_statsforecast(season_length, freq, n_jobs, modelled.height)
-    with warnings.catch_warnings(), worker_processes(sf.n_jobs):
-        # Theta's seasonality test divides by a zero variance on constant series.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        forecast_wide = sf.forecast(df=train, h=horizon, level=list(level))
-        cv_wide = sf.cross_validation(df=train, h=cv_horizon, n_windows=cv_windows,
-                                      step_size=cv_horizon)
-    profile = profile if profile is not None else pl.DataFrame()
-    residuals = cv_residuals(cv_wide, panel, profile)
-    errors = residuals.group_by("unique_id", "model").agg(
-        pl.col("error").abs().mean().alias("mae"), (pl.col("error") ** 2).mean().alias("mse"))
-    grid = modelled.select("unique_id").join(
-        pl.DataFrame({"model": list(MODEL_NAMES)}), how="cross")
-    errors = grid.join(errors, on=["unique_id", "model"], how="left")
+    forecast, cv = fit_models(train, kinds, season_length=season_length, freq=freq,
+                              n_jobs=n_jobs, horizon=horizon,
+                              cv_horizon=min(horizon, MAX_CV_HORIZON), cv_windows=cv_windows)
+    profile = profile if profile is not None and yearly_helps(cv, panel, profile) \
+        else pl.DataFrame()
+    residuals = cv_residuals(cv, panel, profile)
+    errors = model_errors(residuals, ["unique_id"])
+    errors = pl.concat([errors, modelled.join(errors, on="unique_id", how="anti").select(
+        "unique_id", pl.lit(SEASONAL_NAIVE).alias("model"),
+        pl.lit(None, pl.Float64).alias("mae"), pl.lit(None, pl.Float64).alias("mse"))])
     chosen = select_models(errors, kinds, ["unique_id"])
-    forecast = to_long(forecast_wide, ["unique_id", "ds"], level).join(
-        chosen, on=["unique_id", "model"], how="semi")
-    forecast = seasonalise(forecast.with_columns(pl.lit(panel["ds"].max()).alias("cutoff")),
-                           profile, level).drop("cutoff")
+    cutoffs = panel.group_by("unique_id").agg(pl.col("ds").max().alias("cutoff"))
+    forecast = seasonalise(forecast.join(chosen, on=["unique_id", "model"], how="semi")
+                           .join(cutoffs, on="unique_id"), profile).drop("cutoff")
     chosen_residuals = residuals.join(chosen, on=["unique_id", "model"], how="semi")
-    widths = conformal_widths(chosen_residuals, ["unique_id"], level)
+    widths = calibrated_widths(chosen_residuals, ["unique_id"], "cutoff", level)
     forecast = add_conformal_bounds(forecast, widths, ["unique_id"], level)
     return forecast.join(error_spread(chosen_residuals, forecast, kinds), on="unique_id",
                          how="left")
+
+
+def model_errors(residuals: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """`*by, model, mae, mse` of cross-validation residuals."""
+    return residuals.group_by(*by, "model").agg(
+        pl.col("error").abs().mean().alias("mae"), (pl.col("error") ** 2).mean().alias("mse"))
 
 
 def error_spread(residuals: pl.DataFrame, forecast: pl.DataFrame,
@@ -438,7 +574,8 @@ def finish(forecast: pl.DataFrame, level: tuple[int, ...],
 def output_schema(ds_type: pl.DataType, level: tuple[int, ...]) -> dict[str, pl.DataType]:
     return {"unique_id": pl.Utf8, "ds": ds_type, "forecast": pl.Float64,
             **{f"{side}_{lvl}": pl.Float64 for lvl in level for side in ("lo", "hi")},
-            "model": pl.Utf8, "error_sd": pl.Float64, "level_sd": pl.Float64}
+            "model": pl.Utf8, "error_sd": pl.Float64, "level_sd": pl.Float64,
+            "last_seen": ds_type, "ended_early": pl.Boolean}
 
 
 def forecast_demand(
@@ -451,6 +588,7 @@ def forecast_demand(
     cv_windows: int = 2,
     promotions: pl.DataFrame | None = None,
     yearly: bool = True,
+    series_end: str = "frame",
 ) -> pl.DataFrame:
     """Forecast demand per series for the next `horizon` periods.
 
@@ -459,8 +597,8 @@ def forecast_demand(
             `unique_id` (str), `ds` (date or datetime; daily, weekly or monthly, inferred),
             `y` (units demanded, float >= 0), optional `is_stockout` (bool: the period was
             out of stock, y is censored) and `is_promo` (bool: a promotion ran).
-            Missing periods inside a series, and after its last row up to the last date
-            of the whole frame, count as periods without sales (y = 0).
+            Missing periods inside a series count as periods without sales (y = 0);
+            what follows a series' last row is `series_end`'s choice.
         horizon: number of periods to forecast, in the inferred frequency.
         season_length: periods per season (7 for daily data with a weekly pattern; pass
             52 for weekly and 12 for monthly data with a yearly pattern).
@@ -474,32 +612,53 @@ def forecast_demand(
             past promotions, else the store's median uplift, else 1").
         yearly: apply the store's yearly season from last year (daily data with over a
             year of history; see step 3).
+        series_end: what a series whose last row is before the frame's last period means.
+            "frame" (default, right for a store's demand history): it stopped selling;
+            the periods up to the frame's last one are y = 0 and its forecast starts
+            with everyone else's (a SKU without demand in the last year is forecast 0,
+            model "zero"). "own": its data stopped; it is forecast from the period after
+            its own last row (statsforecast's convention, for independent series with
+            different end dates). Either way such series are flagged `ended_early` and
+            a SeriesEndedEarlyWarning names them.
 
     Returns:
         `unique_id, ds, forecast, lo_<l>, hi_<l>` (for each level, in units per period,
-        all >= 0 and lo <= forecast <= hi) and `model`: one of SeasonalNaive,
-        DynamicOptimizedTheta, CrostonSBA, ADIDA, IMAPA, mean_fallback or zero; then
-        `error_sd` and `level_sd` per series (units per period, repeated on every row):
-        the chosen model's cross-validated daily error spread and the part of it that
-        persists over a horizon (see `error_spread`), for safety stocks over a lead time.
+        all >= 0 and lo <= forecast <= hi) and `model`: one of MODEL_NAMES (SeasonalNaive,
+        Ensemble, AutoETS, DynamicOptimizedTheta, CES, AutoARIMA, CrostonSBA, ADIDA,
+        IMAPA, TSB), mean_fallback or zero; then per series, repeated on every row:
+        `error_sd` and `level_sd` (units per period): the chosen model's cross-validated
+        daily error spread and the part of it that persists over a horizon (see
+        `error_spread`), for safety stocks over a lead time; `last_seen` (the series'
+        last period in `history`) and `ended_early` (last_seen before the frame's last
+        period; see `series_end`).
+
+    Raises:
+        TypeError/ValueError: a malformed history or argument (validate_history says
+        which column and how many rows).
+
+    Warns:
+        SeriesEndedEarlyWarning: when any series ended early.
 
     How:
         1. Stockout and promotion periods are replaced by an estimate of baseline demand
            from earlier clean periods (see `forecasting.history.censor_demand`), so a
            stockout is not read as zero demand and a promotion does not lift the baseline.
         2. The last year (364 days, 156 weeks or 60 months) of every series is fitted
-           with all candidate models in one StatsForecast call and cross-validated over
-           `cv_windows` windows; each series keeps the best of its candidates (see
-           `select_models`), so never worse than seasonal naive in cross-validation.
+           with its kind's candidate models (`candidate_models`: smooth series get
+           AutoETS, Theta, CES (+ ARIMA for weekly and monthly data), intermittent ones
+           the Croston family, both seasonal naive), all series of a kind in one
+           StatsForecast call, and cross-validated over `cv_windows` windows; the
+           median of the kind's models is one more candidate (`add_ensemble`). Each
+           series keeps the best of its candidates (see `select_models`), so never
+           worse than seasonal naive in cross-validation.
         3. Yearly season: the candidate models know the week, not the year. For daily
            data with more than a year and 28 days of history, each forecast (and each
            cross-validation forecast, so the model choice sees the same thing) is
            multiplied by how much busier the whole store was on that day last year than
            in the 28 days before the cutoff last year (`history.yearly_index`: pooled
            over SKUs, weekly-smoothed, bounded to [1/3, 3]).
-        4. Intervals: statsforecast's for seasonal naive and Theta; for the Croston
-           family (point forecasts only) conformal intervals from the chosen model's
-           cross-validation errors on that series (`conformal_widths`).
+        4. Intervals: conformal, from the chosen model's cross-validation errors on that
+           series, scaled by the yearly index (`conformal_widths`), for every model.
         5. Series shorter than 2 * season_length + cv_windows * min(horizon, 28) periods
            get the mean of their last 28 clean periods; series without demand get 0.
         6. Planned promotions multiply forecast and bounds by their uplift
@@ -515,8 +674,11 @@ def forecast_demand(
     freq = infer_frequency(frame)
     frame, month_end = to_internal_dates(frame, freq)
     planned, _ = to_internal_dates(planned, freq) if not planned.is_empty() else (planned, False)
+    check_series_end(series_end)
+    ends = series_ends(frame)
+    warn_ended_early(ends, series_end, to_caller_dates, freq, month_end)
 
-    panel = prepare_panel(frame, freq, season_length)
+    panel = prepare_panel(frame, freq, season_length, series_end)
     measured = measure_uplift(panel)
     fit_periods = FIT_PERIODS[freq.name]
     cv_points = cv_windows * min(horizon, MAX_CV_HORIZON)
@@ -536,5 +698,34 @@ def forecast_demand(
                "error_sd", "level_sd"]
     forecast = pl.concat([p.select(columns) for p in parts if not p.is_empty()])
     forecast = apply_promotions(forecast, planned, measured, level)
-    forecast = to_caller_dates(finish(forecast, level), freq, month_end)
-    return forecast.with_columns(pl.col("ds").cast(ds_type)).sort("unique_id", "ds")
+    forecast = finish(forecast, level).join(ends, on="unique_id", how="left")
+    forecast = to_caller_dates(forecast, freq, month_end)
+    if freq.name == "monthly" and month_end:
+        forecast = forecast.with_columns(pl.col("last_seen").dt.month_end())
+    return (forecast.with_columns(pl.col("ds").cast(ds_type), pl.col("last_seen").cast(ds_type))
+            .sort("unique_id", "ds"))
+
+
+class SeriesEndedEarlyWarning(UserWarning):
+    """Some series' last row is before the frame's last period (see `series_end`)."""
+
+
+def warn_ended_early(ends: pl.DataFrame, series_end: str, to_caller, freq: Frequency,
+                     month_end: bool) -> None:
+    early = ends.filter(pl.col("ended_early")).sort("last_seen", "unique_id")
+    if early.is_empty():
+        return
+    shown = to_caller(early.head(5).rename({"last_seen": "ds"}), freq, month_end)
+    examples = ", ".join(f"{uid!r} last seen {ds}" for uid, ds in
+                         shown.select("unique_id", "ds").iter_rows())
+    meaning = (
+        "forecast as if they sold nothing since (series_end='frame'); pass "
+        "series_end='own' if their data stopped rather than their sales"
+        if series_end == "frame" else
+        "each forecast from its own last period (series_end='own')"
+    )
+    warnings.warn(
+        f"{early.height} of {ends.height} series end before the last period of the history "
+        f"({ends['last_seen'].max()}): {examples}{', ...' if early.height > 5 else ''}; "
+        f"{meaning}. Rows carry ended_early and last_seen.",
+        SeriesEndedEarlyWarning, stacklevel=3)

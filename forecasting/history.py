@@ -125,16 +125,38 @@ def to_caller_dates(frame: pl.DataFrame, freq: Frequency, month_end: bool) -> pl
     return frame
 
 
-def prepare_panel(frame: pl.DataFrame, freq: Frequency, season_length: int) -> pl.DataFrame:
-    """A regular grid per series from its first period to the last period of the data.
+SERIES_END = ("frame", "own")
 
+
+def check_series_end(series_end: str) -> None:
+    if series_end not in SERIES_END:
+        raise ValueError(f"series_end must be one of {SERIES_END}, got {series_end!r}")
+
+
+def series_ends(frame: pl.DataFrame) -> pl.DataFrame:
+    """`unique_id, last_seen, ended_early`: each series' last period in the input, and
+    whether it is before the last period of the whole frame."""
+    last = frame["ds"].max()
+    return frame.group_by("unique_id").agg(pl.col("ds").max().alias("last_seen")).with_columns(
+        (pl.col("last_seen") < last).alias("ended_early"))
+
+
+def prepare_panel(frame: pl.DataFrame, freq: Frequency, season_length: int,
+                  series_end: str = "frame") -> pl.DataFrame:
+    """A regular grid per series from its first period to its end; missing periods are y = 0.
+
+    series_end "frame": every series ends at the last period of the whole frame (a series
+    whose rows stop earlier stopped selling). "own": each series ends at its own last row
+    (its data stopped; statsforecast's convention for independent series).
     Columns: unique_id, ds, y, is_stockout, is_promo, is_clean, t, phase.
     """
-    last = frame["ds"].max()
+    check_series_end(series_end)
     ranges = pl.datetime_ranges if isinstance(frame.schema["ds"], pl.Datetime) else pl.date_ranges
+    end = pl.lit(frame["ds"].max()) if series_end == "frame" else pl.col("last")
     grid = (
-        frame.group_by("unique_id").agg(pl.col("ds").min().alias("first"))
-        .select("unique_id", ranges(pl.col("first"), pl.lit(last), freq.every).alias("ds"))
+        frame.group_by("unique_id").agg(pl.col("ds").min().alias("first"),
+                                        pl.col("ds").max().alias("last"))
+        .select("unique_id", ranges(pl.col("first"), end, freq.every).alias("ds"))
         .explode("ds")
     )
     return (

@@ -7,6 +7,7 @@ wants to see in the UI (backtest against seasonal naive, a preview of order-now 
 
 import datetime as dt
 import time
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -81,6 +82,7 @@ def demand_history(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
 def demand_forecast(context: dg.AssetExecutionContext,
                     warehouse: WarehouseResource) -> dg.MaterializeResult:
     from forecasting import forecast_demand
+    from forecasting.demand import SeriesEndedEarlyWarning
 
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)
@@ -91,8 +93,17 @@ def demand_forecast(context: dg.AssetExecutionContext,
             "from intermediate.int_promotion_skus_daily where promo_date > ?", [as_of],
         )
     started = time.perf_counter()
-    forecast = forecast_demand(history, HORIZON_DAYS, promotions=promotions)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SeriesEndedEarlyWarning)
+        forecast = forecast_demand(history, HORIZON_DAYS, promotions=promotions)
+    for warning in caught:
+        if issubclass(warning.category, SeriesEndedEarlyWarning):
+            context.log.warning(str(warning.message))
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
     seconds = time.perf_counter() - started
+    ended_early = forecast.filter(pl.col("ended_early"))["unique_id"].n_unique()
     forecast = forecast.with_columns(pl.lit(as_of).alias("as_of_date"))
     with warehouse.connect() as con:
         write_table(con, "demand_forecast", forecast)
@@ -101,6 +112,7 @@ def demand_forecast(context: dg.AssetExecutionContext,
     return dg.MaterializeResult(metadata={
         "as_of": as_of.isoformat(),
         "skus": forecast["unique_id"].n_unique(),
+        "skus_ended_early": ended_early,
         "horizon_days": HORIZON_DAYS,
         "forecast_seconds": round(seconds, 1),
         "models_chosen": dg.MetadataValue.md(

@@ -6,8 +6,18 @@ import numpy as np
 import polars as pl
 import pytest
 
-from forecasting import backtest, forecast_demand, summarise_backtest
-from forecasting.demand import INTERMITTENT_MODELS
+from forecasting import backtest, backtest_detail, forecast_demand, summarise_backtest
+from forecasting.demand import (
+    ENSEMBLE,
+    INTERMITTENT_MODELS,
+    SWITCH_MARGIN,
+    SeriesEndedEarlyWarning,
+    add_ensemble,
+    calibrated_widths,
+    conformal_widths,
+    select_models,
+    yearly_helps,
+)
 
 START = date(2025, 1, 6)  # a Monday
 WEEKLY_PATTERN = [10.0, 12.0, 14.0, 16.0, 30.0, 50.0, 20.0]  # Monday .. Sunday
@@ -33,7 +43,7 @@ def test_output_columns_dates_and_bounds():
     history = series("A", [5.0] * 120)
     out = forecast(history, 10)
     assert out.columns == ["unique_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95",
-                           "model", "error_sd", "level_sd"]
+                           "model", "error_sd", "level_sd", "last_seen", "ended_early"]
     assert out["ds"].to_list() == [START + timedelta(days=119 + i) for i in range(1, 11)]
     assert out.schema["ds"] == pl.Date
     assert out.filter((pl.col("lo_95") > pl.col("lo_80")) | (pl.col("lo_80") > pl.col("forecast"))
@@ -78,14 +88,16 @@ def test_weekly_pattern_is_reproduced_per_weekday():
 def test_intermittent_series_gets_a_croston_family_model_at_its_demand_rate():
     # 3 units every 4th day: 0.75 units a day, 75% of days without demand.
     out = forecast(series("I", [3.0 if i % 4 == 0 else 0.0 for i in range(364)]), 28)
-    assert set(out["model"]) <= set(INTERMITTENT_MODELS)
-    assert out["forecast"].mean() == pytest.approx(0.75, rel=0.05)
+    assert set(out["model"]) <= {*INTERMITTENT_MODELS, ENSEMBLE}
+    # 0.71 by the ensemble: its median includes CrostonSBA, whose bias correction
+    # (1 - alpha / 2) forecasts a little under the rate by design.
+    assert out["forecast"].mean() == pytest.approx(0.75, rel=0.08)
     assert out["hi_80"].min() > out["forecast"].max()  # conformal bounds from CV errors
 
     rng = np.random.default_rng(11)
     noisy = rng.binomial(1, 0.2, 364) * rng.poisson(4, 364)
     out = forecast(series("R", noisy), 28)
-    assert set(out["model"]) <= set(INTERMITTENT_MODELS)
+    assert set(out["model"]) <= {*INTERMITTENT_MODELS, ENSEMBLE}
     recent_rate = noisy[-182:].mean()
     assert out["forecast"].mean() == pytest.approx(recent_rate, rel=0.3)
 
@@ -207,3 +219,123 @@ def test_yearly_season_from_the_stores_last_year():
     # Under a year and 28 days of history there is no last year to read: no index.
     short = forecast(pl.concat([series("A", values[:391]), series("B", values[:391])]), 7)
     assert short["forecast"].to_list() == pytest.approx([10.0] * 14)
+
+
+def two_series_one_ending_early():
+    rng = np.random.default_rng(3)
+    full = series("FULL", 10 + rng.poisson(3, 200))
+    early = series("EARLY", 10 + rng.poisson(3, 170))  # its rows stop 30 days early
+    return pl.concat([full, early])
+
+
+def test_a_series_that_ends_early_is_flagged_and_warned_under_both_rules():
+    history = two_series_one_ending_early()
+    last_early = START + timedelta(days=169)
+    with pytest.warns(SeriesEndedEarlyWarning, match=r"1 of 2 series end before .*'EARLY' "
+                      rf"last seen {last_early}.*series_end='own'"):
+        frame = forecast(history, 7)
+    early = frame.filter(pl.col("unique_id") == "EARLY")
+    assert early["ended_early"].all() and early["last_seen"].unique().to_list() == [last_early]
+    assert not frame.filter(pl.col("unique_id") == "FULL")["ended_early"].any()
+    # "frame": it stopped selling 30 days ago; its forecast starts with everyone else's
+    # and follows the 30 zero days.
+    assert early["ds"].min() == START + timedelta(days=200)
+    assert early["forecast"].mean() < 5
+
+    with pytest.warns(SeriesEndedEarlyWarning, match="from its own last period"):
+        own = forecast(history, 7, series_end="own")
+    early = own.filter(pl.col("unique_id") == "EARLY")
+    # "own": its data stopped; forecast from the day after its own last row, at its level.
+    assert early["ds"].min() == last_early + timedelta(days=1)
+    assert early["forecast"].mean() == pytest.approx(13, rel=0.25)
+    assert early["ended_early"].all()
+
+    with pytest.raises(ValueError, match="series_end must be one of"):
+        forecast(history, 7, series_end="last")
+
+
+def test_no_warning_when_every_series_runs_to_the_end(recwarn):
+    forecast(series("A", [5.0] * 120), 7)
+    assert not [w for w in recwarn if issubclass(w.category, SeriesEndedEarlyWarning)]
+
+
+def test_ensemble_is_the_median_of_the_kinds_models_ignoring_nan():
+    wide = pl.DataFrame({"unique_id": ["a", "b"], "AutoETS": [1.0, float("nan")],
+                         "DynamicOptimizedTheta": [2.0, 4.0], "CES": [9.0, 6.0],
+                         "SeasonalNaive": [100.0, 100.0]})
+    assert add_ensemble(wide, "smooth")[ENSEMBLE].to_list() == [2.0, 5.0]
+    wide = pl.DataFrame({"CrostonSBA": [1.0], "ADIDA": [2.0], "IMAPA": [3.0], "TSB": [10.0]})
+    assert add_ensemble(wide, "intermittent")[ENSEMBLE].to_list() == [2.5]
+
+
+def test_a_single_model_replaces_the_ensemble_only_by_the_margin():
+    kinds = pl.DataFrame({"unique_id": ["a", "b"], "kind": ["smooth", "smooth"]})
+    errors = pl.DataFrame({
+        "unique_id": ["a", "a", "b", "b"],
+        "model": [ENSEMBLE, "AutoETS", ENSEMBLE, "AutoETS"],
+        # a: AutoETS 5% better (kept: the ensemble); b: 20% better (switched).
+        "mae": [1.0, 0.95, 1.0, 0.8], "mse": [1.0, 1.0, 1.0, 1.0],
+    })
+    chosen = dict(select_models(errors, kinds, ["unique_id"]).iter_rows())
+    assert SWITCH_MARGIN == pytest.approx(0.10)
+    assert chosen == {"a": ENSEMBLE, "b": "AutoETS"}
+
+
+def residual_windows(early_scale, last_scale, series=20, points=28):
+    rng = np.random.default_rng(0)
+    rows = []
+    for s_ in range(series):
+        for window, scale in ((0, early_scale), (1, last_scale)):
+            rows += [{"unique_id": f"s{s_}", "cutoff": window, "yearly_index": 1.0,
+                      "error": float(e)} for e in rng.normal(0, scale, points)]
+    return pl.DataFrame(rows)
+
+
+def test_intervals_widen_when_they_did_not_hold_on_the_last_window():
+    steady = calibrated_widths(residual_windows(1.0, 1.0), ["unique_id"], "cutoff", (80,))
+    grown = calibrated_widths(residual_windows(1.0, 2.0), ["unique_id"], "cutoff", (80,))
+    # Plain conformal widths of the pooled errors would be about 1.28 (steady) and 2.0
+    # (grown); the calibration on the last window pushes the grown ones towards what the
+    # last window's errors need (1.28 x 2).
+    assert steady["width_80"].median() == pytest.approx(1.28, rel=0.2)
+    assert grown["width_80"].median() > 1.15 * 2.0
+    # The factor is bounded: errors 100x larger at the end widen at most 4x the plain
+    # conformal widths of all windows.
+    wild = calibrated_widths(residual_windows(1.0, 100.0), ["unique_id"], "cutoff", (80,))
+    plain = conformal_widths(residual_windows(1.0, 100.0), ["unique_id"], (80,))
+    ratio = wild.join(plain, on="unique_id").select(pl.col("width_80") / pl.col("width_80_right"))
+    assert ratio.to_series().max() == pytest.approx(4.0)
+
+
+def test_yearly_index_is_kept_only_when_cross_validation_says_it_helps():
+    cutoff = date(2026, 1, 1)
+    days = [cutoff + timedelta(days=i) for i in range(1, 8)]
+    panel = pl.DataFrame({"unique_id": "a", "ds": days, "is_clean": True})
+    profile_days = [d - timedelta(days=364) for d in days]
+    # Last year those days were twice as busy as the 28 days before the cutoff.
+    profile = pl.DataFrame({"ds": [*profile_days, cutoff - timedelta(days=364)],
+                            "rate": [2.0] * 7 + [None], "level": [None] * 7 + [1.0]})
+    cv = pl.DataFrame({"unique_id": "a", "ds": days, "cutoff": cutoff, "model": "AutoETS",
+                       "yhat": 5.0, "y": 10.0})
+    assert yearly_helps(cv, panel, profile)  # 5 x 2 = 10: perfect with the index
+    assert not yearly_helps(cv.with_columns(pl.lit(5.0).alias("y")), panel, profile)
+    assert not yearly_helps(cv, panel, pl.DataFrame())
+
+
+def test_backtest_detail_scores_every_candidate_on_the_same_points():
+    rng = np.random.default_rng(2)
+    history = pl.concat([
+        series("S", [w + rng.normal(0, 2) for _ in range(40) for w in WEEKLY_PATTERN]),
+        series("I", rng.binomial(1, 0.3, 280) * rng.poisson(3, 280)),
+    ])
+    detail = backtest_detail(history, 14, windows=2, n_jobs=1)
+    models = detail.by_model.group_by("unique_id").agg(pl.col("model").sort())
+    assert dict(models.iter_rows()) == {
+        "S": sorted(["SeasonalNaive", ENSEMBLE, "AutoETS", "DynamicOptimizedTheta", "CES"]),
+        "I": sorted(["SeasonalNaive", ENSEMBLE, *INTERMITTENT_MODELS]),
+    }
+    points = detail.by_model.group_by("unique_id").agg(pl.col("n_points").n_unique())
+    assert points["n_points"].to_list() == [1, 1]
+    chosen = detail.result.join(detail.by_model.filter(pl.col("model") == "SeasonalNaive"),
+                                on="unique_id", suffix="_sn")
+    assert (chosen["n_points"] == chosen["n_points_sn"]).all()
