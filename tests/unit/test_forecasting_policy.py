@@ -322,3 +322,22 @@ def test_a_persistent_forecast_error_grows_with_the_square_of_the_protection_per
         reorder_suggestions(forecast.drop("level_sd"), pl.DataFrame([position_row("A", 0)],
                             schema=POSITION_SCHEMA),
                             pl.DataFrame([terms_row("A")], schema=TERMS_SCHEMA), as_of=AS_OF)
+
+
+def test_safety_factor_scales_the_safety_stock_of_its_class_only():
+    forecasts = [flat_forecast("A", 2.0, sigma=1.0), flat_forecast("C", 2.0, sigma=1.0)]
+    positions = [position_row("A", 100), position_row("C", 100)]
+    terms = [terms_row("A", lead=14, lead_std=2.0, abc="B"),
+             terms_row("C", lead=14, lead_std=2.0, abc="C")]
+    plain = suggest(forecasts, positions, terms)
+    scaled = suggest(forecasts, positions, terms, safety_factor={"B": 0.5})
+    # B's safety stock of test_one_sku_computed_by_hand (10.005254) halves; C keeps its own.
+    assert line(scaled, "A")["safety_stock"] == pytest.approx(10.005254 / 2, abs=1e-5)
+    assert line(scaled, "A")["order_up_to"] == pytest.approx(42 + 10.005254 / 2, abs=1e-5)
+    assert line(scaled, "C")["safety_stock"] == line(plain, "C")["safety_stock"]
+    none = suggest(forecasts, positions, terms, safety_factor={"B": 0.0, "C": 0.0})
+    assert none["safety_stock"].to_list() == [0.0, 0.0]
+    assert scaled.columns == OUTPUT_COLUMNS
+    for bad in (-0.1, float("nan"), None):
+        with pytest.raises(ValueError, match="safety factor for class 'A'"):
+            suggest(forecasts, positions, terms, safety_factor={"A": bad})

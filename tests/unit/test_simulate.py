@@ -11,10 +11,14 @@ from forecasting.simulate import (
     abc_classes,
     average_daily_sales,
     due_for_order,
+    fit_safety_factor,
     forecast_policy,
     min_max_policy,
     never_order,
+    recorded_forecasts,
+    review_shortfall,
     seasonal_naive_forecast,
+    shortfall_by_class,
     simulate_inventory,
 )
 
@@ -282,3 +286,97 @@ def test_lead_time_draws_do_not_depend_on_the_row_order_of_lead_times():
     b = simulate_inventory(demand_frame(0, 21), terms_frame(),
                            lead_times=lead_times.reverse(), **common)
     assert a.orders.equals(b.orders)
+
+
+def shortfall_lines(as_of, rows):
+    """Logged review lines: rows of (sku, abc_class, order_up_to, safety_stock)."""
+    return pl.DataFrame({"sku": [r[0] for r in rows], "as_of": [as_of] * len(rows),
+                         "abc_class": [r[1] for r in rows], "lead_time_days": [2.0] * len(rows),
+                         "order_up_to": [float(r[2]) for r in rows],
+                         "safety_stock": [float(r[3]) for r in rows]})
+
+
+def test_review_shortfall_compares_demand_over_the_protection_period_with_order_up_to():
+    # A: lead time 2 + cycle 1 = days 1-3 after the review of day 0 (30 units > 29).
+    # B: no order cycle -> 7 days, so days 1-9 (4 units > 3.5).
+    demand = pl.concat([demand_frame([9, 10, 10, 10] + [0] * 8, 12, "A"),
+                        demand_frame([0, 4] + [0] * 10, 12, "B")])
+    terms = terms_frame({"sku": "A"}, {"sku": "B", "order_cycle_days": None})
+    lines = pl.concat([
+        shortfall_lines(START, [("A", "A", 29, 4), ("B", "C", 3.5, 1)]),
+        shortfall_lines(START + timedelta(days=10), [("A", "A", 1, 1)]),  # past the end
+    ])
+    out = review_shortfall(lines, demand, terms, end=START + timedelta(days=11))
+    assert out["sku"].to_list() == ["A", "B"]
+    assert out["protection_days"].to_list() == [3, 9]
+    assert out["demand_over_protection"].to_list() == [30.0, 4.0]
+    assert out["forecast_demand"].to_list() == [25.0, 2.5]
+    assert out["short"].to_list() == [True, True]
+    higher = lines.with_columns(pl.col("order_up_to") + 1)
+    assert review_shortfall(higher, demand, terms, end=START + timedelta(days=11))[
+        "short"].to_list() == [False, False]
+    # With the end on day 8, B's period (to day 9) runs past it: only A stays.
+    assert review_shortfall(lines, demand, terms, end=START + timedelta(days=8))[
+        "sku"].to_list() == ["A"]
+
+
+def test_review_shortfall_realised_stockouts_fall_in_the_cycle_after_the_lead_time():
+    demand = demand_frame([5] * 8, 8)
+    lines = shortfall_lines(START, [("A", "A", 100, 0)])
+    terms = terms_frame({"order_cycle_days": 3.0})  # cycle window: days 3-5 after day 0
+    for lost_day, expected in ((2, False), (3, True), (5, True), (6, False)):
+        daily = pl.DataFrame({"sku": ["A"], "date": [START + timedelta(days=lost_day)],
+                              "lost_units": [1]})
+        out = review_shortfall(lines, demand, terms, end=START + timedelta(days=7),
+                               daily=daily)
+        assert out["stockout_in_cycle"].to_list() == [expected], lost_day
+
+
+def test_fit_safety_factor_makes_the_short_share_nominal_and_shortfall_by_class_reads_it():
+    # Class A (nominal 2%): 100 cycles, excess over forecast = 1..100 units, safety stock 10.
+    # k x 10 must leave 2 cycles above: k = the 98th percentile of excess / 10 = 9.802.
+    # Class C (nominal 10%): 10 cycles, all below the forecast: k can be 0.
+    rows = pl.DataFrame({
+        "abc_class": ["A"] * 100 + ["C"] * 10,
+        "forecast_demand": [50.0] * 110,
+        "safety_stock": [10.0] * 100 + [4.0] * 10,
+        "demand_over_protection": [50.0 + e for e in range(1, 101)] + [49.0] * 10,
+    })
+    factors = fit_safety_factor(rows, max_factor=10.0)
+    assert factors == {"A": pytest.approx(9.802), "C": 0.0}
+    table = shortfall_by_class(rows, safety_factor=factors)
+    assert table["short_share"].to_list() == [pytest.approx(0.02), 0.0]
+    assert table["nominal"].to_list() == [pytest.approx(0.02), pytest.approx(0.10)]
+    before = shortfall_by_class(rows)  # k = 1: 90 of A's 100 cycles beat 50 + 10
+    assert before["short_share"].to_list() == [pytest.approx(0.90), 0.0]
+    # Cycles without safety stock stay short whatever k; when they alone exceed the
+    # nominal share, the factor hits its bound.
+    no_stock = rows.with_columns(pl.lit(0.0).alias("safety_stock"))
+    assert fit_safety_factor(no_stock.vstack(rows), max_factor=3.0)["A"] == 3.0
+
+
+def test_recorded_forecasts_replay_what_forecast_log_recorded():
+    calls = []
+
+    def flat(history, horizon, promotions):
+        calls.append(history["ds"].max())
+        last = history["ds"].max()
+        return pl.DataFrame({"unique_id": ["A"] * horizon,
+                             "ds": [last + timedelta(days=i + 1) for i in range(horizon)],
+                             "forecast": [10.0] * horizon, "hi_80": [10.0] * horizon})
+
+    common = {"start": START, "end": START + timedelta(days=7), "review_days": 1,
+              "initial_on_hand": on_hand(A=25), "history": flat_history(10, 30)}
+    recorded: dict = {}
+    first = simulate_inventory(demand_frame(10, 8), terms_frame(), **common,
+                               policy=forecast_policy(flat, reclassify_abc=False,
+                                                      forecast_log=recorded))
+    assert sorted(recorded) == calls and len(calls) == 8
+    again = simulate_inventory(demand_frame(10, 8), terms_frame(), **common,
+                               policy=forecast_policy(recorded_forecasts(recorded),
+                                                      reclassify_abc=False))
+    assert len(calls) == 8 and again.orders.equals(first.orders)
+    with pytest.raises(ValueError, match="no forecast recorded for the review of"):
+        simulate_inventory(demand_frame(10, 9), terms_frame(), **{
+            **common, "end": START + timedelta(days=8)},
+            policy=forecast_policy(recorded_forecasts(recorded), reclassify_abc=False))
