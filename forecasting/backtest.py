@@ -18,6 +18,7 @@ from forecasting.demand import (
     apply_promotions,
     calibrated_widths,
     check_arguments,
+    chosen_widths,
     finish,
     fit_models,
     model_errors,
@@ -225,12 +226,15 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
         "unique_id", "ds", pl.lit(None, pl.Float64).alias("uplift")).unique()
     keys = ("unique_id", "ds", "window", "actual", "is_stockout")
 
-    def scored(frame: pl.DataFrame) -> pl.DataFrame:
+    def scored(frame: pl.DataFrame, widths: pl.DataFrame = widths) -> pl.DataFrame:
         frame = add_conformal_bounds(frame, widths, ["unique_id", "window", "model"], LEVELS)
         frame = finish(apply_promotions(frame, promo_days, measured, LEVELS), LEVELS, keys)
         return frame.filter(~pl.col("is_stockout"))
 
-    model_points = scored(tests.join(chosen, on=["unique_id", "window", "model"], how="semi"))
+    # The chosen model's intervals as production makes them (chosen_widths); every
+    # model scored alone keeps its own.
+    model_points = scored(tests.join(chosen, on=["unique_id", "window", "model"], how="semi"),
+                          chosen_widths(widths, chosen, ["unique_id", "window"], LEVELS))
     naive_points = scored(plain_naive.filter(pl.col("window") >= cv_windows))
     all_points = scored(tests)
     scale = (
