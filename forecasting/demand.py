@@ -223,9 +223,8 @@ def select_models(errors: pl.DataFrame, kinds: pl.DataFrame, by: list[str]) -> p
     )
 
 
-def seasonalise(frame: pl.DataFrame, profile: pl.DataFrame,
-                columns: tuple[str, ...] = ("yhat",)) -> pl.DataFrame:
-    """Multiply `columns` by the store's yearly index (`history.yearly_index`) and keep the
+def seasonalise(frame: pl.DataFrame, profile: pl.DataFrame) -> pl.DataFrame:
+    """Multiply `yhat` by the store's yearly index (`history.yearly_index`) and keep the
     index as column `yearly_index` (1 without a profile).
 
     `frame` needs `cutoff` (the last period the model saw) and `ds`.
@@ -233,7 +232,7 @@ def seasonalise(frame: pl.DataFrame, profile: pl.DataFrame,
     if profile.is_empty():
         return frame.with_columns(pl.lit(1.0).alias("yearly_index"))
     return (yearly_index(frame, profile)
-            .with_columns(pl.col(c) * pl.col("yearly_index") for c in columns))
+            .with_columns(pl.col("yhat") * pl.col("yearly_index")))
 
 
 def cv_residuals(cv: pl.DataFrame, panel: pl.DataFrame,
@@ -698,7 +697,7 @@ def forecast_demand(
     planned, _ = to_internal_dates(planned, freq) if not planned.is_empty() else (planned, False)
     check_series_end(series_end)
     ends = series_ends(frame)
-    warn_ended_early(ends, series_end, to_caller_dates, freq, month_end)
+    warn_ended_early(ends, series_end, freq, month_end)
 
     panel = prepare_panel(frame, freq, season_length, series_end)
     measured = measure_uplift(panel)
@@ -732,12 +731,12 @@ class SeriesEndedEarlyWarning(UserWarning):
     """Some series' last row is before the frame's last period (see `series_end`)."""
 
 
-def warn_ended_early(ends: pl.DataFrame, series_end: str, to_caller, freq: Frequency,
+def warn_ended_early(ends: pl.DataFrame, series_end: str, freq: Frequency,
                      month_end: bool) -> None:
     early = ends.filter(pl.col("ended_early")).sort("last_seen", "unique_id")
     if early.is_empty():
         return
-    shown = to_caller(early.head(5).rename({"last_seen": "ds"}), freq, month_end)
+    shown = to_caller_dates(early.head(5).rename({"last_seen": "ds"}), freq, month_end)
     examples = ", ".join(f"{uid!r} last seen {ds}" for uid, ds in
                          shown.select("unique_id", "ds").iter_rows())
     meaning = (
