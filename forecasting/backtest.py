@@ -35,6 +35,7 @@ from forecasting.history import (
     last_periods,
     measure_uplift,
     prepare_panel,
+    to_caller_dates,
     to_internal_dates,
     validate_history,
     yearly_profile,
@@ -45,11 +46,17 @@ BACKTEST_SCHEMA = {
     "unique_id": pl.Utf8, "model": pl.Utf8, "mase": pl.Float64, "bias": pl.Float64,
     "coverage_80": pl.Float64, "coverage_95": pl.Float64, "mase_seasonal_naive": pl.Float64,
     "bias_seasonal_naive": pl.Float64, "n_points": pl.Int64, "actual_units": pl.Float64,
+    "rmsse": pl.Float64, "rmsse_seasonal_naive": pl.Float64,
 }
 BY_MODEL_SCHEMA = {
     "unique_id": pl.Utf8, "model": pl.Utf8, "mase": pl.Float64, "bias": pl.Float64,
     "coverage_80": pl.Float64, "coverage_95": pl.Float64, "n_points": pl.Int64,
-    "actual_units": pl.Float64,
+    "actual_units": pl.Float64, "rmsse": pl.Float64,
+}
+POINTS_SCHEMA = {  # ds: the caller's date type
+    "unique_id": pl.Utf8, "ds": pl.Date, "window": pl.Int64, "model": pl.Utf8,
+    "actual": pl.Float64, "forecast": pl.Float64, "lo_80": pl.Float64, "hi_80": pl.Float64,
+    "lo_95": pl.Float64, "hi_95": pl.Float64,
 }
 
 
@@ -57,6 +64,7 @@ def _scores(suffix: str, coverage: bool) -> list[pl.Expr]:
     error = pl.col("forecast") - pl.col("actual")
     exprs = [
         error.abs().mean().alias(f"mae{suffix}"),
+        (error ** 2).mean().alias(f"mse{suffix}"),
         (error.sum() / pl.col("actual").sum()).alias(f"bias{suffix}"),
     ]
     if coverage:
@@ -77,16 +85,25 @@ def _mase(mae: str, scale: str = "scale") -> pl.Expr:
     )
 
 
+def _rmsse(mse: str, scale: str = "scale_squared") -> pl.Expr:
+    """sqrt(MSE over the in-sample seasonal-naive MSE); 0/0 is 0, x/0 undefined."""
+    return _mase(mse, scale).sqrt()
+
+
 @dataclass(frozen=True)
 class BacktestDetail:
     """`result`: as `backtest` returns. `by_model`: the same scores for every candidate
     model on the same test points, `unique_id, model, mase, bias, coverage_80,
-    coverage_95, n_points, actual_units` (each model with conformal intervals from its
-    own cross-validation errors): what each single model and the ensemble would have
-    done had it been used for every series."""
+    coverage_95, n_points, actual_units, rmsse` (each model with conformal intervals from
+    its own cross-validation errors): what each single model and the ensemble would have
+    done had it been used for every series. `points`: the chosen forecast's scored
+    periods, `unique_id, ds, window` (0 = the first test window), `model, actual,
+    forecast, lo_80, hi_80, lo_95, hi_95`, in the caller's date type (units per period);
+    what `result` aggregates, for plots and for the sampling error of a coverage."""
 
     result: pl.DataFrame
     by_model: pl.DataFrame
+    points: pl.DataFrame
 
 
 def backtest(history: pl.DataFrame, horizon: int, *, windows: int = 3, season_length: int = 7,
@@ -108,8 +125,9 @@ def backtest(history: pl.DataFrame, horizon: int, *, windows: int = 3, season_le
     Returns:
         One row per series: `unique_id`, `model` (chosen for the most recent window),
         `mase`, `bias`, `coverage_80`, `coverage_95` of the chosen model,
-        `mase_seasonal_naive`, `bias_seasonal_naive`, `n_points` (periods scored) and
-        `actual_units` (units demanded on them, the weight of a volume-weighted mean).
+        `mase_seasonal_naive`, `bias_seasonal_naive`, `n_points` (periods scored),
+        `actual_units` (units demanded on them, the weight of a volume-weighted mean),
+        `rmsse` and `rmsse_seasonal_naive`.
 
     Definitions:
         - Stockout periods are never actuals: their y is censored. Promotion periods are
@@ -119,6 +137,11 @@ def backtest(history: pl.DataFrame, horizon: int, *, windows: int = 3, season_le
           periods before the first test window (Hyndman & Koehler 2006, "Another look at
           measures of forecast accuracy", IJF 22(4)); 0 when both are 0, null when only
           the scale is.
+        - RMSSE = sqrt(MSE / in-sample MSE of the seasonal naive forecast) on the same
+          periods (the M5 competition's accuracy measure, Makridakis et al. 2022, IJF
+          38(4), with the seasonal naive scale of our MASE). MAE rewards forecasting 0 for
+          a series that is mostly 0; squared errors are minimised by the mean demand rate,
+          which replenishment needs: intermittent series are chosen on it.
         - bias = sum(forecast - actual) / sum(actual): +0.1 means 10% over-forecast.
         - the baseline is plain seasonal naive (the same weekday last week) on the same
           censored baseline, with the same promotion uplift but without the yearly index:
@@ -143,9 +166,11 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
     frame = validate_history(history)
     if frame.is_empty():
         return BacktestDetail(pl.DataFrame(schema=BACKTEST_SCHEMA),
-                              pl.DataFrame(schema=BY_MODEL_SCHEMA))
+                              pl.DataFrame(schema=BY_MODEL_SCHEMA),
+                              pl.DataFrame(schema=POINTS_SCHEMA))
     freq = infer_frequency(frame)
-    frame, _ = to_internal_dates(frame, freq)
+    frame, month_end = to_internal_dates(frame, freq)
+    points_schema = {**POINTS_SCHEMA, "ds": frame.schema["ds"]}
     all_windows = windows + cv_windows
     test_points = windows * horizon
 
@@ -171,7 +196,8 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
         .otherwise(pl.lit("mean_fallback")).alias("model"),
     )
     if modelled.is_empty():
-        return BacktestDetail(_unscored_rows(unscored), pl.DataFrame(schema=BY_MODEL_SCHEMA))
+        return BacktestDetail(_unscored_rows(unscored), pl.DataFrame(schema=BY_MODEL_SCHEMA),
+                              pl.DataFrame(schema=points_schema))
 
     train = (panel.join(modelled, on="unique_id", how="semi")
              .select("unique_id", "ds", pl.col("y_baseline").alias("y")))
@@ -244,7 +270,8 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
                       pl.col("is_stockout").shift(season_length).over("unique_id")
                       .alias("lag_stockout"))
         .filter(~pl.col("is_stockout") & ~pl.col("lag_stockout"))
-        .group_by("unique_id").agg(pl.col("naive_error").mean().alias("scale"))
+        .group_by("unique_id").agg(pl.col("naive_error").mean().alias("scale"),
+                                   (pl.col("naive_error") ** 2).mean().alias("scale_squared"))
     )
     last_model = chosen.filter(pl.col("window") == all_windows - 1).select("unique_id", "model")
     result = (
@@ -257,7 +284,9 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
         .join(scale, on="unique_id", how="left")
         .join(last_model, on="unique_id", how="left")
         .with_columns(_mase("mae").alias("mase"),
-                      _mase("mae_seasonal_naive").alias("mase_seasonal_naive"))
+                      _mase("mae_seasonal_naive").alias("mase_seasonal_naive"),
+                      _rmsse("mse").alias("rmsse"),
+                      _rmsse("mse_seasonal_naive").alias("rmsse_seasonal_naive"))
     )
     by_model = (
         all_points.group_by("unique_id", "model").agg(
@@ -265,7 +294,7 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
             pl.len().cast(pl.Int64).alias("n_points"),
             pl.col("actual").sum().alias("actual_units"))
         .join(scale, on="unique_id", how="left")
-        .with_columns(_mase("mae").alias("mase"))
+        .with_columns(_mase("mae").alias("mase"), _rmsse("mse").alias("rmsse"))
         .select(list(BY_MODEL_SCHEMA)).cast(BY_MODEL_SCHEMA).sort("unique_id", "model")
     )
     # Modelled series whose test windows were all out of stock have no scored point.
@@ -273,7 +302,11 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
     result = pl.concat([result.select(list(BACKTEST_SCHEMA)),
                         _unscored_rows(pl.concat([missing.select("unique_id", "model"),
                                                   unscored]))])
-    return BacktestDetail(result.sort("unique_id"), by_model)
+    points = to_caller_dates(
+        model_points.with_columns(pl.col("window") - cv_windows)
+        .select(list(POINTS_SCHEMA)).cast(points_schema), freq, month_end)
+    return BacktestDetail(result.sort("unique_id"), by_model,
+                          points.sort("unique_id", "ds"))
 
 
 def _unscored_rows(unscored: pl.DataFrame) -> pl.DataFrame:

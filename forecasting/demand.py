@@ -321,9 +321,20 @@ def calibrated_widths(residuals: pl.DataFrame, by: list[str], window: str,
     factor = ratios.group_by(outer).agg(factors) if outer else ratios.select(factors)
     joined = (widths.join(factor, on=outer, how="left") if outer
               else widths.join(factor, how="cross"))
-    return joined.select(
+    inflated = joined.select(
         *by, *((pl.col(f"width_{lvl}") * pl.col(f"factor_{lvl}").fill_null(1.0))
                .alias(f"width_{lvl}") for lvl in level))
+    return nested(inflated, level)
+
+
+def nested(widths: pl.DataFrame, level: tuple[int, ...]) -> pl.DataFrame:
+    """Each level's width at least the next lower level's: a 95% interval never inside
+    the 80% one. Per-level inflation factors can cross (the 95% factor comes from the few
+    largest errors of one window); intervals of a forecast must nest."""
+    ordered = sorted(level)
+    return widths.with_columns(
+        pl.max_horizontal(*(f"width_{lower}" for lower in ordered[:i + 1])).alias(f"width_{lvl}")
+        for i, lvl in enumerate(ordered))
 
 
 def yearly_helps(cv: pl.DataFrame, panel: pl.DataFrame, profile: pl.DataFrame) -> bool:

@@ -165,9 +165,9 @@ def test_backtest_of_a_pure_weekly_pattern():
     result = backtest(history, 14, windows=3, n_jobs=1)
     assert result.columns == ["unique_id", "model", "mase", "bias", "coverage_80", "coverage_95",
                               "mase_seasonal_naive", "bias_seasonal_naive", "n_points",
-                              "actual_units"]
+                              "actual_units", "rmsse", "rmsse_seasonal_naive"]
     w = result.row(by_predicate=pl.col("unique_id") == "W", named=True)
-    assert w["mase_seasonal_naive"] == 0.0
+    assert w["mase_seasonal_naive"] == 0.0 and w["rmsse_seasonal_naive"] == 0.0
     assert w["mase"] <= w["mase_seasonal_naive"]
     assert w["bias"] == pytest.approx(0.0, abs=1e-9)
     assert w["n_points"] == 42
@@ -339,3 +339,33 @@ def test_backtest_detail_scores_every_candidate_on_the_same_points():
     chosen = detail.result.join(detail.by_model.filter(pl.col("model") == "SeasonalNaive"),
                                 on="unique_id", suffix="_sn")
     assert (chosen["n_points"] == chosen["n_points_sn"]).all()
+    # The scored points are what the result aggregates; RMSSE is sqrt(MSE) over the
+    # in-sample seasonal naive MSE of the training days (the 28 test days excluded).
+    for row in detail.result.iter_rows(named=True):
+        mine = detail.points.filter(pl.col("unique_id") == row["unique_id"])
+        assert mine.height == row["n_points"] and mine["window"].unique().sort().to_list() == [0, 1]
+        error = mine["forecast"] - mine["actual"]
+        train = history.filter(pl.col("unique_id") == row["unique_id"])["y"].to_numpy()[:-28]
+        scale = np.mean((train[7:] - train[:-7]) ** 2)
+        assert row["rmsse"] == pytest.approx(np.sqrt(np.mean(error.to_numpy() ** 2) / scale))
+        assert row["coverage_80"] == pytest.approx(
+            ((mine["lo_80"] <= mine["actual"]) & (mine["actual"] <= mine["hi_80"])).mean())
+
+
+def test_intervals_nest_even_when_the_calibration_factors_cross():
+    """Early windows: small errors with a few large ones (95% width 5, 80% width about 1);
+    the last window: every error 2.5. The 80% factor grows (2.5 / 1), the 95% one shrinks
+    (2.5 / 5), and widths from all windows times those factors would put the 80% interval
+    outside the 95% one; nesting forbids that."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for s_ in range(10):
+        early = np.concatenate([rng.normal(0, 0.7, 50), [5.0, -5.0, 5.0, -5.0, 5.0, -5.0]])
+        last = 2.5 * np.where(rng.random(28) < 0.5, -1.0, 1.0)
+        rows += [{"unique_id": f"s{s_}", "cutoff": w, "yearly_index": 1.0, "error": float(e)}
+                 for w, errs in ((0, early), (1, last)) for e in errs]
+    residuals = pl.DataFrame(rows)
+    widths = calibrated_widths(residuals, ["unique_id"], "cutoff", (80, 95))
+    plain = conformal_widths(residuals, ["unique_id"], (80, 95))
+    assert (widths["width_80"] > 1.5 * plain["width_80"]).all()  # widened: did not hold
+    assert (widths["width_95"] >= widths["width_80"]).all()
