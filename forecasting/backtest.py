@@ -327,7 +327,8 @@ def summarise_backtest(result: pl.DataFrame) -> dict[str, float | int]:
     series where the chosen model's MASE is strictly lower), `bias` and
     `bias_seasonal_naive` (sum of errors over sum of actuals, over the series with demand
     in the test windows),
-    `coverage_80` and `coverage_95` (mean over series). Undefined values are NaN.
+    `coverage_80` and `coverage_95` (mean over series), `rmsse` and
+    `rmsse_seasonal_naive` (mean over scored series). Undefined values are NaN.
     """
     for column in BACKTEST_SCHEMA:
         if column not in result.columns:
@@ -357,6 +358,8 @@ def summarise_backtest(result: pl.DataFrame) -> dict[str, float | int]:
         weighted_bias("bias_seasonal_naive").alias("bias_seasonal_naive"),
         pl.col("coverage_80").mean().alias("coverage_80"),
         pl.col("coverage_95").mean().alias("coverage_95"),
+        pl.col("rmsse").mean().alias("rmsse"),
+        pl.col("rmsse_seasonal_naive").mean().alias("rmsse_seasonal_naive"),
     ).row(0, named=True)
     summary: dict[str, float | int] = {"series": result.height, "series_scored": scored.height}
     summary.update({k: float("nan") if v is None else float(v) for k, v in row.items()})

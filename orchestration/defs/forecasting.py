@@ -129,8 +129,8 @@ def demand_forecast(context: dg.AssetExecutionContext,
     kinds={"statsforecast", "duckdb"},
     description=(
         f"Rolling-origin backtest ({BACKTEST_WINDOWS} windows of {BACKTEST_HORIZON_DAYS} days) "
-        "per SKU: MASE, bias and interval coverage of the chosen model and of plain seasonal "
-        "naive, "
+        "per SKU: MASE, RMSSE, bias and interval coverage of the chosen model and of plain "
+        "seasonal naive, "
         "on days the model did not see; stockout days are not scored."
     ),
 )
