@@ -175,9 +175,9 @@ def _daily_inventory(doc: Document, con, as_of: date, currency: str) -> None:
           and projected_stockout_date <= ? + to_days(cast(lead_time_days as integer))
     """, [as_of])[0]["n"]
     items = [
-        f"**{len(order_now)}** SKUs to order now "
+        (f"**{len(order_now)}** SKUs to order now "
         f"({money(sum(_float(r['line_value']) or 0 for r in order_now), currency)}); "
-        f"{len(lines)} lines in the buyers' files in all.",
+        f"{len(lines)} lines in the buyers' files in all."),
         f"**{at_risk}** SKUs run out before a new order could arrive (stockout within lead time).",
     ]
     high_alerts: list[str] = []
@@ -530,10 +530,10 @@ def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency:
             rel_rev = change(revenue["Revenue"], prev["Revenue"])
             same_way = [(n, v) for n, v in channel_cells.items() if v[0] and (v[0] > 0) == (d_rev > 0)]
             if same_way and d_rev:
-                name, (d_ch, _, c) = max(same_way, key=lambda kv: abs(kv[1][0]))
+                name, (_d_ch, _, c) = max(same_way, key=lambda kv: abs(kv[1][0]))
                 candidates.append((abs(d_rev), rel_rev,
-                                   f"Of the revenue change of {cells['Revenue']['delta']}, {name} "
-                                   f"accounts for {c['delta']}."))
+                                   (f"Of the revenue change of {cells['Revenue']['delta']}, {name} "
+                                   f"accounts for {c['delta']}.")))
             if sku_cells:
                 d_sku, c = sku_cells[0]
                 rev_sku = d_sku + _parse_money(c[3])
@@ -549,8 +549,8 @@ def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency:
                 d = revenue["Conversion rate"] - prev["Conversion rate"]
                 candidates.append((abs(d) * revenue["Sessions"] * aov_prev,
                                    change(revenue["Conversion rate"], prev["Conversion rate"]),
-                                   f"Conversion rate was {cells['Conversion rate']['now']} against "
-                                   f"{cells['Conversion rate']['prev']} ({cells['Conversion rate']['delta']})."))
+                                   (f"Conversion rate was {cells['Conversion rate']['now']} against "
+                                   f"{cells['Conversion rate']['prev']} ({cells['Conversion rate']['delta']}).")))
             if revenue["AOV"] is not None and prev["AOV"]:
                 candidates.append((abs(revenue["AOV"] - prev["AOV"]) * (revenue["Orders"] or 0),
                                    change(revenue["AOV"], prev["AOV"]),

@@ -209,7 +209,7 @@ def _write_quality_report(settings: Settings) -> Path | None:
         with dg.DagsterInstance.get() as instance:
             return write_quality_report(settings.home, settings.warehouse_path, instance,
                                         currency=settings.currency)
-    except Exception as exc:  # the report must never hide the run's own result
+    except Exception as exc:  # noqa: BLE001 - the report must never hide the run's own result
         err.print(f"[yellow]Could not write the data-quality report: {escape(str(exc))}[/yellow]")
         return None
 

@@ -33,7 +33,7 @@ def storeops(*args, home, wait=False, **extra):
     if wait:
         return subprocess.Popen(cmd, cwd=ROOT, env=env(home, **extra), text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return subprocess.run(cmd, cwd=ROOT, env=env(home, **extra), text=True,
+    return subprocess.run(cmd, check=False, cwd=ROOT, env=env(home, **extra), text=True,
                           capture_output=True, timeout=900)
 
 
@@ -70,8 +70,8 @@ def test_a_second_process_waits_then_gives_up_naming_the_holder(tmp_path):
             f"try:\n    with home_lock({str(tmp_path)!r}, wait_s=0.5): pass\n"
             "except HomeBusy as e:\n    print(e)\n")
     with home_lock(tmp_path, what="storeops run"):
-        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
     assert f"storeops run pid {os.getpid()}" in done.stdout
     assert "nothing was changed" in done.stdout
     # Released: the next one gets it at once.
@@ -84,9 +84,8 @@ def test_a_killed_run_leaves_no_stale_lock(tmp_path):
             f"with home_lock({str(tmp_path)!r}):\n    print('locked', flush=True)\n    time.sleep(60)\n")
     holder = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
-    with pytest.raises(HomeBusy):
-        with home_lock(tmp_path, wait_s=0.3):
-            pass
+    with pytest.raises(HomeBusy), home_lock(tmp_path, wait_s=0.3):
+        pass
     holder.send_signal(signal.SIGKILL)
     holder.wait(timeout=30)
     with home_lock(tmp_path, wait_s=5):

@@ -128,7 +128,7 @@ def test_every_money_figure_of_every_order_to_the_cent(built):
         for name, column in MONEY_COLUMNS.items()) + " from marts.fct_orders")
     live = truth.filter(~pl.col("is_cancelled") & ~pl.col("is_test")).join(
         warehouse, on="order_name", how="left")
-    off = {name: live.filter(pl.col(name) != pl.col(f"w_{name}").fill_null(Decimal("-1")))
+    off = {name: live.filter(pl.col(name) != pl.col(f"w_{name}").fill_null(Decimal(-1)))
            .select("order_name", "taxes_included", name, f"w_{name}").head(5).rows()
            for name in MONEY_COLUMNS}
     assert {k: v for k, v in off.items() if v} == {}

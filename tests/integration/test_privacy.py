@@ -89,7 +89,7 @@ def varchar_hits(settings, needles):
 def test_forget_removes_a_customer_everywhere_and_for_good(store):
     from orchestration.cli import app, execute_pipeline
 
-    win_back = sorted(store.output_dir.glob("customers/*/win_back.csv"))[-1]
+    win_back = max(store.output_dir.glob("customers/*/win_back.csv"))
     listed = {r["customer_id"] for r in csv.DictReader(win_back.open())}
     with duckdb.connect(str(store.warehouse_path), read_only=True) as con:
         # A repeat customer who wrote to Zendesk, on the win-back list when one is.

@@ -17,8 +17,8 @@ from models.churn import (
     customer_features,
     score_customers,
 )
-from orchestration.demo.buyers import simulate_buyers
 from models.repurchase import product_repurchase, replenishment_reminders, win_back_list
+from orchestration.demo.buyers import simulate_buyers
 
 START = date(2024, 1, 1)
 
