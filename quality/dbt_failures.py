@@ -17,9 +17,8 @@ and by the model's key (the columns with a `unique` test), else by its first col
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+
+from quality.validate import plain_value
 
 FILE_COLUMNS = ("source_file", "_source_file")
 ROW_COLUMNS = ("source_row", "_source_row")
@@ -120,34 +119,20 @@ def failing_rows_sql(manifest: dict, test_id: str,
     return f"select * from ({compiled.rstrip().rstrip(';')}) as failing", model_id
 
 
-def _plain(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, datetime) and value.time() == datetime.min.time():
-        return value.date().isoformat()
-    if isinstance(value, (date, datetime)):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
 def name_row(row: dict, keys: list[str]) -> str:
     """'orders_export_1.csv row 12 (order_name #1001)', or 'order_name #1001' for a row
     without a source file, or its first three columns when nothing names it."""
     file = next((row[c] for c in FILE_COLUMNS if row.get(c) is not None), None)
     line = next((row[c] for c in ROW_COLUMNS if row.get(c) is not None), None)
     named = [c for c in keys if c in row][:2] or [c for c in NAMING_COLUMNS if c in row][:1]
-    naming = ", ".join(f"{c} {_plain(row[c])}" for c in named)
+    naming = ", ".join(f"{c} {plain_value(row[c])}" for c in named)
     if file is not None:
         where = f"{file}" + (f" row {line}" if line is not None else "")
         return where + (f" ({naming})" if naming else "")
     if naming:
         return naming
     shown = [c for c in row if c not in FILE_COLUMNS + ROW_COLUMNS][:3]
-    return ", ".join(f"{c} {_plain(row[c])}" for c in shown)
+    return ", ".join(f"{c} {plain_value(row[c])}" for c in shown)
 
 
 def locate(con, manifest: dict, test_id: str, *, compiled_code: str | None = None,
@@ -176,7 +161,7 @@ def locate(con, manifest: dict, test_id: str, *, compiled_code: str | None = Non
         # Nothing names the rows: their first columns, never a customer's email (the
         # failing rows go into Dagster's event log and the quality report).
         plain = [c for c in names if "email" not in c.lower()][:5]
-        located.rows = [{c: _plain(r[c]) for c in (wanted or plain)} for r in fetched]
+        located.rows = [{c: plain_value(r[c]) for c in (wanted or plain)} for r in fetched]
         located.where = "; ".join(name_row(r, keys) for r in fetched)
     except Exception as exc:  # noqa: BLE001 - detail for a failure already reported
         located.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from quality.suites import Rule, Suite
@@ -97,23 +98,32 @@ def _locate(example, locate_by: tuple[str, ...], column: str | None) -> str:
     if "_source_file" in example:
         where = f"{example.get('_source_file')} row {example.get('_source_row')}"
         # a mart row also names its key (the order), beside the file row it came from
-        where += "".join(f", {k} {_plain(example.get(k))}" for k in locate_by
+        where += "".join(f", {k} {plain_value(example.get(k))}" for k in locate_by
                          if k in example and not k.startswith("_"))
     else:
-        where = ", ".join(f"{k} {_plain(example.get(k))}" for k in locate_by if k in example)
+        where = ", ".join(f"{k} {plain_value(example.get(k))}" for k in locate_by if k in example)
     value = example.get(column) if column else None
-    return f"{where} ({_plain(value)})" if column in example else where
+    return f"{where} ({plain_value(value)})" if column in example else where
 
 
-def _plain(value: Any) -> str:
+def plain_value(value: Any) -> str:
+    """A cell as a person reads it in a failure message: "empty" for null/NaN, a date
+    without a midnight time, 6 significant digits for floats, decimals without trailing
+    zeros; pandas/numpy scalars as their Python values."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "empty"
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
-    if hasattr(value, "item"):
+    if hasattr(value, "item") and not isinstance(value, Decimal):
         value = value.item()
     if isinstance(value, datetime) and value.time() == datetime.min.time():
         return value.date().isoformat()
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
