@@ -46,18 +46,15 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from orchestration import harness
+from orchestration.harness import STOREOPS, fingerprint, outputs, suppliers_with_lead_time
 from quality.reconcile import reconcile
-from tests.integration import helpers
-from tests.integration.helpers import STOREOPS
-from tests.integration.test_concurrency import fingerprint
-from tests.integration.test_crash import outputs
-from tests.integration.test_quality_checks import suppliers_with_lead_time
 
 RESULTS = ROOT / "benchmarks" / "results"
 
 
 def storeops(*args, home: Path, failpoint: str | None = None):
-    return helpers.storeops(*args, home=home, failpoint=failpoint, timeout=1800)
+    return harness.storeops(*args, home=home, failpoint=failpoint, timeout=1800)
 
 
 def start(*args, home: Path):

@@ -40,7 +40,7 @@ def built_store(tmp_path_factory):
     """Demo store (scale 0.02, 90 days, seed 8) built once per test process: the reference
     an uninterrupted run gives, shared by the fault tests."""
     from orchestration.demo import generate_store
-    from tests.integration.helpers import storeops
+    from orchestration.harness import storeops
 
     root = tmp_path_factory.mktemp("built_store")
     generate_store(root / "store", scale=0.02, days=90, seed=8)

@@ -7,62 +7,23 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.harness import ROOT, STOREOPS, clean_env, fingerprint
 from orchestration.runlock import HomeBusy, home_lock
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-STOREOPS = str(Path(sys.executable).with_name("storeops"))
-# Columns that record when something happened, not what the data is.
-CLOCK_COLUMNS = {"_loaded_at", "loaded_at", "written_at", "quarantined_at", "reviewed_at",
-                 "run_id", "forgotten_at"}
-
-
-def env(home, **extra):
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("STOREOPS_", "DAGSTER_"))}
-    e.update(extra)
-    return e
 
 
 def storeops(*args, home, wait=False, **extra):
     cmd = [STOREOPS, *args, "--home", str(home)]
     if wait:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env(home, **extra), text=True,
+        return subprocess.Popen(cmd, cwd=ROOT, env=clean_env(**extra), text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return subprocess.run(cmd, check=False, cwd=ROOT, env=env(home, **extra), text=True,
+    return subprocess.run(cmd, check=False, cwd=ROOT, env=clean_env(**extra), text=True,
                           capture_output=True, timeout=900)
-
-
-def fingerprint(warehouse: Path) -> dict[str, tuple]:
-    """Rows and a hash of every table's content (clock columns left out). Doubles are
-    compared to 6 decimals: DuckDB sums in parallel, so a sum of doubles can differ in its
-    last bits from one build to the next without any row having changed."""
-    out = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = con.execute("""
-            select table_schema, table_name,
-                   list(case when data_type in ('DOUBLE', 'FLOAT')
-                             then 'round("' || column_name || '", 6)'
-                             else '"' || column_name || '"' end order by ordinal_position),
-                   list(column_name order by ordinal_position)
-            from information_schema.columns
-            where table_schema in ('raw', 'marts', 'analytics')
-              and table_name not in ('load_log', 'reorder_file_log')
-              and (table_schema, table_name) in (select (table_schema, table_name)
-                                                 from information_schema.tables
-                                                 where table_type = 'BASE TABLE')
-            group by 1, 2 order by 1, 2
-        """).fetchall()
-        for schema, table, expressions, names in tables:
-            kept = [e for e, c in zip(expressions, names) if c not in CLOCK_COLUMNS]
-            out[f"{schema}.{table}"] = con.execute(
-                f'select count(*), bit_xor(hash({", ".join(kept)})) from "{schema}"."{table}"'
-            ).fetchall()[0]
-    return out
 
 
 def test_a_second_process_waits_then_gives_up_naming_the_holder(tmp_path):

@@ -7,43 +7,14 @@ most; the runs are chained in one home (three crashes in a row, then a clean run
 is harder than one crash per home.
 """
 
-import hashlib
-import re
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.harness import fingerprint, outputs, storeops
 from quality.reconcile import reconcile
-from tests.integration.helpers import storeops
-from tests.integration.test_concurrency import fingerprint
 
 pytestmark = pytest.mark.integration
-
-
-def outputs(home: Path) -> dict[str, str]:
-    """Every file under output/ and a digest of what a person reads in it (cell values for
-    XLSX, whose zip carries a creation time). The quality report is left out: it lists
-    the runs, and the killed ones are part of that history."""
-    from openpyxl import load_workbook
-
-    out = {}
-    root = home / "output"
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if not path.is_file() or rel.startswith("quality/"):
-            continue
-        if path.suffix == ".xlsx":
-            book = load_workbook(path, read_only=True)
-            content = repr([list(ws.iter_rows(values_only=True)) for ws in book.worksheets])
-            book.close()
-            out[rel] = hashlib.sha256(content.encode()).hexdigest()
-        else:
-            data = path.read_bytes()
-            if rel == "index.html":  # says when it was written
-                data = re.sub(rb"written \d{4}-\d\d-\d\d \d\d:\d\d", b"written", data)
-            out[rel] = hashlib.sha256(data).hexdigest()
-    return out
 
 
 def test_runs_killed_during_ingest_dbt_and_file_writing_end_like_an_uninterrupted_run(

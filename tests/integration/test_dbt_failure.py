@@ -4,7 +4,7 @@ the last good run stay readable; the outputs that depend on them are not rewritt
 import duckdb
 import pytest
 
-from tests.integration.helpers import storeops
+from orchestration.harness import storeops
 
 pytestmark = pytest.mark.integration
 

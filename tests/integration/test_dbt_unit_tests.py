@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from orchestration.defs.warehouse import dbt_executable
-from tests.integration.helpers import ROOT
+from orchestration.harness import ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.integration.helpers import storeops
+from orchestration.harness import storeops
 
 pytestmark = pytest.mark.integration
 

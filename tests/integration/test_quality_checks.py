@@ -10,17 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.integration.helpers import storeops
+from orchestration.harness import storeops, suppliers_with_lead_time
 
 pytestmark = pytest.mark.integration
-
-
-def suppliers_with_lead_time(landing: Path, lead_time: str) -> str:
-    rows = list(csv.reader((landing / "purchasing" / "suppliers.csv").open(encoding="utf-8")))
-    rows[1][rows[0].index("lead_time_days")] = lead_time
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    return buf.getvalue()
 
 
 def odd_orders(landing: Path) -> str:
