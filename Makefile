@@ -52,6 +52,7 @@ dev: manifest
 
 lint: .venv/.synced
 	$(RUN) ruff check .
+	$(RUN) lint-imports
 
 ## bench: scale and quality benchmarks, results in benchmarks/results/
 bench: manifest

@@ -15,10 +15,15 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from orchestration.defs.customers import write_evaluation
-from orchestration.defs.forecasting import _markdown, analytics_key, mart, run_as_of
-from orchestration.defs.ingest import DUCKDB_POOL
 from orchestration.defs.resources import StoreResource, WarehouseResource, query_frame
+from orchestration.defs.shared import (
+    DUCKDB_POOL,
+    analytics_key,
+    markdown_table,
+    mart,
+    run_as_of,
+    write_evaluation,
+)
 
 ANOMALIES_GROUP = "anomalies"
 LOOKBACK_DAYS = 28  # each run re-scores the last four weeks (late data, corrected exports)
@@ -146,7 +151,7 @@ def anomalies(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
         "new_alert_days": new_days,
         "open_incidents": current.height,
         "detect_seconds": round(seconds, 2),
-        "open_now": dg.MetadataValue.md(_markdown(
+        "open_now": dg.MetadataValue.md(markdown_table(
             current.sort("impact", descending=True, nulls_last=True).head(10)
             .select("metric", "dimension", "incident_start", "value", "expected", "severity",
                     "direction", "driver")
@@ -154,7 +159,7 @@ def anomalies(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     }
     if evaluation is not None:
         overall = evaluation.filter(pl.col("population") == "overall")
-        metadata["demo_truth_evaluation"] = dg.MetadataValue.md(_markdown(
+        metadata["demo_truth_evaluation"] = dg.MetadataValue.md(markdown_table(
             overall.pivot(on="metric", index="model", values="value")))
     return dg.MaterializeResult(metadata=metadata)
 

@@ -15,38 +15,19 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from orchestration.defs.forecasting import _markdown, analytics_key, mart, run_as_of, write_table
-from orchestration.defs.ingest import DUCKDB_POOL
 from orchestration.defs.resources import StoreResource, WarehouseResource, query_frame
+from orchestration.defs.shared import (
+    DUCKDB_POOL,
+    analytics_key,
+    markdown_table,
+    mart,
+    run_as_of,
+    write_evaluation,
+    write_table,
+)
 from quality.warehouse import table_exists
 
 CUSTOMERS_GROUP = "customers"
-EVALUATION_COLUMNS = ("as_of_date", "task", "model", "window", "population", "metric",
-                      "value", "is_chosen")
-
-
-def write_evaluation(con: duckdb.DuckDBPyConnection, task: str, as_of: date,
-                     evaluation: pl.DataFrame, chosen: str | None) -> None:
-    """Replace this task's rows for this as-of date in analytics.model_evaluation; the
-    rows of earlier as-of dates stay, so the table is the history of model quality."""
-    frame = evaluation.with_columns(
-        pl.lit(as_of).alias("as_of_date"), pl.lit(task).alias("task"),
-        (pl.col("model") == (chosen or "")).alias("is_chosen"),
-    ).select(EVALUATION_COLUMNS)
-    con.execute("create schema if not exists analytics")
-    con.execute(
-        """
-        create table if not exists analytics.model_evaluation (
-            as_of_date date, task varchar, model varchar, "window" varchar,
-            population varchar, metric varchar, value double, is_chosen boolean)
-        """)
-    con.execute("delete from analytics.model_evaluation where task = ? and as_of_date = ?",
-                [task, as_of])
-    con.register("incoming_evaluation", frame.to_arrow())
-    con.execute("insert into analytics.model_evaluation by name select * from incoming_evaluation")
-    con.unregister("incoming_evaluation")
-
-
 def customer_inputs(con: duckdb.DuckDBPyConnection, as_of: date
                     ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     orders = query_frame(
@@ -77,7 +58,7 @@ def _evaluation_table(evaluation: pl.DataFrame, window: str) -> str:
         return "_not enough history for a held-out window_"
     table = rows.pivot(on="metric", index=["population", "model"], values="value").with_columns(
         pl.col(c).round(3) for c in wanted if c in rows["metric"].unique().to_list())
-    return _markdown(table)
+    return markdown_table(table)
 
 
 @dg.asset(
@@ -135,9 +116,9 @@ def churn_scores(context: dg.AssetExecutionContext,
         "test_roc_auc_bgnbd": test_metric("bgnbd", "roc_auc"),
         "test_window": dg.MetadataValue.md(_evaluation_table(result.evaluation, "test")),
         "validation_window": dg.MetadataValue.md(_evaluation_table(result.evaluation, "validation")),
-        "calibration_test": dg.MetadataValue.md(_markdown(result.reliability.with_columns(
+        "calibration_test": dg.MetadataValue.md(markdown_table(result.reliability.with_columns(
             pl.col("predicted", "observed", "gap").round(3)))),
-        "segments": dg.MetadataValue.md(_markdown(segments)),
+        "segments": dg.MetadataValue.md(markdown_table(segments)),
         "advocates": int(scores["is_advocate"].sum()),
         "bgnbd_params": dg.MetadataValue.json(
             vars(result.bgnbd_params) if result.bgnbd_params else {}),
@@ -201,7 +182,7 @@ def product_repurchase(context: dg.AssetExecutionContext,
         "skus": table.height,
         "skus_with_median": known.height,
         "median_of_medians_days": float(known["median_days_to_repurchase"].median() or 0),
-        "fastest": dg.MetadataValue.md(_markdown(
+        "fastest": dg.MetadataValue.md(markdown_table(
             known.sort("median_days_to_repurchase").head(5)
             .select("sku", "product", "repurchase_rate", "median_days_to_repurchase")
             .with_columns(pl.col("repurchase_rate").round(3))))
@@ -257,7 +238,7 @@ def customer_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         "win_back": win_back.height,
         "value_at_risk": round(float(win_back["value_at_risk"].sum() or 0), 2),
         "reminders": reminders.height,
-        "win_back_preview": dg.MetadataValue.md(_markdown(win_back.head(5).drop("customer_id"))),
+        "win_back_preview": dg.MetadataValue.md(markdown_table(win_back.head(5).drop("customer_id"))),
     })
 
 

@@ -16,38 +16,21 @@ import duckdb
 import polars as pl
 
 from dashboards.reorder_files import write_reorder_files
-from orchestration.defs.ingest import DUCKDB_POOL
 from orchestration.defs.resources import StoreResource, WarehouseResource, query_frame
-from orchestration.defs.warehouse import AS_OF_TAG
+from orchestration.defs.shared import (
+    DUCKDB_POOL,
+    analytics_key,
+    markdown_table,
+    mart,
+    run_as_of,
+    write_table,
+)
 from orchestration.settings import Settings
 
 FORECAST_GROUP = "forecasting"
 HORIZON_DAYS = 56  # covers the longest lead time + order cycle of the demo suppliers
 BACKTEST_HORIZON_DAYS = 28
 BACKTEST_WINDOWS = 3
-
-
-def analytics_key(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["analytics", name])
-
-
-def mart(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["marts", name])
-
-
-def run_as_of(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection) -> date:
-    """The run's as-of date: the CLI's --as-of tag, else the last day of the data."""
-    tag = context.run.tags.get(AS_OF_TAG)
-    if tag:
-        return date.fromisoformat(tag)
-    return con.execute("select max(kpi_date) from marts.fct_daily_kpis").fetchall()[0][0]
-
-
-def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    con.execute("create schema if not exists analytics")
-    con.register("incoming_frame", frame.to_arrow())
-    con.execute(f"create or replace table analytics.{name} as select * from incoming_frame")
-    con.unregister("incoming_frame")
 
 
 def demand_history(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
@@ -233,17 +216,8 @@ def reorder_suggestions(context: dg.AssetExecutionContext, warehouse: WarehouseR
         "skus_without_supplier_terms": without_terms.height,
         "service_level": dg.MetadataValue.json(
             {**DEFAULT_SERVICE_LEVEL, **settings.service_level}),
-        "order_now_preview": dg.MetadataValue.md(_markdown(preview)),
+        "order_now_preview": dg.MetadataValue.md(markdown_table(preview)),
     })
-
-
-def _markdown(frame: pl.DataFrame) -> str:
-    if frame.is_empty():
-        return "_no lines_"
-    head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns)
-    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |"
-            for row in frame.iter_rows()]
-    return "\n".join([head, *rows])
 
 
 @dg.asset(
@@ -269,9 +243,9 @@ def reorder_files(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         "suppliers": summary.height,
         "lines": int(summary["lines"].sum() or 0),
         "order_value": float(summary["order_value"].sum() or 0),
-        "summary": dg.MetadataValue.md(_markdown(summary.drop("file_csv", "file_xlsx"))),
+        "summary": dg.MetadataValue.md(markdown_table(summary.drop("file_csv", "file_xlsx"))),
         "unreviewed_over_24h": unreviewed.height,
-        "unreviewed": dg.MetadataValue.md(_markdown(unreviewed)),
+        "unreviewed": dg.MetadataValue.md(markdown_table(unreviewed)),
     })
 
 
@@ -370,7 +344,7 @@ def supply_alerts(context: dg.AssetExecutionContext,
     return dg.MaterializeResult(metadata={
         "as_of": as_of.isoformat(),
         **{f"alerts_{k}": v for k, v in sorted(counts.items())},
-        "high_severity": dg.MetadataValue.md(_markdown(
+        "high_severity": dg.MetadataValue.md(markdown_table(
             alerts.filter(pl.col("severity") == "high").head(20).select("alert_type", "message"))),
     })
 

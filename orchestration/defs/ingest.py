@@ -15,6 +15,7 @@ import dagster as dg
 
 from orchestration import progress
 from orchestration.defs.resources import StoreResource, WarehouseResource
+from orchestration.defs.shared import DUCKDB_POOL
 from orchestration.ingest import SPECS, SourceSpec, ingest_source, quarantine_preview
 from orchestration.ingest.loader import FileResult
 from orchestration.privacy import purge_forgotten
@@ -22,7 +23,6 @@ from quality.reconcile import file_balances
 from quality.warehouse import table_exists
 
 INGEST_GROUP = "ingest"
-DUCKDB_POOL = "duckdb_write"
 
 
 def raw_key(table: str) -> dg.AssetKey:

@@ -12,17 +12,18 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.forecasting import analytics_key, mart, run_as_of
-from orchestration.defs.ingest import DUCKDB_POOL
 from orchestration.defs.resources import StoreResource, WarehouseResource
+from orchestration.defs.shared import (
+    ANALYTICS_DEPS,
+    DUCKDB_POOL,
+    MART_DEPS,
+    analytics_key,
+    mart,
+    run_as_of,
+    write_document,
+)
 
 OUTPUTS_GROUP = "outputs"
-ANALYTICS_DEPS = [analytics_key(n) for n in ("reorder_suggestions", "supply_alerts", "anomalies",
-                                              "churn_scores")]
-MART_DEPS = [mart(n) for n in ("fct_daily_kpis", "fct_channel_daily", "fct_sku_demand_daily",
-                               "fct_support_tickets", "dim_products", "fct_orders")]
-
-
 def last_complete_week(as_of: date) -> date:
     """Monday of the last ISO week that ended on or before as_of."""
     sunday = as_of - timedelta(days=(as_of.weekday() + 1) % 7)
@@ -36,16 +37,6 @@ def last_complete_month(as_of: date) -> date:
         return as_of.replace(day=1)
     first = as_of.replace(day=1)
     return (first - timedelta(days=1)).replace(day=1)
-
-
-def write_document(doc, folder: Path, stem: str) -> tuple[Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    from dashboards.files import atomic_write_text
-
-    md, page = folder / f"{stem}.md", folder / f"{stem}.html"
-    atomic_write_text(md, doc.to_markdown())
-    atomic_write_text(page, doc.to_html())
-    return md, page
 
 
 def failed_checks_of_run(context: dg.AssetExecutionContext) -> list[str]:
@@ -82,7 +73,7 @@ def daily_brief(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     _, page = write_document(doc, Path(store.home) / "output" / "briefings", as_of.isoformat())
     return dg.MaterializeResult(metadata={
         "as_of": as_of.isoformat(), "path": dg.MetadataValue.path(str(page)),
-        "failed_checks": len(failed), "brief": dg.MetadataValue.md(doc.to_markdown()),
+        "failed_checks": len(failed), "brief": dg.MetadataValue.md(doc.tomarkdown_table()),
     })
 
 
@@ -107,7 +98,7 @@ def weekly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                               f"weekly-{iso_week_label(week)}")
     return dg.MaterializeResult(metadata={
         "week": iso_week_label(week), "path": dg.MetadataValue.path(str(page)),
-        "report": dg.MetadataValue.md(doc.to_markdown()),
+        "report": dg.MetadataValue.md(doc.tomarkdown_table()),
     })
 
 
@@ -132,7 +123,7 @@ def monthly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResour
                               f"monthly-{month:%Y-%m}")
     return dg.MaterializeResult(metadata={
         "month": f"{month:%Y-%m}", "path": dg.MetadataValue.path(str(page)),
-        "report": dg.MetadataValue.md(doc.to_markdown()),
+        "report": dg.MetadataValue.md(doc.tomarkdown_table()),
     })
 
 

@@ -16,9 +16,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.ingest import DUCKDB_POOL
-from orchestration.defs.outputs import ANALYTICS_DEPS, MART_DEPS
 from orchestration.defs.resources import StoreResource, WarehouseResource
+from orchestration.defs.shared import (
+    ANALYTICS_DEPS,
+    AS_OF_TAG,
+    DUCKDB_POOL,
+    MART_DEPS,
+    write_document,
+)
 
 CHECK_NAME = "gx_suite"
 RECENT_RUNS = 10
@@ -114,7 +119,7 @@ def recent_check_runs(instance: dg.DagsterInstance, limit: int = RECENT_RUNS) ->
             "run_id": run.run_id,
             "started": datetime.fromtimestamp(stats.start_time, tz=UTC)
             if stats.start_time else None,
-            "as_of": run.tags.get("storeops/as_of"),
+            "as_of": run.tags.get(AS_OF_TAG),
             "status": run.status.value,
             "evaluations": evaluations,
         })
@@ -129,7 +134,6 @@ def write_quality_report(home: Path, warehouse_path: Path, instance: dg.DagsterI
     import duckdb
 
     from dashboards.quality import load_quality_data, quality_report
-    from orchestration.defs.outputs import write_document
 
     runs = recent_check_runs(instance)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:

@@ -15,12 +15,11 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import dbt_project
-from orchestration.defs.ingest import DUCKDB_POOL
 from orchestration.defs.resources import StoreResource
+from orchestration.defs.shared import AS_OF_TAG, DUCKDB_POOL
 from quality import failpoints
 
 WAREHOUSE_GROUP = "warehouse"
-AS_OF_TAG = "storeops/as_of"
 
 
 class StoreopsDbtTranslator(DagsterDbtTranslator):

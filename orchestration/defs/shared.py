@@ -1,0 +1,96 @@
+"""What the asset modules of orchestration/defs share, so that none imports another:
+asset keys, the DuckDB write pool, the run's as-of date, writing analytics tables, model
+evaluations and documents, and Markdown previews for the Dagster UI.
+
+Domain modules (ingest, warehouse, forecasting, customers, anomalies, outputs, quality)
+import this, `resources` and `dbt_project`, never each other (import-linter contract in
+pyproject.toml).
+"""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+# DuckDB has one writer: every asset that writes the warehouse runs in this pool (limit 1).
+DUCKDB_POOL = "duckdb_write"
+# Run tag carrying the CLI's --as-of date (ISO); dated assets and dbt read it.
+AS_OF_TAG = "storeops/as_of"
+EVALUATION_COLUMNS = ("as_of_date", "task", "model", "window", "population", "metric",
+                      "value", "is_chosen")
+
+
+def analytics_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["analytics", name])
+
+
+def mart(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["marts", name])
+
+
+# The analytics tables and marts the documents (briefs, reports, dashboards) read.
+ANALYTICS_DEPS = [analytics_key(n) for n in ("reorder_suggestions", "supply_alerts", "anomalies",
+                                              "churn_scores")]
+MART_DEPS = [mart(n) for n in ("fct_daily_kpis", "fct_channel_daily", "fct_sku_demand_daily",
+                               "fct_support_tickets", "dim_products", "fct_orders")]
+
+
+def run_as_of(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection) -> date:
+    """The run's as-of date: the CLI's --as-of tag, else the last day of the data."""
+    tag = context.run.tags.get(AS_OF_TAG)
+    if tag:
+        return date.fromisoformat(tag)
+    return con.execute("select max(kpi_date) from marts.fct_daily_kpis").fetchall()[0][0]
+
+
+def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    con.execute("create schema if not exists analytics")
+    con.register("incoming_frame", frame.to_arrow())
+    con.execute(f"create or replace table analytics.{name} as select * from incoming_frame")
+    con.unregister("incoming_frame")
+
+
+def markdown_table(frame: pl.DataFrame) -> str:
+    """A frame as a Markdown table for asset metadata ("_no lines_" when empty)."""
+    if frame.is_empty():
+        return "_no lines_"
+    head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |"
+            for row in frame.iter_rows()]
+    return "\n".join([head, *rows])
+
+
+def write_evaluation(con: duckdb.DuckDBPyConnection, task: str, as_of: date,
+                     evaluation: pl.DataFrame, chosen: str | None) -> None:
+    """Replace this task's rows for this as-of date in analytics.model_evaluation; the
+    rows of earlier as-of dates stay, so the table is the history of model quality."""
+    frame = evaluation.with_columns(
+        pl.lit(as_of).alias("as_of_date"), pl.lit(task).alias("task"),
+        (pl.col("model") == (chosen or "")).alias("is_chosen"),
+    ).select(EVALUATION_COLUMNS)
+    con.execute("create schema if not exists analytics")
+    con.execute(
+        """
+        create table if not exists analytics.model_evaluation (
+            as_of_date date, task varchar, model varchar, "window" varchar,
+            population varchar, metric varchar, value double, is_chosen boolean)
+        """)
+    con.execute("delete from analytics.model_evaluation where task = ? and as_of_date = ?",
+                [task, as_of])
+    con.register("incoming_evaluation", frame.to_arrow())
+    con.execute("insert into analytics.model_evaluation by name select * from incoming_evaluation")
+    con.unregister("incoming_evaluation")
+
+
+def write_document(doc, folder: Path, stem: str) -> tuple[Path, Path]:
+    """Write a document (`tomarkdown_table()`, `to_html()`) as <folder>/<stem>.md and .html,
+    atomically; returns both paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    from dashboards.files import atomic_write_text
+
+    md, page = folder / f"{stem}.md", folder / f"{stem}.html"
+    atomic_write_text(md, doc.tomarkdown_table())
+    atomic_write_text(page, doc.to_html())
+    return md, page
