@@ -543,11 +543,70 @@ def ui(
     """Open the Dagster UI (dagster dev) on this home."""
     settings = _load_settings(home)
     prepare_home(settings)
-    dagster = shutil.which("dagster")
-    cmd = [dagster] if dagster else [sys.executable, "-m", "dagster"]
+    dagster = Path(sys.executable).with_name("dagster")
+    cmd = [str(dagster)] if dagster.exists() else [sys.executable, "-m", "dagster"]
     cmd += ["dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
     console.print(f"Dagster UI on http://127.0.0.1:{port} for home {settings.home}")
-    raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+    raise typer.Exit(run_until_stopped(cmd, tool_env()))
+
+
+def tool_env() -> dict[str, str]:
+    """This environment with the running interpreter's bin directory first on PATH.
+
+    `dagster dev` prepares the dbt project by calling `dbt` from PATH (dagster-dbt's
+    DbtProjectPreparer); started as `.venv/bin/storeops ui` without an activated venv,
+    that `dbt` was missing and the code location failed to load."""
+    env = os.environ.copy()
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+STOP_GRACE_S = 10.0
+
+
+def run_until_stopped(cmd: list[str], env: dict[str, str]) -> int:
+    """Run `cmd` in its own process group until it ends or this process gets SIGTERM or
+    SIGINT (Ctrl-C); returns its exit code, or 0 when stopped on request.
+
+    A stop is passed on as SIGINT (what `dagster dev` shuts down cleanly on, webserver
+    and daemon included); after STOP_GRACE_S the whole group gets SIGTERM, then SIGKILL.
+    Without this, SIGTERM killed storeops and left `dagster dev` and its children
+    serving."""
+    import signal
+    import threading
+
+    child = subprocess.Popen(cmd, env=env, start_new_session=True)
+    stopping = threading.Event()
+
+    def signal_group(signum: int) -> None:
+        try:
+            os.killpg(child.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def escalate() -> None:
+        for signum in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                child.wait(timeout=STOP_GRACE_S)
+                return
+            except subprocess.TimeoutExpired:
+                signal_group(signum)
+
+    def stop(signum, frame) -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
+        signal_group(signal.SIGINT)
+        threading.Thread(target=escalate, daemon=True).start()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        code = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        signal_group(signal.SIGTERM)  # anything of the group still left
+    return 0 if stopping.is_set() else code
 
 
 def main() -> None:  # pragma: no cover

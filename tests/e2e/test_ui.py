@@ -1,15 +1,18 @@
-"""`storeops ui` starts the Dagster UI on the home, with the storeops code location loaded."""
+"""`storeops ui` starts the Dagster UI on the home, with the storeops code location loaded,
+and stops cleanly."""
 
 import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
+
+from orchestration.harness import STOREOPS
 
 pytestmark = pytest.mark.e2e
 
@@ -30,12 +33,22 @@ def graphql(port: int, query: str) -> dict:
         return json.loads(response.read())
 
 
-def test_ui_serves_the_storeops_assets(tmp_path):
+LOCATIONS = """{ workspaceOrError { ... on Workspace { locationEntries { name
+    locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
+
+
+def test_ui_serves_the_storeops_assets_without_an_activated_venv_and_stops_on_sigterm(tmp_path):
+    """Started as `.venv/bin/storeops ui` with the venv off PATH (dagster-dbt prepares the
+    dbt project with `dbt` from PATH: the location used to fail), then stopped with SIGTERM:
+    storeops, `dagster dev` and its webserver are gone within seconds."""
     port = free_port()
-    env = {**os.environ, "DAGSTER_DISABLE_TELEMETRY": "true"}
+    venv_bin = str(Path(STOREOPS).parent)
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PATH"] = os.pathsep.join(d for d in env.get("PATH", "").split(os.pathsep)
+                                  if d and d != venv_bin) or "/usr/bin:/bin"
+    env["DAGSTER_DISABLE_TELEMETRY"] = "true"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "ui", "--home", str(tmp_path / "home"),
-         "--port", str(port)],
+        [STOREOPS, "ui", "--home", str(tmp_path / "home"), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
     try:
@@ -45,16 +58,32 @@ def test_ui_serves_the_storeops_assets(tmp_path):
             time.sleep(2)
             assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
             try:
+                entries = graphql(port, LOCATIONS)["data"]["workspaceOrError"]["locationEntries"]
                 data = graphql(port, "{ assetNodes { assetKey { path } groupName } }")
-            except OSError:
+            except (OSError, KeyError, TypeError):
                 continue
+            errors = [e["locationOrLoadError"] for e in entries
+                      if (e["locationOrLoadError"] or {}).get("__typename") == "PythonError"]
+            assert not errors, errors[0]["message"][-2000:]
             nodes = (data.get("data") or {}).get("assetNodes") or []
             keys = ["/".join(n["assetKey"]["path"]) for n in nodes]
         assert "raw/shopify_orders" in keys
         assert "marts/fct_daily_kpis" in keys
+
+        stopped = time.monotonic()
+        proc.send_signal(signal.SIGTERM)  # storeops only, as a service manager would
+        assert proc.wait(timeout=20) == 0
+        while time.monotonic() - stopped < 20:
+            try:
+                graphql(port, "{ version }")
+            except OSError:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the Dagster webserver still answers 20 s after SIGTERM")
+        assert time.monotonic() - stopped < 20
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
