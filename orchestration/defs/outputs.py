@@ -73,7 +73,7 @@ def daily_brief(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     _, page = write_document(doc, Path(store.home) / "output" / "briefings", as_of.isoformat())
     return dg.MaterializeResult(metadata={
         "as_of": as_of.isoformat(), "path": dg.MetadataValue.path(str(page)),
-        "failed_checks": len(failed), "brief": dg.MetadataValue.md(doc.tomarkdown_table()),
+        "failed_checks": len(failed), "brief": dg.MetadataValue.md(doc.to_markdown()),
     })
 
 
@@ -98,7 +98,7 @@ def weekly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                               f"weekly-{iso_week_label(week)}")
     return dg.MaterializeResult(metadata={
         "week": iso_week_label(week), "path": dg.MetadataValue.path(str(page)),
-        "report": dg.MetadataValue.md(doc.tomarkdown_table()),
+        "report": dg.MetadataValue.md(doc.to_markdown()),
     })
 
 
@@ -123,7 +123,7 @@ def monthly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResour
                               f"monthly-{month:%Y-%m}")
     return dg.MaterializeResult(metadata={
         "month": f"{month:%Y-%m}", "path": dg.MetadataValue.path(str(page)),
-        "report": dg.MetadataValue.md(doc.tomarkdown_table()),
+        "report": dg.MetadataValue.md(doc.to_markdown()),
     })
 
 

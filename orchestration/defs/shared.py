@@ -85,12 +85,12 @@ def write_evaluation(con: duckdb.DuckDBPyConnection, task: str, as_of: date,
 
 
 def write_document(doc, folder: Path, stem: str) -> tuple[Path, Path]:
-    """Write a document (`tomarkdown_table()`, `to_html()`) as <folder>/<stem>.md and .html,
+    """Write a document (`to_markdown()`, `to_html()`) as <folder>/<stem>.md and .html,
     atomically; returns both paths."""
     folder.mkdir(parents=True, exist_ok=True)
     from dashboards.files import atomic_write_text
 
     md, page = folder / f"{stem}.md", folder / f"{stem}.html"
-    atomic_write_text(md, doc.tomarkdown_table())
+    atomic_write_text(md, doc.to_markdown())
     atomic_write_text(page, doc.to_html())
     return md, page
