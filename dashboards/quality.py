@@ -66,8 +66,8 @@ def load_quality_data(con) -> QualityData:
         where status = 'rejected' order by loaded_at desc, source_file limit 50
     """)
     as_of = None
-    if _has(con, "marts", "fct_daily_kpis"):
-        as_of = con.execute("select max(kpi_date) from marts.fct_daily_kpis").fetchall()[0][0]
+    if _has(con, "intermediate", "int_as_of_resolved"):  # the run's as-of date, as dbt resolved it
+        as_of = con.execute("select max(as_of_date) from intermediate.int_as_of_resolved").fetchall()[0][0]
     if as_of is None:
         as_of = max((s["newest_date"] for s in sources if s["newest_date"]), default=None)
     return QualityData(sources, reasons, rejected, as_of, file_warnings(con))

@@ -1,8 +1,13 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_daily_kpis'}}}) }}
 -- meta.dagster.ref: a test reading several models is a check on fct_daily_kpis in Dagster
 -- (without it dagster-dbt logs it as an observation and its failure stops nothing).
--- The daily KPIs add up to the facts they summarise.
-with kpis as (
+-- The daily KPIs add up to the facts they summarise, over the days they cover (a replay's
+-- KPIs end at its as-of date; the facts keep every loaded row).
+with kpi_days as (
+    select min(kpi_date) as first_day, max(kpi_date) as last_day from {{ ref('fct_daily_kpis') }}
+),
+
+kpis as (
     select sum(orders) as orders, sum(revenue) as revenue, sum(new_customers) as new_customers,
            sum(coalesce(ad_spend, 0)) as ad_spend, sum(coalesce(tickets, 0)) as tickets
     from {{ ref('fct_daily_kpis') }}
@@ -10,15 +15,18 @@ with kpis as (
 
 facts as (
     select
-        (select count(*) from {{ ref('fct_orders') }} where is_revenue) as orders,
-        (select sum(net_revenue) from {{ ref('fct_orders') }}) as revenue,
-        (select count(*) from {{ ref('fct_orders') }} where is_first_order) as new_customers,
+        (select count(*) from {{ ref('fct_orders') }}
+            where is_revenue and order_date <= (select last_day from kpi_days)) as orders,
+        (select sum(net_revenue) from {{ ref('fct_orders') }}
+            where order_date <= (select last_day from kpi_days)) as revenue,
+        (select count(*) from {{ ref('fct_orders') }}
+            where is_first_order and order_date <= (select last_day from kpi_days)) as new_customers,
         (select coalesce(sum(spend), 0) from {{ ref('fct_marketing_daily') }}
-            where marketing_date between (select min(kpi_date) from {{ ref('fct_daily_kpis') }})
-                                     and (select max(kpi_date) from {{ ref('fct_daily_kpis') }})) as ad_spend,
+            where marketing_date between (select first_day from kpi_days)
+                                     and (select last_day from kpi_days)) as ad_spend,
         (select count(*) from {{ ref('fct_support_tickets') }}
-            where created_date between (select min(kpi_date) from {{ ref('fct_daily_kpis') }})
-                                   and (select max(kpi_date) from {{ ref('fct_daily_kpis') }})) as tickets
+            where created_date between (select first_day from kpi_days)
+                                   and (select last_day from kpi_days)) as tickets
 )
 
 select kpis.*, facts.*

@@ -38,11 +38,27 @@ MART_DEPS = [mart(n) for n in ("fct_daily_kpis", "fct_channel_daily", "fct_sku_d
 
 
 def run_as_of(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection) -> date:
-    """The run's as-of date: the CLI's --as-of tag, else the last day of the data."""
+    """The run's as-of date as dbt resolved it (intermediate.int_as_of_resolved: the CLI's
+    --as-of, else the last date in the data), so Python assets and marts use one date.
+
+    Raises dg.Failure when the warehouse has no as-of date yet (dbt not built, or no data),
+    or when the run's --as-of tag differs from the date the warehouse was built as of (an
+    asset materialised alone after a replay, or before one): outputs of two dates would
+    be mixed."""
+    try:
+        row = con.execute("select as_of_date from intermediate.int_as_of_resolved").fetchall()
+    except duckdb.CatalogException as exc:
+        raise dg.Failure("The warehouse has no as-of date (intermediate.int_as_of_resolved): "
+                         "build the warehouse (dbt) assets first.") from exc
+    built = row[0][0] if row else None
     tag = context.run.tags.get(AS_OF_TAG)
-    if tag:
-        return date.fromisoformat(tag)
-    return con.execute("select max(kpi_date) from marts.fct_daily_kpis").fetchall()[0][0]
+    if built is None:
+        raise dg.Failure("The warehouse has no as-of date: no orders, purchase orders or "
+                         "inventory snapshots are loaded yet.")
+    if tag and date.fromisoformat(tag) != built:
+        raise dg.Failure(f"This run is as of {tag} but the warehouse was built as of {built}: "
+                         "materialise the warehouse assets in the same run.")
+    return built
 
 
 def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:

@@ -1,6 +1,6 @@
 {#-
     One row per customer (one normalised email) across orders, tickets and the customers export.
-    Lifecycle stage, as of the last order date in the data (or var as_of):
+    Orders and tickets up to the run's as-of date (int_as_of_resolved); lifecycle stage:
       prospect     no order (a subscriber or a help-desk contact who never bought)
       new          one order, placed in the last 90 days
       active       two or more orders, the last in the last 90 days
@@ -11,15 +11,13 @@
     customer_id so a rebuild gives every customer the same scores.
 -#}
 with customers as (
+    -- Every customer loaded (fct_orders and the help-desk facts keep every row and refer to
+    -- them); in a replay, one first seen after the as-of date has no orders yet (prospect).
     select * from {{ ref('int_customer_emails_unioned') }}
 ),
 
 as_of as (
-    select coalesce(
-        {% if var('as_of', none) %}cast('{{ var("as_of") }}' as date){% else %}null{% endif %},
-        max(order_date)
-    ) as as_of_date
-    from {{ ref('fct_orders') }}
+    select {{ as_of_date() }} as as_of_date
 ),
 
 orders as (
@@ -27,7 +25,7 @@ orders as (
         *,
         lag(order_date) over (partition by customer_id order by created_at, order_name) as previous_order_date
     from {{ ref('fct_orders') }}
-    where is_revenue and customer_id is not null
+    where is_revenue and customer_id is not null and order_date <= {{ as_of_date() }}
 ),
 
 order_stats as (
@@ -59,7 +57,7 @@ tickets as (
         avg(case when is_satisfied then 1.0 when not is_satisfied then 0.0 end) as csat_share_satisfied,
         count(*) filter (where category = 'complaint') as complaints
     from {{ ref('int_tickets_unioned') }}
-    where email_normalised is not null
+    where email_normalised is not null and {{ known_by_as_of(store_date('created_at')) }}
     group by 1
 ),
 

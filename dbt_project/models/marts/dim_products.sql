@@ -18,11 +18,7 @@ suppliers as (
 ),
 
 as_of as (
-    select coalesce(
-        {% if var('as_of', none) %}cast('{{ var("as_of") }}' as date){% else %}null{% endif %},
-        max(order_date)
-    ) as as_of_date
-    from {{ ref('fct_orders') }}
+    select {{ as_of_date() }} as as_of_date
 ),
 
 sales as (

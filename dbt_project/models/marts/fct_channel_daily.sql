@@ -59,3 +59,4 @@ from keys
 left join spend on spend.channel_date = keys.channel_date and spend.channel = keys.channel
 left join store on store.channel_date = keys.channel_date and store.channel = keys.channel
 left join sessions on sessions.channel_date = keys.channel_date and sessions.channel = keys.channel
+where {{ known_by_as_of('keys.channel_date') }}

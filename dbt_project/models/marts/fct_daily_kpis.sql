@@ -12,7 +12,9 @@
     fulfilment_hours_median = paid to fulfilled. Null, not zero, when a source is absent.
 -#}
 with days as (
-    select cast(unnest(generate_series(min(order_date), max(order_date), interval 1 day)) as date) as kpi_date
+    -- Never past the as-of date (a replay) nor the last order (days after it are unknown).
+    select cast(unnest(generate_series(
+        min(order_date), least(max(order_date), {{ as_of_date() }}), interval 1 day)) as date) as kpi_date
     from {{ ref('fct_orders') }}
 ),
 

@@ -3,10 +3,7 @@
     plus open purchase-order quantity. inventory_position = on_hand + on_order - committed.
 -#}
 with as_of as (
-    select coalesce(
-        {% if var('as_of', none) %}cast('{{ var("as_of") }}' as date){% else %}null{% endif %},
-        (select max(order_date) from {{ ref('fct_orders') }})
-    ) as as_of_date
+    select {{ as_of_date() }} as as_of_date
 ),
 
 latest_snapshot as (

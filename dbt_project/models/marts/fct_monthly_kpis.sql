@@ -12,7 +12,7 @@ with orders as (
         sum(net_revenue) as revenue,
         sum(cost_of_goods_sold) as cost_of_goods_sold
     from {{ ref('fct_orders') }}
-    where is_revenue
+    where is_revenue and {{ known_by_as_of('order_date') }}
     group by 1
 ),
 
@@ -22,12 +22,14 @@ inventory as (
         sum(inv.on_hand * products.unit_cost) / count(distinct inv.inventory_date) as average_inventory_value
     from {{ ref('fct_inventory_daily') }} as inv
     inner join {{ ref('dim_products') }} as products on products.sku = inv.sku
+    where {{ known_by_as_of('inv.inventory_date') }}
     group by 1
 ),
 
 spend as (
     select date_trunc('month', marketing_date) as kpi_month, sum(spend) as ad_spend
     from {{ ref('fct_marketing_daily') }}
+    where {{ known_by_as_of('marketing_date') }}
     group by 1
 )
 

@@ -5,7 +5,7 @@
     fewer units than ordered was short-shipped and is closed; it is late when still open after its expected date
     (as of the as-of date), or when it was received after the expected date.
 -#}
-with pos as (
+with pos_loaded as (
     select po_number, supplier_id, sku, qty_ordered, qty_received, ordered_date, expected_date,
            received_date, status
     from {{ ref('stg_purchasing__purchase_orders') }}
@@ -15,12 +15,24 @@ with pos as (
     from {{ ref('int_draft_purchase_orders') }}
 ),
 
+-- A replay (--as-of) sees the lines ordered by its date, and a line received after it as
+-- still open with nothing received: that is what the buyer knew then.
+pos as (
+    select
+        po_number, supplier_id, sku, qty_ordered,
+        case when received_later then 0 else qty_received end as qty_received,
+        ordered_date, expected_date,
+        case when received_later then null else received_date end as received_date,
+        case when received_later then 'open' else status end as status
+    from (
+        select *, received_date is not null and not {{ known_by_as_of('received_date') }} as received_later
+        from pos_loaded
+        where {{ known_by_as_of('ordered_date') }}
+    )
+),
+
 as_of as (
-    select coalesce(
-        {% if var('as_of', none) %}cast('{{ var("as_of") }}' as date){% else %}null{% endif %},
-        (select max(order_date) from {{ ref('fct_orders') }}),
-        (select max(ordered_date) from pos)
-    ) as as_of_date
+    select {{ as_of_date() }} as as_of_date
 )
 
 select

@@ -13,10 +13,7 @@ with as_of as (
     select
         min(order_date) as first_date,
         -- Never past the data: days after the last order would read as zero demand.
-        least(coalesce(
-            {% if var('as_of', none) %}cast('{{ var("as_of") }}' as date){% else %}null{% endif %},
-            max(order_date)
-        ), max(order_date)) as as_of_date
+        least({{ as_of_date() }}, max(order_date)) as as_of_date
     from {{ ref('fct_orders') }}
 ),
 
