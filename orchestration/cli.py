@@ -490,8 +490,49 @@ def run(
                   "It should hold one folder per source (shopify/orders/, meta_ads/, …).")
         raise typer.Exit(2)
     settings = _load_settings(home, landing)
+    if os.environ.get(RUN_WORKER_ENV) != "1":
+        # The run itself goes to a worker process this one can stop at once: Dagster defers
+        # SIGTERM and SIGINT to the end of the running step (churn scoring takes minutes).
+        worker = [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing),
+                  "--home", str(settings.home), *(["--as-of", as_of] if as_of else [])]
+        code = run_until_stopped(worker, {**tool_env(), RUN_WORKER_ENV: "1"},
+                                 grace_s=RUN_STOP_GRACE_S, stopped_code=None)
+        exit_like(code)
+    die_with_parent()
     summary = _run_with_progress(settings, as_of_date)
     _finish(summary, settings)
+
+
+def exit_like(code: int) -> None:
+    """Exit with a child's exit code; a child killed by signal N kills this process with N,
+    so whoever started storeops sees what happened to the run (the crash tests do)."""
+    import signal
+
+    if code < 0:
+        if -code not in (signal.SIGKILL, signal.SIGSTOP):  # these cannot be handled anyway
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    raise typer.Exit(code)
+
+
+def die_with_parent() -> None:
+    """Linux: SIGKILL this worker when the `storeops run` that started it dies (killed by
+    a timeout or SIGKILL, it cannot pass the stop on); elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before the call
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+RUN_WORKER_ENV = "STOREOPS_RUN_WORKER"
+# A stopped run is safe to kill: loads are transactions, outputs are renamed into place, and
+# the next run marks the interrupted Dagster run and redoes what did not finish.
+RUN_STOP_GRACE_S = 5.0
 
 
 @app.command()
@@ -547,7 +588,7 @@ def ui(
     cmd = [str(dagster)] if dagster.exists() else [sys.executable, "-m", "dagster"]
     cmd += ["dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
     console.print(f"Dagster UI on http://127.0.0.1:{port} for home {settings.home}")
-    raise typer.Exit(run_until_stopped(cmd, tool_env()))
+    raise typer.Exit(run_until_stopped(cmd, tool_env(), grace_s=STOP_GRACE_S, stopped_code=0))
 
 
 def tool_env() -> dict[str, str]:
@@ -561,22 +602,26 @@ def tool_env() -> dict[str, str]:
     return env
 
 
-STOP_GRACE_S = 10.0
+STOP_GRACE_S = 5.0
 
 
-def run_until_stopped(cmd: list[str], env: dict[str, str]) -> int:
+def run_until_stopped(cmd: list[str], env: dict[str, str], *, grace_s: float,
+                      stopped_code: int | None) -> int:
     """Run `cmd` in its own process group until it ends or this process gets SIGTERM or
-    SIGINT (Ctrl-C); returns its exit code, or 0 when stopped on request.
+    SIGINT (Ctrl-C); returns its exit code, or when stopped on request `stopped_code`
+    (None: 128 + the signal's number, the shell's convention).
 
     A stop is passed on as SIGINT (what `dagster dev` shuts down cleanly on, webserver
-    and daemon included); after STOP_GRACE_S the whole group gets SIGTERM, then SIGKILL.
-    Without this, SIGTERM killed storeops and left `dagster dev` and its children
-    serving."""
+    and daemon included); after `grace_s` seconds the whole group gets SIGTERM, then
+    SIGKILL after as long again. Without this, SIGTERM killed `storeops ui` and left
+    `dagster dev` and its children serving, and `storeops run` went on to the end of the
+    running step."""
     import signal
     import threading
 
     child = subprocess.Popen(cmd, env=env, start_new_session=True)
     stopping = threading.Event()
+    received: list[int] = []
 
     def signal_group(signum: int) -> None:
         try:
@@ -587,7 +632,7 @@ def run_until_stopped(cmd: list[str], env: dict[str, str]) -> int:
     def escalate() -> None:
         for signum in (signal.SIGTERM, signal.SIGKILL):
             try:
-                child.wait(timeout=STOP_GRACE_S)
+                child.wait(timeout=grace_s)
                 return
             except subprocess.TimeoutExpired:
                 signal_group(signum)
@@ -596,6 +641,8 @@ def run_until_stopped(cmd: list[str], env: dict[str, str]) -> int:
         if stopping.is_set():
             return
         stopping.set()
+        received.append(signum)
+        err.print("Stopping ...")
         signal_group(signal.SIGINT)
         threading.Thread(target=escalate, daemon=True).start()
 
@@ -606,7 +653,9 @@ def run_until_stopped(cmd: list[str], env: dict[str, str]) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         signal_group(signal.SIGTERM)  # anything of the group still left
-    return 0 if stopping.is_set() else code
+    if not stopping.is_set():
+        return code
+    return 128 + received[0] if stopped_code is None else stopped_code
 
 
 def main() -> None:  # pragma: no cover

@@ -72,7 +72,10 @@ def test_ui_serves_the_storeops_assets_without_an_activated_venv_and_stops_on_si
 
         stopped = time.monotonic()
         proc.send_signal(signal.SIGTERM)  # storeops only, as a service manager would
-        assert proc.wait(timeout=20) == 0
+        # SIGINT to dagster dev, SIGTERM after 5 s, SIGKILL after 5 more: gone within ~10 s
+        # even when dagster dev is slow to shut down (it is, on a loaded machine).
+        assert proc.wait(timeout=30) == 0
+        assert time.monotonic() - stopped < 20
         while time.monotonic() - stopped < 20:
             try:
                 graphql(port, "{ version }")

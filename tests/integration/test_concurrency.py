@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -87,3 +88,35 @@ def test_two_runs_at_once_equal_one_run_and_a_rerun_changes_nothing(tmp_path, bu
         """).fetchall()[0][0]
     assert loaded_twice == 0
     assert fingerprint(home / "warehouse.duckdb") == fingerprint(built_store.home / "warehouse.duckdb")
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids whose command line contains `text` (Linux /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_sigterm_stops_a_run_within_seconds_and_frees_the_home(tmp_path, built_store):
+    """SIGTERM to `storeops run` mid-run (as a service manager or `kill` sends it): the run
+    stops within seconds with exit code 143, leaves no process behind and the home free.
+    Dagster alone defers the signal to the end of the running step."""
+    home = tmp_path / "stopped"
+    run = storeops("run", "--landing", str(built_store.landing), home=home, wait=True)
+    time.sleep(20)  # ingest and dbt are under way
+    assert run.poll() is None, run.communicate()[1][-2000:]
+    stopped = time.monotonic()
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert time.monotonic() - stopped < 15
+    assert "Stopping" in err
+    time.sleep(1)
+    assert processes_mentioning(str(home)) == []
+    with home_lock(home, wait_s=1):
+        pass
