@@ -18,12 +18,20 @@ guard then starts the forecast again in every child, and a script read from stan
 cannot be re-run at all; either way the pool breaks (BrokenProcessPool). statsforecast's
 workers need only statsforecast and this package, never the caller's code, so while
 `worker_processes()` runs, children are not told the main module.
+
+The forkserver learns that a worker has ended from SIGCHLD and only then tells the parent,
+whose pool waits for that at shutdown. It inherits the signal mask of the thread that
+starts it: started from a process that blocks SIGCHLD (a service manager, a parent that
+blocked it around a fork, as a CI runner's did), it never hears of it and the pool waits
+forever (the join in ProcessPoolExecutor.shutdown; a script did, 240 s into a 10 s job).
+`worker_processes()` unblocks SIGCHLD while it runs and blocks it again afterwards.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.spawn
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,8 +70,22 @@ def worker_processes(n_jobs: int) -> Iterator[None]:
         return data
 
     multiprocessing.spawn.get_preparation_data = without_main
+    sigchld_was_blocked = _unblock_sigchld()
     try:
         yield
     finally:
         multiprocessing.spawn.get_preparation_data = preparation
         multiprocessing.set_start_method(previous, force=True)
+        if sigchld_was_blocked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+
+
+def _unblock_sigchld() -> bool:
+    """Unblock SIGCHLD in this thread (the forkserver and pool threads inherit its mask);
+    returns whether it was blocked."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return False
+    blocked = signal.SIGCHLD in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    if blocked:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+    return blocked
