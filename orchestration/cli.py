@@ -7,7 +7,6 @@ Exit codes: 0 success, 1 failed blocking checks or a failed step, 2 bad usage.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import shutil
@@ -51,15 +50,22 @@ def prepare_home(settings: Settings) -> None:
     template = Path(__file__).with_name("dagster.yaml")
     if not target.exists() or target.read_text() != template.read_text():
         shutil.copyfile(template, target)
-    settings.export_env()
 
 
 def load_definitions(settings: Settings):
-    """Import the code location after the environment points at this home."""
+    """The code location bound to this home (its settings reach the assets as resources;
+    nothing goes through the environment)."""
+    from orchestration.definitions import build_definitions
+
     prepare_home(settings)
-    module = importlib.import_module("orchestration.definitions")
-    module = importlib.reload(module) if module.settings != settings else module
-    return module.defs
+    return build_definitions(settings)
+
+
+def home_instance(settings: Settings):
+    """The Dagster instance of this home (<home>/dagster, storeops' dagster.yaml)."""
+    import dagster as dg
+
+    return dg.DagsterInstance.from_config(str(settings.dagster_home))
 
 
 @dataclass
@@ -119,7 +125,7 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) ->
     progress.set_listener(on_progress)
     started = time.monotonic()
     try:
-        with dg.DagsterInstance.get() as instance:
+        with home_instance(settings) as instance:
             recover_interrupted_runs(instance)
             result = job.execute_in_process(
                 instance=instance,
@@ -199,14 +205,12 @@ def recover_interrupted_runs(instance) -> list[str]:
 def _write_quality_report(settings: Settings) -> Path | None:
     """output/quality/index.html when a blocking check stopped the outputs and with them
     the report's own asset: above all then, the report must say why."""
-    import dagster as dg
-
     from orchestration.defs.quality import write_quality_report
 
     if not settings.warehouse_path.exists():
         return None
     try:
-        with dg.DagsterInstance.get() as instance:
+        with home_instance(settings) as instance:
             return write_quality_report(settings.home, settings.warehouse_path, instance,
                                         currency=settings.currency)
     except Exception as exc:  # noqa: BLE001 - the report must never hide the run's own result
@@ -588,7 +592,8 @@ def ui(
     cmd = [str(dagster)] if dagster.exists() else [sys.executable, "-m", "dagster"]
     cmd += ["dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
     console.print(f"Dagster UI on http://127.0.0.1:{port} for home {settings.home}")
-    raise typer.Exit(run_until_stopped(cmd, tool_env(), grace_s=STOP_GRACE_S, stopped_code=0))
+    env = {**tool_env(), **settings.child_env()}
+    raise typer.Exit(run_until_stopped(cmd, env, grace_s=STOP_GRACE_S, stopped_code=0))
 
 
 def tool_env() -> dict[str, str]:

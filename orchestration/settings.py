@@ -1,9 +1,9 @@
 """Where a storeops home lives and what is in it.
 
 One home directory holds everything a store's storeops produces: the warehouse, the
-Dagster instance, the outputs and (for the demo) the landing files. The CLI, the Dagster
-code location and dbt all find it through the same environment variable, so `storeops
-run`, `storeops ui` and `dbt build` always talk about the same warehouse.
+Dagster instance, the outputs and (for the demo) the landing files. storeops.yml is read
+once per process into `Settings`; the CLI hands it to the assets as resources and to dbt
+as --vars, and gives separate processes (`dagster dev`) its `child_env()`.
 """
 
 from __future__ import annotations
@@ -175,11 +175,10 @@ class Settings:
             timezone_configured="timezone" in config,
         )
 
-    def export_env(self) -> None:
-        """Point every component (Dagster, dbt, subprocesses) at this home."""
-        os.environ[HOME_ENV] = str(self.home)
-        os.environ[LANDING_ENV] = str(self.landing)
-        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
-        # Nothing may call home.
-        os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-        os.environ["DAGSTER_DISABLE_TELEMETRY"] = "true"
+    def child_env(self) -> dict[str, str]:
+        """Environment variables that point a separate process (`dagster dev`, a bare `dbt`)
+        at this home; this process' own environment is left as it is."""
+        return {HOME_ENV: str(self.home), LANDING_ENV: str(self.landing),
+                "DAGSTER_HOME": str(self.dagster_home),
+                # Nothing may call home.
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "true"}

@@ -25,7 +25,6 @@ from orchestration.defs.shared import (
     run_as_of,
     write_table,
 )
-from orchestration.settings import Settings
 
 FORECAST_GROUP = "forecasting"
 HORIZON_DAYS = 56  # covers the longest lead time + order cycle of the demo suppliers
@@ -152,7 +151,7 @@ def reorder_suggestions(context: dg.AssetExecutionContext, warehouse: WarehouseR
     from forecasting import reorder_suggestions as suggest
     from forecasting.policy import DEFAULT_SERVICE_LEVEL
 
-    settings = Settings.load(store.home).replenishment
+    settings = store.replenishment
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)
         forecast = query_frame(con, "select * exclude (as_of_date) from analytics.demand_forecast")

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.settings import DEFAULT_EXPORT_WINDOW_START, Settings
+from orchestration.settings import DEFAULT_EXPORT_WINDOW_START, ReplenishmentSettings, Settings
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -38,10 +38,13 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class StoreResource(dg.ConfigurableResource):
-    """Where the landing files are and the store's timezone, currency and tax setting.
+    """The store's settings (storeops.yml, read once by the CLI or the code location) as the
+    assets see them: home, landing, timezone, currency, tax setting and replenishment.
 
     taxes_included: "true", "false" or "auto" (told per order); export_window_start: ISO
-    date; timezone_configured: False when storeops.yml does not set the timezone."""
+    date; timezone_configured: False when storeops.yml does not set the timezone;
+    service_level ... auto_approve_below: the `replenishment:` section
+    (orchestration.settings.ReplenishmentSettings, same meanings and units)."""
 
     home: str
     landing: str
@@ -50,10 +53,21 @@ class StoreResource(dg.ConfigurableResource):
     taxes_included: str = "auto"
     export_window_start: str = DEFAULT_EXPORT_WINDOW_START.isoformat()
     timezone_configured: bool = True
+    service_level: dict[str, float] | None = None
+    budget_per_cycle: float | None = None
+    storage_capacity: dict[str, float] | None = None
+    auto_approve_below: float = 0.0
 
     @property
     def landing_path(self) -> Path:
         return Path(self.landing)
+
+    @property
+    def replenishment(self) -> ReplenishmentSettings:
+        return ReplenishmentSettings(
+            service_level=dict(self.service_level or {}), budget_per_cycle=self.budget_per_cycle,
+            storage_capacity=dict(self.storage_capacity or {}),
+            auto_approve_below=self.auto_approve_below)
 
 
 def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
@@ -67,6 +81,10 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             taxes_included={None: "auto", True: "true", False: "false"}[settings.taxes_included],
             export_window_start=settings.export_window_start.isoformat(),
             timezone_configured=settings.timezone_configured,
+            service_level=settings.replenishment.service_level,
+            budget_per_cycle=settings.replenishment.budget_per_cycle,
+            storage_capacity=settings.replenishment.storage_capacity,
+            auto_approve_below=settings.replenishment.auto_approve_below,
         ),
     }
 

@@ -40,9 +40,16 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_vars(context: dg.AssetExecutionContext) -> list[str]:
+def dbt_vars(context: dg.AssetExecutionContext, store: StoreResource) -> list[str]:
+    """dbt's --vars for this run: the home's warehouse (read by profiles.yml), the store's
+    timezone and tax setting, and the --as-of date of a replay. Passed on the command line,
+    so nothing is handed over through this process' environment."""
+    values = {"warehouse_path": str(Path(store.home) / "warehouse.duckdb"),
+              "store_timezone": store.timezone, "taxes_included": store.taxes_included}
     as_of = context.run.tags.get(AS_OF_TAG)
-    return ["--vars", json.dumps({"as_of": as_of})] if as_of else []
+    if as_of:
+        values["as_of"] = as_of
+    return ["--vars", json.dumps(values)]
 
 
 @dbt_assets(
@@ -57,13 +64,10 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
     A failed data test is reported once dbt has finished, with the rows that fail it
     named by export file, row and key (quality.dbt_failures), not only its name."""
-    os.environ["STOREOPS_HOME"] = store.home
-    os.environ["STOREOPS_TIMEZONE"] = store.timezone
-    os.environ["STOREOPS_TAXES_INCLUDED"] = store.taxes_included
     # Unit tests check the SQL on fixed inputs, not the data: they run in `make test`
     # (tests/integration/test_dbt_unit_tests.py), not in every run, as dbt advises
     # (https://docs.getdbt.com/reference/resource-properties/unit-tests).
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *dbt_vars(context)],
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *dbt_vars(context, store)],
                          context=context)
     failed: list[dg.AssetCheckResult] = []
     try:

@@ -1,12 +1,22 @@
 """The code location loads and has the asset graph DESIGN.md promises."""
 
+import os
+
 import dagster as dg
+import pytest
 
-from orchestration.definitions import defs
+from orchestration.definitions import build_definitions
+from orchestration.definitions import defs as code_location
 from orchestration.ingest.specs import SPECS
+from orchestration.settings import Settings
 
 
-def test_raw_assets_keys_groups_and_pool():
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory):
+    return build_definitions(Settings.load(tmp_path_factory.mktemp("home")))
+
+
+def test_raw_assets_keys_groups_and_pool(defs):
     graph = defs.resolve_asset_graph()
     raw_keys = {dg.AssetKey(["raw", s.table]) for s in SPECS}
     assert raw_keys <= set(graph.get_all_asset_keys())
@@ -16,14 +26,14 @@ def test_raw_assets_keys_groups_and_pool():
         assert node.pools == {"duckdb_write"}
 
 
-def test_each_raw_table_has_a_blocking_row_conservation_check():
+def test_each_raw_table_has_a_blocking_row_conservation_check(defs):
     checks = defs.resolve_asset_graph().asset_check_keys
     for spec in SPECS:
         key = dg.AssetCheckKey(dg.AssetKey(["raw", spec.table]), "rows_in_equal_loaded_plus_quarantined")
         assert key in checks
 
 
-def test_jobs_schedule_and_sensor():
+def test_jobs_schedule_and_sensor(defs):
     assert defs.resolve_job_def("ingest_job") is not None
     assert defs.resolve_job_def("daily_job") is not None
     schedule = defs.resolve_schedule_def("daily_at_six")
@@ -31,7 +41,7 @@ def test_jobs_schedule_and_sensor():
     assert defs.resolve_sensor_def("new_landing_files_sensor") is not None
 
 
-def test_dbt_models_join_the_graph_in_group_warehouse():
+def test_dbt_models_join_the_graph_in_group_warehouse(defs):
     graph = defs.resolve_asset_graph()
     keys = set(graph.get_all_asset_keys())
     for mart in ["dim_customers", "fct_orders", "fct_daily_kpis", "fct_sku_demand_daily"]:
@@ -44,7 +54,7 @@ def test_dbt_models_join_the_graph_in_group_warehouse():
     assert dg.AssetKey(["raw", "shopify_orders"]) in staging.parent_keys
 
 
-def test_forecasting_assets_in_their_group_and_the_write_pool():
+def test_forecasting_assets_in_their_group_and_the_write_pool(defs):
     graph = defs.resolve_asset_graph()
     keys = [dg.AssetKey(["analytics", name]) for name in
             ("demand_forecast", "forecast_backtest", "reorder_suggestions", "supply_alerts")]
@@ -56,7 +66,7 @@ def test_forecasting_assets_in_their_group_and_the_write_pool():
         assert node.pools == {"duckdb_write"}, key
 
 
-def test_customer_assets_in_their_group_and_the_write_pool():
+def test_customer_assets_in_their_group_and_the_write_pool(defs):
     graph = defs.resolve_asset_graph()
     keys = [dg.AssetKey(["analytics", name]) for name in ("churn_scores", "product_repurchase")]
     keys.append(dg.AssetKey(["output", "customer_lists"]))
@@ -70,14 +80,14 @@ def test_customer_assets_in_their_group_and_the_write_pool():
     assert check in graph.asset_check_keys
 
 
-def test_anomalies_asset_in_its_group_and_the_write_pool():
+def test_anomalies_asset_in_its_group_and_the_write_pool(defs):
     node = defs.resolve_asset_graph().get(dg.AssetKey(["analytics", "anomalies"]))
     assert node.group_name == "anomalies"
     assert node.pools == {"duckdb_write"}
     assert dg.AssetKey(["marts", "fct_daily_kpis"]) in node.parent_keys
 
 
-def test_outputs_group_reads_the_analytics_it_reports():
+def test_outputs_group_reads_the_analytics_it_reports(defs):
     graph = defs.resolve_asset_graph()
     for name in ("daily_brief", "weekly_report", "monthly_report", "dashboards", "index"):
         node = graph.get(dg.AssetKey(["output", name]))
@@ -88,3 +98,23 @@ def test_outputs_group_reads_the_analytics_it_reports():
         assert dg.AssetKey(upstream) in brief.parent_keys
     index = graph.get(dg.AssetKey(["output", "index"]))
     assert dg.AssetKey(["output", "reorder_files"]) in index.parent_keys
+
+
+def test_the_code_location_reads_storeops_yml_once_into_its_resources(tmp_path, monkeypatch):
+    """`dagster dev -m orchestration.definitions` finds its home in $STOREOPS_HOME (storeops
+    ui sets it for that process); the settings reach the assets as the store resource, and
+    building the definitions changes nothing in this process' environment."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "storeops.yml").write_text(
+        "timezone: Europe/London\ncurrency: GBP\n"
+        "replenishment: {budget_per_cycle: 5000, service_level: {A: 0.99}}\n")
+    monkeypatch.setenv("STOREOPS_HOME", str(home))
+    before = dict(os.environ)
+    loaded = code_location()
+    assert dict(os.environ) == before
+    store = loaded.resources["store"]
+    assert (store.home, store.timezone, store.currency) == (str(home), "Europe/London", "GBP")
+    assert store.replenishment.budget_per_cycle == 5000
+    assert store.replenishment.service_level == {"A": 0.99}
+    assert loaded.resolve_schedule_def("daily_at_six").execution_timezone == "Europe/London"
