@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 failed blocking checks or a failed step, 2 bad usage.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -618,7 +619,9 @@ def run_until_stopped(cmd: list[str], env: dict[str, str], *, grace_s: float,
 
     A stop is passed on as SIGINT (what `dagster dev` shuts down cleanly on, webserver
     and daemon included); after `grace_s` seconds the whole group gets SIGTERM, then
-    SIGKILL after as long again. Without this, SIGTERM killed `storeops ui` and left
+    SIGKILL after as long again, and so does every descendant seen since the stop, since
+    some run in sessions of their own (dagster dev's webserver, daemon and code server
+    outlived a SIGKILL of its group). Without this, SIGTERM killed `storeops ui` and left
     `dagster dev` and its children serving, and `storeops run` went on to the end of the
     running step."""
     import signal
@@ -628,11 +631,21 @@ def run_until_stopped(cmd: list[str], env: dict[str, str], *, grace_s: float,
     stopping = threading.Event()
     received: list[int] = []
 
+    tree: set[tuple[int, str]] = set()  # (pid, start time) of descendants seen
+
     def signal_group(signum: int) -> None:
         try:
             os.killpg(child.pid, signum)
         except ProcessLookupError:
             pass
+
+    def signal_tree(signum: int) -> None:
+        tree.update(descendants(child.pid))
+        signal_group(signum)
+        for pid, started in tree:
+            if process_start(pid) == started:  # still that process, not a reused pid
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signum)
 
     def escalate() -> None:
         for signum in (signal.SIGTERM, signal.SIGKILL):
@@ -640,7 +653,7 @@ def run_until_stopped(cmd: list[str], env: dict[str, str], *, grace_s: float,
                 child.wait(timeout=grace_s)
                 return
             except subprocess.TimeoutExpired:
-                signal_group(signum)
+                signal_tree(signum)
 
     def stop(signum, frame) -> None:
         if stopping.is_set():
@@ -648,6 +661,7 @@ def run_until_stopped(cmd: list[str], env: dict[str, str], *, grace_s: float,
         stopping.set()
         received.append(signum)
         err.print("Stopping ...")
+        tree.update(descendants(child.pid))
         signal_group(signal.SIGINT)
         threading.Thread(target=escalate, daemon=True).start()
 
@@ -661,6 +675,36 @@ def run_until_stopped(cmd: list[str], env: dict[str, str], *, grace_s: float,
     if not stopping.is_set():
         return code
     return 128 + received[0] if stopped_code is None else stopped_code
+
+
+def process_start(pid: int) -> str | None:
+    """A process' start time in clock ticks since boot (Linux /proc), None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22, counted after the name
+
+
+def descendants(pid: int) -> set[tuple[int, str]]:
+    """(pid, start time) of every process below `pid`, whatever its session (Linux /proc;
+    elsewhere empty)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: set[tuple[int, str]] = set()
+    todo = list(children.get(pid, []))
+    while todo:
+        current = todo.pop()
+        started = process_start(current)
+        if started is not None:
+            found.add((current, started))
+        todo += children.get(current, [])
+    return found
 
 
 def main() -> None:  # pragma: no cover
