@@ -20,11 +20,14 @@ workers need only statsforecast and this package, never the caller's code, so wh
 `worker_processes()` runs, children are not told the main module.
 
 The forkserver learns that a worker has ended from SIGCHLD and only then tells the parent,
-whose pool waits for that at shutdown. It inherits the signal mask of the thread that
-starts it: started from a process that blocks SIGCHLD (a service manager, a parent that
-blocked it around a fork, as a CI runner's did), it never hears of it and the pool waits
-forever (the join in ProcessPoolExecutor.shutdown; a script did, 240 s into a 10 s job).
-`worker_processes()` unblocks SIGCHLD while it runs and blocks it again afterwards.
+whose pool waits for that at shutdown; a pool's terminate() ends idle workers with
+SIGTERM. The forkserver inherits the signal mask of the thread that starts it, and the
+workers inherit the forkserver's: started from a process that blocks signals (a service
+manager, a parent that blocked them around a fork, as our CI's test workers did), the
+forkserver never hears of an ended worker, or a worker never ends, and the pool waits
+forever (the join in ProcessPoolExecutor.shutdown or Pool.terminate: a script hung 240 s
+into a 10 s job). `worker_processes()` runs with no signal blocked and puts the caller's
+mask back afterwards.
 """
 
 from __future__ import annotations
@@ -70,22 +73,13 @@ def worker_processes(n_jobs: int) -> Iterator[None]:
         return data
 
     multiprocessing.spawn.get_preparation_data = without_main
-    sigchld_was_blocked = _unblock_sigchld()
+    has_mask = hasattr(signal, "pthread_sigmask")
+    # The forkserver, the pools' threads and so the workers inherit this thread's mask.
+    blocked = signal.pthread_sigmask(signal.SIG_SETMASK, []) if has_mask else set()
     try:
         yield
     finally:
         multiprocessing.spawn.get_preparation_data = preparation
         multiprocessing.set_start_method(previous, force=True)
-        if sigchld_was_blocked:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-
-
-def _unblock_sigchld() -> bool:
-    """Unblock SIGCHLD in this thread (the forkserver and pool threads inherit its mask);
-    returns whether it was blocked."""
-    if not hasattr(signal, "pthread_sigmask"):
-        return False
-    blocked = signal.SIGCHLD in signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    if blocked:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-    return blocked
+        if has_mask:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)

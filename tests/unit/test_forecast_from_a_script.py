@@ -14,6 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
+import re, sys
+print(*re.findall(r"Sig(?:Blk|Ign):.*", open("/proc/self/status").read()), file=sys.stderr)
 from datetime import date, timedelta
 import polars as pl
 from forecasting import forecast_demand
@@ -64,11 +66,12 @@ def test_a_script_read_from_standard_input():
 
 
 def test_a_script_started_with_sigchld_blocked(tmp_path):
-    """A process that inherits a blocked SIGCHLD (as from a service manager or a CI runner)
-    used to hang at the pool's shutdown: the forkserver never heard that a worker ended."""
+    """A process that inherits blocked signals (as from a service manager or a CI runner)
+    used to hang at the pool's shutdown: the forkserver never heard that a worker ended
+    (SIGCHLD), or a worker never ended (SIGTERM, Pool.terminate)."""
     script = tmp_path / "forecast_script.py"
     script.write_text(SCRIPT)
     blocked = ("import os, signal, sys; "
-               "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD}); "
+               "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD, signal.SIGTERM}); "
                f"os.execv(sys.executable, [sys.executable, {str(script)!r}])")
     assert "rows 56 series 4" in _ran([sys.executable, "-c", blocked])
