@@ -38,7 +38,7 @@ browser:
 
 ## test: the whole test suite (unit, integration, e2e)
 test: manifest browser
-	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
 
 unit: .venv/.synced
 	$(RUN) pytest tests/unit

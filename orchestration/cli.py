@@ -478,8 +478,7 @@ def demo(
         f"{store.n_tickets:,} tickets, {store.start_date} to {store.end_date}; "
         f"{store.files} files in {store.landing_dir} ({time.monotonic() - started:.1f} s)"
     )
-    summary = _run_with_progress(settings, None)
-    _finish(summary, settings)
+    run_stoppably(settings, None)
 
 
 @app.command()
@@ -495,17 +494,22 @@ def run(
                   "It should hold one folder per source (shopify/orders/, meta_ads/, …).")
         raise typer.Exit(2)
     settings = _load_settings(home, landing)
-    if os.environ.get(RUN_WORKER_ENV) != "1":
-        # The run itself goes to a worker process this one can stop at once: Dagster defers
-        # SIGTERM and SIGINT to the end of the running step (churn scoring takes minutes).
-        worker = [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing),
-                  "--home", str(settings.home), *(["--as-of", as_of] if as_of else [])]
-        code = run_until_stopped(worker, {**tool_env(), RUN_WORKER_ENV: "1"},
-                                 grace_s=RUN_STOP_GRACE_S, stopped_code=None)
-        exit_like(code)
-    die_with_parent()
-    summary = _run_with_progress(settings, as_of_date)
-    _finish(summary, settings)
+    run_stoppably(settings, as_of_date)
+
+
+def run_stoppably(settings: Settings, as_of: date | None) -> None:
+    """Run the pipeline on `settings` and print the summary, in a worker process this one
+    can stop at once (`storeops run` and `demo`): Dagster defers SIGTERM and SIGINT to the
+    end of the running step, and churn scoring takes minutes. In the worker itself
+    (STOREOPS_RUN_WORKER=1), run in process."""
+    if os.environ.get(RUN_WORKER_ENV) == "1":
+        die_with_parent()
+        _finish(_run_with_progress(settings, as_of), settings)
+        return
+    worker = [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(settings.landing),
+              "--home", str(settings.home), *(["--as-of", as_of.isoformat()] if as_of else [])]
+    exit_like(run_until_stopped(worker, {**tool_env(), RUN_WORKER_ENV: "1"},
+                                grace_s=RUN_STOP_GRACE_S, stopped_code=None))
 
 
 def exit_like(code: int) -> None:
