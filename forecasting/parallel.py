@@ -26,20 +26,23 @@ workers inherit the forkserver's: started from a process that blocks signals (a 
 manager, a parent that blocked them around a fork, as our CI's test workers did), the
 forkserver never hears of an ended worker, or a worker never ends, and the pool waits
 forever (the join in ProcessPoolExecutor.shutdown or Pool.terminate: a script hung 240 s
-into a 10 s job). `worker_processes()` runs with no signal blocked and puts the caller's
-mask back afterwards.
+into a 10 s job). An ignored SIGTERM, which survives exec, does the same to
+Pool.terminate. So the forkserver's first preload (forecasting/_forkserver_signals.py)
+clears its mask and restores the default SIGTERM, for itself and the workers it forks;
+the caller's own signals are left as they are.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.spawn
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-PRELOAD = ["statsforecast.core", "statsforecast.models", "forecasting.demand"]
+# The first sets sane signals in the forkserver (see forecasting/_forkserver_signals.py).
+PRELOAD = ["forecasting._forkserver_signals", "statsforecast.core", "statsforecast.models",
+           "forecasting.demand"]
 # statsforecast's pools end with terminate(), which leaves a pool semaphore for the
 # resource tracker to unlink at exit, with a "leaked semaphore" UserWarning per run that
 # a person reading `storeops run` would take for a fault. The tracker process takes its
@@ -73,13 +76,8 @@ def worker_processes(n_jobs: int) -> Iterator[None]:
         return data
 
     multiprocessing.spawn.get_preparation_data = without_main
-    has_mask = hasattr(signal, "pthread_sigmask")
-    # The forkserver, the pools' threads and so the workers inherit this thread's mask.
-    blocked = signal.pthread_sigmask(signal.SIG_SETMASK, []) if has_mask else set()
     try:
         yield
     finally:
         multiprocessing.spawn.get_preparation_data = preparation
         multiprocessing.set_start_method(previous, force=True)
-        if has_mask:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
