@@ -27,6 +27,10 @@ from scipy import optimize, special
 
 @dataclass(frozen=True)
 class BgNbdParams:
+    """Fitted BG/NBD parameters, time in weeks: a customer's purchase rate is
+    Gamma(shape r, rate alpha), alpha in weeks; the probability that they drop out after
+    each purchase is Beta(a, b) (Fader, Hardie & Lee 2005)."""
+
     r: float
     alpha: float
     a: float
@@ -35,6 +39,11 @@ class BgNbdParams:
 
 @dataclass(frozen=True)
 class GammaGammaParams:
+    """Fitted Gamma-Gamma parameters: an order's value is Gamma(shape p, rate nu), and
+    a customer's nu is Gamma(shape q, rate gamma); gamma is in the store currency, and
+    the population's mean order value is p * gamma / (q - 1) when q > 1 (Fader, Hardie &
+    Lee 2005, "RFM and CLV")."""
+
     p: float
     q: float
     gamma: float

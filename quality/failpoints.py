@@ -16,6 +16,9 @@ _seen: dict[str, int] = {}
 
 
 def hit(name: str) -> None:
+    """Kill this process with SIGKILL when STOREOPS_FAILPOINT names `name` and this is
+    its n-th pass in the process; otherwise return at once. Raises ValueError when the
+    variable names this point with an `:<n>` that is not an integer."""
     spec = os.environ.get("STOREOPS_FAILPOINT")
     if not spec:
         return

@@ -19,6 +19,9 @@ from quality.warehouse import column_exists, table_exists
 
 @dataclass(frozen=True)
 class FileBalance:
+    """One loaded file of one raw table (a raw.load_log row with status 'loaded'): the
+    rows read and where they went, all counts of rows."""
+
     source: str
     source_file: str
     file_sha256: str
@@ -38,12 +41,15 @@ class FileBalance:
 
 @dataclass(frozen=True)
 class Reconciliation:
+    """Row counts summed over every loaded file of every raw table (a file loaded twice
+    counts once), with the rows lost, the rows doubled and the files loaded twice."""
+
     files: int
     rows_in: int
     rows_loaded: int
     rows_quarantined: int
     rows_forgotten: int
-    rows_lost: int  # read but neither loaded, quarantined nor forgotten
+    rows_lost: int  # read but neither loaded, quarantined, forgotten nor an exact repeat
     rows_doubled: int  # present more than once
     files_loaded_twice: int
     rows_duplicate: int = 0  # exact repeats inside a file, loaded once (not lost)
@@ -90,6 +96,14 @@ def file_balances(con, source: str | None = None) -> list[FileBalance]:
 
 
 def reconcile(con) -> Reconciliation:
+    """The warehouse's books: `file_balances` of all raw tables summed, plus the extra
+    copies of any (file, row) present more than once in the raw tables or raw.quarantine,
+    and the files with more than one 'loaded' entry in raw.load_log.
+
+    con: a DuckDB connection to the warehouse. All zeros when there is no load log or no
+    loaded file. Raises duckdb.CatalogException when files are loaded but raw.quarantine
+    is missing (the loader creates both together).
+    """
     balances = {b.file_sha256: b for b in file_balances(con)}.values()  # a file loaded twice once
     if not balances:
         return Reconciliation(0, 0, 0, 0, 0, 0, 0, 0)

@@ -53,6 +53,10 @@ DTYPES = {
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of a suite: a GX expectation (class name and kwargs), the sentence a
+    person reads, and its tolerance: block_above is the share of rows (0.0-1.0) that may
+    break it as a warning before it blocks; None never blocks."""
+
     expectation: str  # GX expectation class name
     kwargs: dict
     why: str  # the rule in words: "quantity is at least 0"
@@ -61,11 +65,15 @@ class Rule:
 
     @property
     def blocking(self) -> bool:
+        """Whether a failure beyond the tolerance blocks (False: always a warning)."""
         return self.block_above is not None
 
 
 @dataclass(frozen=True)
 class Suite:
+    """The rules of one raw table or mart, the rows they read, and what a failure stops
+    and where a person looks."""
+
     name: str  # "raw.shopify_orders"
     asset_key: tuple[str, ...]  # ("raw", "shopify_orders")
     rules: tuple[Rule, ...]
@@ -86,6 +94,8 @@ class Suite:
                                    window_start=self.window_start)
 
     def columns(self) -> list[str]:
+        """The raw table's columns the rules name, in rule order, once each (empty for
+        a mart suite)."""
         known = {c.name for c in self.spec.columns} if self.spec else set()
         out: list[str] = []
         for rule in self.rules:
@@ -99,21 +109,28 @@ class Suite:
 # --- rule builders ---------------------------------------------------------------
 
 def exists(col: str) -> Rule:
+    """The column is present; its absence blocks."""
     return Rule("ExpectColumnToExist", {"column": col}, f"column {col} is present", 0.0, col)
 
 
 def typed(col: str, kind: str) -> Rule:
+    """The column's pandas dtype fits a contract kind (a key of DTYPES: "int", "money",
+    "date", ...); a mismatch blocks. Raises KeyError for an unknown kind."""
     return Rule("ExpectColumnValuesToBeInTypeList", {"column": col, "type_list": DTYPES[kind]},
                 f"{col} is a {kind} column", 0.0, col)
 
 
 def not_null(col: str, block_above: float | None = 0.0) -> Rule:
+    """The column has no empty values; by default any empty value blocks."""
     return Rule("ExpectColumnValuesToNotBeNull", {"column": col}, f"{col} is not empty",
                 block_above, col)
 
 
 def between(col: str, lo=None, hi=None, block_above: float | None = ROW_TOLERANCE,
             why: str | None = None) -> Rule:
+    """Values of the column lie in [lo, hi], both inclusive; a bound left None is open.
+    Empty values are not checked. Without `why` the sentence is made from the bounds. At
+    least one bound is expected."""
     kwargs: dict = {"column": col}
     if lo is not None:
         kwargs["min_value"] = lo
@@ -131,12 +148,15 @@ def between(col: str, lo=None, hi=None, block_above: float | None = ROW_TOLERANC
 
 def in_set(col: str, values, block_above: float | None = ROW_TOLERANCE,
            why: str | None = None) -> Rule:
+    """Values of the column are among `values` (sorted in the rule, so of one comparable
+    type: TypeError otherwise); empty values are not checked."""
     values = sorted(values)
     return Rule("ExpectColumnValuesToBeInSet", {"column": col, "value_set": values},
                 why or f"{col} is one of {', '.join(map(str, values))}", block_above, col)
 
 
 def matches(col: str, regex: str, why: str, block_above: float | None = ROW_TOLERANCE) -> Rule:
+    """Values of the column match the regular expression; empty values are not checked."""
     return Rule("ExpectColumnValuesToMatchRegex", {"column": col, "regex": regex}, why,
                 block_above, col)
 
@@ -151,6 +171,8 @@ def not_before(later: str, earlier: str, block_above: float | None = ROW_TOLERAN
 
 
 def unique(*cols: str) -> Rule:
+    """No value (one column) or combination of values (several) appears twice; any
+    repeat blocks. A failure points at the first column."""
     if len(cols) == 1:
         return Rule("ExpectColumnValuesToBeUnique", {"column": cols[0]},
                     f"{cols[0]} is unique", 0.0, cols[0])
@@ -371,6 +393,8 @@ def raw_suite(spec: SourceSpec, currency: str, window_start: str = EARLIEST) -> 
 
 
 def raw_suites(currency: str, window_start: str = EARLIEST) -> list[Suite]:
+    """One suite per raw table of SPECS, in that order. currency: the store currency
+    (ISO code); window_start: the setting export_window_start (ISO date)."""
     return [raw_suite(spec, currency, window_start) for spec in SPECS]
 
 
@@ -400,6 +424,11 @@ BRIEFS = "briefings, dashboards and anomaly alerts"
 
 
 def mart_suites(currency: str) -> list[Suite]:
+    """One suite per mart a decision reads (stock and reorders; orders, customers, KPIs,
+    marketing and support for the briefs): keys unique, references found, stock and
+    money non-negative, rates in range. currency: the store currency (ISO code) that
+    fct_orders and fct_marketing_daily must carry."""
+
     def suite(table, cols, rules, depends, locate, refs=()):
         return Suite(
             name=f"marts.{table}",

@@ -21,6 +21,10 @@ _context = None
 
 @dataclass
 class RuleOutcome:
+    """What one rule found on a frame: whether it held, the rows checked, how many broke
+    it, up to EXAMPLES failing rows (dicts of the suite's locate_by columns and the value;
+    for a type rule the dtype found), or the error that kept it from being checked."""
+
     rule: Rule
     success: bool
     rows: int
@@ -30,6 +34,7 @@ class RuleOutcome:
 
     @property
     def share(self) -> float:
+        """Rows that broke the rule as a share of the rows checked (0.0-1.0; 0.0 when none were)."""
         return self.unexpected_count / self.rows if self.rows else 0.0
 
     @property
@@ -43,8 +48,8 @@ class RuleOutcome:
         return self.share > self.rule.block_above
 
     def describe(self, locate_by: tuple[str, ...]) -> str:
-        """`lineitem_quantity is between 0 and 10,000: 3 of 1,200 rows (0.25%), e.g.
-        shopify/orders/x.csv row 12 (-1)`."""
+        """`lineitem_quantity is between 0 and 10,000: 3 of 1,200 rows (0.25%) break it,
+        e.g. shopify/orders/x.csv row 12 (-1)`."""
         if self.error:
             return f"{self.rule.why}: could not be checked ({self.error})"
         if self.rule.expectation in ("ExpectColumnToExist", "ExpectColumnValuesToBeInTypeList"):
@@ -54,6 +59,8 @@ class RuleOutcome:
                 f"({self.share:.2%}) break it" + (f", e.g. {where}" if where else ""))
 
     def as_json(self, locate_by: tuple[str, ...]) -> dict:
+        """The outcome as a JSON-ready dict (the check's failures metadata): the rule, its
+        tolerance, counts, share, error, the examples located and the `describe` text."""
         return {
             "rule": self.rule.why, "expectation": self.rule.expectation,
             "column": self.rule.column, "success": self.success, "blocks": self.blocks,
@@ -67,6 +74,9 @@ class RuleOutcome:
 
 @dataclass
 class SuiteResult:
+    """What `run_suite` found: one outcome per rule, in the suite's order, the rows
+    validated and the seconds it took."""
+
     suite: Suite
     rows: int
     outcomes: list[RuleOutcome]
@@ -74,17 +84,22 @@ class SuiteResult:
 
     @property
     def failed(self) -> list[RuleOutcome]:
+        """The outcomes of the rules that did not hold, blocking or warning."""
         return [o for o in self.outcomes if not o.success]
 
     @property
     def blocking(self) -> list[RuleOutcome]:
+        """The failures that block (`RuleOutcome.blocks`)."""
         return [o for o in self.outcomes if o.blocks]
 
     @property
     def passed(self) -> bool:
+        """Whether every rule held; a warning alone also makes it False."""
         return not self.failed
 
     def summary(self) -> str:
+        """One line: the expectations met, or up to three failures (the blocking ones
+        when any block, else the warnings), each as `RuleOutcome.describe` says it."""
         if self.passed:
             return f"{self.suite.name}: {len(self.outcomes)} expectations met on {self.rows:,} rows"
         worst = self.blocking or self.failed

@@ -1,22 +1,27 @@
-"""Two small reads every layer makes on the warehouse (pure: a DuckDB connection in,
-plain values out): whether a table exists, and a query's rows as dictionaries."""
+"""Small reads every layer makes on the warehouse (pure: a DuckDB connection in, plain
+values out): whether a table or column exists, a query's rows as dictionaries, and what
+the load log says about files (the loader's warnings, refused files, missing ad spend)."""
 
 from __future__ import annotations
 
 
 def table_exists(con, schema: str, table: str) -> bool:
+    """Whether `schema.table` (a table or a view) exists; names compared exactly."""
     return bool(con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table]).fetchall()[0][0])
 
 
 def rows(con, sql: str, params: list | None = None) -> list[dict]:
+    """Run `sql` with its `?` parameters; its rows as dicts keyed by column name, in
+    the query's order. Raises duckdb.Error on a bad query or a missing table."""
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def column_exists(con, schema: str, table: str, column: str) -> bool:
+    """Whether `schema.table` has the column (False when the table does not exist)."""
     return bool(con.execute(
         "select count(*) from information_schema.columns "
         "where table_schema = ? and table_name = ? and column_name = ?",
@@ -29,7 +34,8 @@ AD_SOURCES = ("meta_ads", "google_ads", "tiktok_ads")
 def file_warnings(con, *, latest_load_only: bool = False) -> list[dict]:
     """Warnings the loader wrote about files it loaded (raw.load_log.warnings: a
     spreadsheet-mangled id column, timestamps whose offsets do not fit the store
-    timezone, ...), one row per warning sentence: source, source_file, warning.
+    timezone, ...), one row per warning sentence: source, source_file, warning,
+    loaded_at.
 
     Per file only its newest load counts (a corrected re-export clears the warning of the
     file it replaces under the same name). latest_load_only: only files loaded within a
