@@ -17,8 +17,8 @@ def on_order(settings, sku):
 
 
 def test_approved_lines_become_draft_purchase_orders(tmp_path):
-    from orchestration.cli import execute_pipeline
     from orchestration.demo import generate_store
+    from orchestration.pipeline import execute_pipeline
 
     home = tmp_path / "home"
     generate_store(home, scale=0.02, days=60, seed=4)

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.integration
 
 
 def build(tmp_path_factory, *, days=400, seed=4, strip=(), remove=()):
-    from orchestration.cli import execute_pipeline
     from orchestration.demo import generate_store
+    from orchestration.pipeline import execute_pipeline
 
     home = tmp_path_factory.mktemp("home")
     generate_store(home, scale=0.02, days=days, seed=seed)

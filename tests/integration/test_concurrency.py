@@ -7,12 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.harness import ROOT, STOREOPS, clean_env, fingerprint
+from orchestration.processes import processes_mentioning
 from orchestration.runlock import HomeBusy, home_lock
 
 pytestmark = pytest.mark.integration
@@ -88,18 +88,6 @@ def test_two_runs_at_once_equal_one_run_and_a_rerun_changes_nothing(tmp_path, bu
         """).fetchall()[0][0]
     assert loaded_twice == 0
     assert fingerprint(home / "warehouse.duckdb") == fingerprint(built_store.home / "warehouse.duckdb")
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Pids whose command line contains `text` (Linux /proc)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if text in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
-                found.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return found
 
 
 def test_sigterm_stops_a_run_within_seconds_and_frees_the_home(tmp_path, built_store):

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from orchestration.cli import execute_pipeline
     from orchestration.demo import generate_store
+    from orchestration.pipeline import execute_pipeline
 
     home = tmp_path_factory.mktemp("money")
     generate_store(home, scale=0.02, days=90, seed=11)

@@ -49,7 +49,7 @@ def build_warehouse(case: str, tmp_path: Path, settings_text: str | None = None,
 def build(case: str, tmp_path: Path, settings_text: str | None = None,
           landing: Path | None = None):
     """(home, the Dagster result) of ingest and dbt in process; no blocking failure."""
-    from orchestration.cli import load_definitions
+    from orchestration.pipeline import load_definitions
     from orchestration.settings import Settings
 
     home = home_for(case, tmp_path, settings_text)

@@ -21,8 +21,8 @@ def query(settings, sql, params=None):
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from orchestration.cli import execute_pipeline
     from orchestration.demo import generate_store
+    from orchestration.pipeline import execute_pipeline
 
     home = tmp_path_factory.mktemp("home")
     generate_store(home, scale=0.02, days=200, seed=5)

@@ -22,8 +22,8 @@ def snapshot(warehouse: Path, table: str) -> set[tuple]:
 
 
 def test_two_batches_incremental_equals_full_refresh(tmp_path, monkeypatch):
-    from orchestration.cli import execute_pipeline
     from orchestration.demo import generate_store
+    from orchestration.pipeline import execute_pipeline
 
     source = tmp_path / "generated"
     generate_store(source, scale=0.02, days=90, seed=5)

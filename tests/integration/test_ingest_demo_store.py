@@ -21,7 +21,7 @@ def raw_counts(warehouse):
 
 
 def test_materialize_ingest_twice_loads_everything_once(small_store):
-    from orchestration.cli import load_definitions
+    from orchestration.pipeline import load_definitions
 
     defs = load_definitions(small_store)
     job = defs.resolve_job_def("ingest_job")

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.integration
 
 
 def build(tmp_path, keep: set[str] | None = None, drop: set[str] | None = None):
-    from orchestration.cli import execute_pipeline
     from orchestration.demo import generate_store
+    from orchestration.pipeline import execute_pipeline
 
     home = tmp_path / "home"
     generate_store(home, scale=0.02, days=60, seed=9)

@@ -19,8 +19,8 @@ EMAIL = re.compile(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    from orchestration.cli import execute_pipeline
     from orchestration.demo import generate_store
+    from orchestration.pipeline import execute_pipeline
 
     home = tmp_path_factory.mktemp("home")
     generate_store(home, scale=0.02, days=420, seed=12)
@@ -87,7 +87,8 @@ def varchar_hits(settings, needles):
 
 
 def test_forget_removes_a_customer_everywhere_and_for_good(store):
-    from orchestration.cli import app, execute_pipeline
+    from orchestration.cli import app
+    from orchestration.pipeline import execute_pipeline
 
     win_back = max(store.output_dir.glob("customers/*/win_back.csv"))
     listed = {r["customer_id"] for r in csv.DictReader(win_back.open())}

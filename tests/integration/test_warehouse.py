@@ -13,7 +13,7 @@ MARTS = ["dim_customers", "fct_orders", "fct_order_lines", "dim_products", "fct_
 
 @pytest.fixture(scope="module")
 def built(small_store):
-    from orchestration.cli import load_definitions
+    from orchestration.pipeline import load_definitions
 
     defs = load_definitions(small_store)
     with dg.DagsterInstance.ephemeral() as instance:

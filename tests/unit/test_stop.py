@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.processes import alive
+
 ROOT = Path(__file__).resolve().parents[2]
 
 STUBBORN = """
@@ -24,19 +26,12 @@ time.sleep(600)
 
 RUNNER = """
 import os, sys
-from orchestration.cli import run_until_stopped
+from orchestration.processes import run_until_stopped
 code = run_until_stopped([sys.executable, "-c", sys.argv[1], sys.argv[2]], dict(os.environ),
-                         grace_s=1.0, stopped_code=None)
+                         grace_s=1.0, stopped_code=None,
+                         on_stop=lambda: print("Stopping", file=sys.stderr, flush=True))
 print("code", code)
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_a_stop_reaches_a_stubborn_grandchild_in_its_own_session(tmp_path):

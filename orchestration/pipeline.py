@@ -1,0 +1,199 @@
+"""One run of the daily job on a home, in process, and what it did (`RunSummary`).
+
+Used by `storeops run` / `demo` (orchestration.cli) and by tests and benchmarks that run the
+pipeline without the command line. Runs execute in process (one Python process, no
+per-step code reload) against the Dagster instance of the home, so every run also shows up
+in `storeops ui`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from orchestration import progress
+from orchestration.settings import Settings
+
+
+def prepare_home(settings: Settings) -> None:
+    """Create the home and its Dagster instance directory with storeops' dagster.yaml."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    target = settings.dagster_home / "dagster.yaml"
+    template = Path(__file__).with_name("dagster.yaml")
+    if not target.exists() or target.read_text() != template.read_text():
+        shutil.copyfile(template, target)
+
+
+def load_definitions(settings: Settings):
+    """The code location bound to this home (its settings reach the assets as resources;
+    nothing goes through the environment)."""
+    from orchestration.definitions import build_definitions
+
+    prepare_home(settings)
+    return build_definitions(settings)
+
+
+def home_instance(settings: Settings):
+    """The Dagster instance of this home (<home>/dagster, storeops' dagster.yaml)."""
+    import dagster as dg
+
+    return dg.DagsterInstance.from_config(str(settings.dagster_home))
+
+
+@dataclass
+class RunSummary:
+    """What one run did: success, seconds, per raw table what was loaded (`sources`), the
+    checks that failed (blocking or warnings) with what broke, failed steps, counts."""
+    success: bool
+    seconds: float
+    sources: list[dict] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)  # blocking (severity ERROR)
+    check_details: dict[str, str] = field(default_factory=dict)  # check -> what broke, where
+    warnings: list[str] = field(default_factory=list)  # checks failed with severity WARN
+    quality_report: Path | None = None
+    failed_steps: list[str] = field(default_factory=list)
+    models_built: int = 0
+    checks_passed: int = 0
+    problems: list[str] = field(default_factory=list)  # of storeops itself, after the run
+
+
+def _error_summary(message: str) -> str:
+    """The lines of a step's error that say what broke: for dbt, the model and the
+    database error ("Database Error in model stg_shopify__orders ..." + "Binder Error:
+    ..."), not only the last line; else the last line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    telling: list[str] = []
+    for i, line in enumerate(lines):
+        if re.search(r"\b(Error in (model|test|seed|snapshot)|[A-Z][a-z]+ Error:)", line):
+            telling.append(line)
+            after = lines[i + 1] if i + 1 < len(lines) else ""
+            if after and not after.startswith(">") and len(after) < 200:
+                telling.append(after)  # dbt puts the reason on the next line
+    return " / ".join(dict.fromkeys(telling[:4])) if telling else lines[-1]
+
+
+def _value(metadata: dict, key: str, default=0):
+    v = metadata.get(key)
+    return getattr(v, "value", v) if v is not None else default
+
+
+def execute_pipeline(settings: Settings, *, as_of: date | None = None,
+                     on_progress=None) -> RunSummary:
+    """Run the daily job in process on this home and summarise it (one run per home at a
+    time: a second one waits, then raises HomeBusy)."""
+    from orchestration.runlock import home_lock
+
+    with home_lock(settings.home, on_wait=on_progress):
+        return _execute_pipeline(settings, as_of=as_of, on_progress=on_progress)
+
+
+def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) -> RunSummary:
+    import dagster as dg
+
+    defs = load_definitions(settings)
+    job = defs.resolve_job_def("daily_job")
+    tags = {"storeops/trigger": "cli"}
+    if as_of:
+        tags["storeops/as_of"] = as_of.isoformat()
+    progress.set_listener(on_progress)
+    started = time.monotonic()
+    try:
+        with home_instance(settings) as instance:
+            recover_interrupted_runs(instance)
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                tags=tags,
+                run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            )
+    finally:
+        progress.set_listener(None)
+    summary = RunSummary(success=result.success, seconds=time.monotonic() - started)
+    for event in result.get_asset_materialization_events():
+        key = event.asset_key
+        md = event.materialization.metadata
+        if key.path == ["output", "quality_report"]:
+            summary.quality_report = Path(_value(md, "path", ""))
+        if key.path[0] != "raw":
+            summary.models_built += 1
+            continue
+        summary.sources.append({
+            "table": key.path[-1],
+            "files_loaded": _value(md, "files_loaded"),
+            "files_skipped": _value(md, "files_skipped"),
+            "files_rejected": _value(md, "files_rejected"),
+            "rows_loaded": _value(md, "rows_loaded"),
+            "rows_quarantined": _value(md, "rows_quarantined"),
+            "table_rows": _value(md, "table_rows"),
+            "last_date_seen": _value(md, "last_date_seen", ""),
+            "messages": _value(md, "file_messages", ""),
+            "warnings": _value(md, "file_warnings", ""),
+        })
+    for evaluation in result.get_asset_check_evaluations():
+        summary.checks_passed += evaluation.passed
+        if evaluation.passed:
+            continue
+        name = f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}"
+        detail = evaluation.description or ""
+        where = _value(evaluation.metadata or {}, "where_to_look", "")
+        if where:
+            detail += f" (look at {where})"
+        summary.check_details[name] = detail
+        if evaluation.severity == dg.AssetCheckSeverity.WARN:
+            summary.warnings.append(name)
+        else:
+            summary.failed_checks.append(name)
+    if summary.quality_report is None:  # its asset was skipped: a check stopped the outputs
+        summary.quality_report = _write_quality_report(settings, summary.problems)
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            data = event.event_specific_data
+            message = getattr(getattr(data, "error", None), "message", "") or ""
+            summary.failed_steps.append(f"{event.step_key}: {_error_summary(message)}")
+    return summary
+
+
+def recover_interrupted_runs(instance) -> list[str]:
+    """Close the CLI runs a killed process left open and free their pool slots.
+
+    A `storeops run` killed with SIGKILL cannot release its claim on the `duckdb_write`
+    pool (limit 1) in the Dagster instance: every later run would wait for that slot
+    forever. CLI runs execute only under the home lock, which this process now holds, so
+    a CLI run still marked as running is dead. Runs started from `storeops ui` are left
+    alone (they do not take the home lock and may be alive)."""
+    import dagster as dg
+
+    open_statuses = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING,
+                     dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.CANCELING]
+    closed = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=open_statuses,
+                                                       tags={"storeops/trigger": "cli"})):
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        instance.report_run_failed(run, "The storeops process running this was killed; "
+                                        "the next run freed its pool slot and marked it failed.")
+        closed.append(run.run_id)
+    return closed
+
+
+def _write_quality_report(settings: Settings, problems: list[str]) -> Path | None:
+    """output/quality/index.html when a blocking check stopped the outputs and with them
+    the report's own asset: above all then, the report must say why. A failure to write it
+    is added to `problems`, never raised: it must not hide the run's own result."""
+    from orchestration.defs.quality import write_quality_report
+
+    if not settings.warehouse_path.exists():
+        return None
+    try:
+        with home_instance(settings) as instance:
+            return write_quality_report(settings.home, settings.warehouse_path, instance,
+                                        currency=settings.currency)
+    except Exception as exc:  # noqa: BLE001 - the report must never hide the run's own result
+        problems.append(f"Could not write the data-quality report: {exc}")
+        return None
