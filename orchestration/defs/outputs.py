@@ -138,7 +138,8 @@ def monthly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResour
 )
 def dashboards(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                store: StoreResource) -> dg.MaterializeResult:
-    from dashboards.dashboards import load_dashboard_data, write_dashboards
+    from dashboards.pages.data import load_dashboard_data
+    from dashboards.pages.write import write_dashboards
 
     with warehouse.connect(read_only=True) as con:
         as_of = run_as_of(context, con)

@@ -14,7 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboards.dashboards import NOT_ENOUGH_HISTORY, PAGES, load_dashboard_data, write_dashboards
+from dashboards.pages.data import load_dashboard_data
+from dashboards.pages.figures import NOT_ENOUGH_HISTORY
+from dashboards.pages.shell import PAGES
+from dashboards.pages.write import write_dashboards
 
 pytestmark = pytest.mark.integration
 

@@ -7,17 +7,12 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from dashboards.dashboards import (
-    NOT_ENOUGH_HISTORY,
-    DashboardData,
-    _Money,
-    _overview,
-    _Page,
-    _support,
-    cohort_retention,
-    currency_symbol,
-    kpi_windows,
-)
+from dashboards.pages.data import DashboardData
+from dashboards.pages.figures import NOT_ENOUGH_HISTORY, Money, currency_symbol
+from dashboards.pages.metrics import cohort_retention, kpi_windows
+from dashboards.pages.overview import overview
+from dashboards.pages.shell import Page
+from dashboards.pages.support import support
 
 AS_OF = date(2026, 3, 31)
 
@@ -129,10 +124,10 @@ def test_currency_symbol(code, symbol):
 
 
 def test_money_axis_and_hover_use_the_store_currency():
-    assert _Money("USD").axis("Revenue") == "Revenue ($)"
-    assert _Money("USD").hover() == "$%{y:,.0f}"
-    assert _Money("SEK").hover() == "%{y:,.0f} SEK"
-    assert _Money("SEK").ticks() == {"tickprefix": "", "ticksuffix": " SEK"}
+    assert Money("USD").axis("Revenue") == "Revenue ($)"
+    assert Money("USD").hover() == "$%{y:,.0f}"
+    assert Money("SEK").hover() == "%{y:,.0f} SEK"
+    assert Money("SEK").ticks() == {"tickprefix": "", "ticksuffix": " SEK"}
 
 
 def synthetic_data(days: int) -> DashboardData:
@@ -155,8 +150,8 @@ def synthetic_data(days: int) -> DashboardData:
 
 
 def test_overview_draws_trends_with_alert_markers_given_history():
-    page = _Page("overview")
-    _overview(page, synthetic_data(400), _Money("USD"))
+    page = Page("overview")
+    overview(page, synthetic_data(400), Money("USD"))
 
     figures = [b for b in page.blocks if isinstance(b, go.Figure)]
     assert page.figure_count == 2
@@ -171,12 +166,12 @@ def test_overview_draws_trends_with_alert_markers_given_history():
 
 
 def test_overview_and_support_say_when_history_is_missing():
-    page = _Page("overview")
-    _overview(page, synthetic_data(8), _Money("USD"))
-    support = _Page("support")
-    _support(support, synthetic_data(8), _Money("USD"))
+    page = Page("overview")
+    overview(page, synthetic_data(8), Money("USD"))
+    support_page = Page("support")
+    support(support_page, synthetic_data(8), Money("USD"))
 
     assert page.figure_count == 0
     notes = " ".join(b for b in page.blocks if isinstance(b, str))
     assert NOT_ENOUGH_HISTORY in notes
-    assert "No help-desk tickets" in " ".join(support.blocks)
+    assert "No help-desk tickets" in " ".join(support_page.blocks)
