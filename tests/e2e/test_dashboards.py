@@ -32,8 +32,8 @@ ANALYTICS_TABLES = ("anomalies", "demand_forecast", "reorder_suggestions", "chur
 
 
 def build_store(home: Path, *, strip_sessions_and_ads: bool = False) -> Path:
-    from orchestration.cli import execute_pipeline
     from orchestration.demo import generate_store
+    from orchestration.pipeline import execute_pipeline
     from orchestration.settings import Settings
 
     generate_store(home, scale=0.02, days=400, seed=3)
