@@ -62,9 +62,10 @@ DEMAND_WINDOW_DAYS = 90
 WARM_UP_DAYS = 180
 STALE_DAYS = 7
 LTV_WINDOWS = (90, 365)
-# Lifecycle stages as in dbt_project/models/marts/dim_customers.sql.
-STAGES = ("new", "active", "reactivated", "at_risk", "lapsed")
+# Lifecycle stages of the dbt macro lifecycle_stage (marts.fct_lifecycle_movement_monthly).
+STAGES = ("new", "active", "reactivated", "lapsing", "lapsed")
 NOT_YET = "not yet a customer"
+NOT_YET_STAGE = "not_yet_customer"  # its from_stage in the mart
 CHURN_SEGMENTS = ("active", "reactivated", "at_risk", "high_value_at_risk", "lapsed")
 CHANNEL_NAMES = {"meta": "Meta", "google": "Google", "tiktok": "TikTok", "email": "Email",
                  "organic": "Organic", "direct": "Direct", "pos": "POS",
@@ -309,31 +310,19 @@ class _Report:
     # --------------------------------------------------------- 2. Cohort retention
 
     def cohort_retention(self) -> list:
-        lacking = self.missing("marts.fct_orders")
+        lacking = self.missing("marts.fct_cohort_retention")
         if lacking:
             return self.lacking("Cohort retention", lacking)
         first_cohort = _add_months(self.month, -COHORTS)
+        # The mart (the one home of the rule) counts orders up to the run's as-of date; the
+        # cells read here end with the report month, which that date has passed.
         found = self.rows(
             """
-            with firsts as (
-                select customer_id, date_trunc('month', min(order_date)) as cohort
-                from marts.fct_orders
-                where is_revenue and customer_id is not null and order_date <= ?
-                group by 1
-            ),
-            active as (
-                select distinct orders.customer_id,
-                       date_diff('month', firsts.cohort, date_trunc('month', orders.order_date)) as months_after
-                from marts.fct_orders as orders
-                inner join firsts on firsts.customer_id = orders.customer_id
-                where orders.is_revenue and orders.order_date <= ?
-            )
-            select cast(firsts.cohort as date), active.months_after, count(*)
-            from firsts
-            inner join active on active.customer_id = firsts.customer_id
-            where firsts.cohort between ? and ?
-            group by all
-            """, [self.month_end, self.month_end, first_cohort, _add_months(self.month, -1)])
+            select cohort_month, months_after, case when months_after = 0 then cohort_customers
+                                                   else active_customers end
+            from marts.fct_cohort_retention
+            where cohort_month between ? and ? and activity_month <= ?
+            """, [first_cohort, _add_months(self.month, -1), self.month])
         sizes: dict[date, int] = {}
         retained: dict[tuple[date, int], int] = {}
         for cohort, months_after, customers in found:
@@ -816,18 +805,13 @@ class _Report:
                 (False, True, True, True, True)))
         else:
             blocks.append(Note("Churn segments need analytics.churn_scores for this month (see Data notes)."))
-        if self.missing("marts.fct_orders"):
-            return blocks + self.lacking("Lifecycle movement", ["marts.fct_orders"])
+        if self.missing("marts.fct_lifecycle_movement_monthly"):
+            return blocks + self.lacking("Lifecycle movement",
+                                         ["marts.fct_lifecycle_movement_monthly"])
         start = self.month - timedelta(days=1)
-        moves = self.rows(
-            f"""
-            with at_start as ({_STAGE_SQL}),
-            at_end as ({_STAGE_SQL})
-            select coalesce(at_start.stage, ?), at_end.stage, count(*)
-            from at_end
-            left join at_start on at_start.customer_id = at_end.customer_id
-            group by all
-            """, [start] * 3 + [self.month_end] * 3 + [NOT_YET])
+        moves = [(NOT_YET if f == NOT_YET_STAGE else f, t, n) for f, t, n in self.rows(
+            """select from_stage, to_stage, customers from marts.fct_lifecycle_movement_monthly
+               where month_start = ?""", [self.month])]
         if not any(f != NOT_YET for f, _, _ in moves):
             blocks.append(self.history_note(
                 "Not enough history: lifecycle movement needs customers with orders before the month."))
@@ -843,7 +827,7 @@ class _Report:
         blocks.append(Paragraph(
             f"**Lifecycle movement** from {start.isoformat()} (rows) to {self.month_end.isoformat()} "
             "(columns), by days since the last order: new = one order in the last 90 days, active = "
-            "two or more, reactivated = back after a gap of more than 180 days, at risk = 91–180 "
+            "two or more, reactivated = back after a gap of more than 180 days, lapsing = 91–180 "
             "days, lapsed = more than 180 days."))
         blocks.append(Table(("From \\ to", *(_stage(t) for t in STAGES), "Total at start"),
                             tuple(rows), (False,) + (True,) * (len(STAGES) + 1)))
@@ -922,25 +906,3 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
         return None
     return numerator / denominator
 
-
-# Lifecycle stage of every customer with an order on or before a date (three parameters,
-# all that date), by the rules of dim_customers.
-_STAGE_SQL = """
-    select customer_id,
-           case
-               when cast(? as date) - max(order_date) > 180 then 'lapsed'
-               when cast(? as date) - max(order_date) > 90 then 'at_risk'
-               when count(*) > 1 and arg_max(order_date - previous_order_date, created_at) > 180
-                   then 'reactivated'
-               when count(*) = 1 then 'new'
-               else 'active'
-           end as stage
-    from (
-        select customer_id, order_date, created_at,
-               lag(order_date) over (partition by customer_id order by created_at, order_name)
-                   as previous_order_date
-        from marts.fct_orders
-        where is_revenue and customer_id is not null and order_date <= ?
-    )
-    group by customer_id
-"""

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from dashboards.pages.metrics import cohort_retention, month_start, months_back
+from dashboards.pages.metrics import cohort_grid, month_start, months_back
 from quality.warehouse import ad_spend_gap
 
 TOP_SKUS = 6
@@ -48,7 +48,8 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection, as_of: date) -> Dashboar
     """Read what the five dashboards show from the warehouse, as of `as_of`.
 
     Reads marts.fct_daily_kpis, fct_channel_daily, fct_sku_demand_daily, dim_products,
-    fct_orders (customer and month only, reduced here to cohort shares),
+    fct_cohort_retention (built to the warehouse's as-of date; cells of months not
+    ended by `as_of` are null),
     fct_support_tickets and analytics.anomalies, demand_forecast, reorder_suggestions,
     churn_scores (each optional). Money columns come back as Float64 in the store's
     currency.
@@ -145,15 +146,13 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection, as_of: date) -> Dashboar
                                             "projected_stockout_date", "suggested_qty",
                                             "urgency"))
 
-    customer_months = reader.frame(
-        "marts", "fct_orders",
-        "select distinct customer_id, date_trunc('month', order_date)::date as order_month "
-        "from marts.fct_orders where is_revenue and order_date <= ? and customer_id is not null",
-        [as_of])
-    cohorts = (cohort_retention(customer_months, as_of) if customer_months is not None
-               else cohort_retention(_empty({"customer_id": pl.Utf8, "order_month": pl.Date}),
-                                     as_of))
-    del customer_months  # only the shares leave this function
+    retention = reader.frame(
+        "marts", "fct_cohort_retention",
+        "select cohort_month, months_after, cohort_customers, active_customers "
+        "from marts.fct_cohort_retention where cohort_month <= ?", [as_of])
+    cohorts = cohort_grid(retention if retention is not None else _empty(
+        {"cohort_month": pl.Date, "months_after": pl.Int64, "cohort_customers": pl.Int64,
+         "active_customers": pl.Int64}), as_of)
 
     churn_as_of = reader.latest_as_of("churn_scores", as_of)
     churn_segments = channel_value = None

@@ -1,5 +1,5 @@
 """The dashboards' pure numbers (unit-tested): the overview's KPI windows with their
-changes, cohort retention shares, and the month helpers of the SQL loading. Polars only."""
+changes, the cohort chart's cells, and the month helpers of the SQL loading. Polars only."""
 
 from __future__ import annotations
 
@@ -112,48 +112,44 @@ def _relative(current: float | None, base: float | None) -> float | None:
     return current / base - 1
 
 
-def cohort_retention(customer_months: pl.DataFrame, as_of: date,
-                     months: int = COHORT_MONTHS) -> pl.DataFrame:
-    """Share of each first-order-month cohort that orders again 1..`months` months later.
+def cohort_grid(retention: pl.DataFrame, as_of: date,
+                months: int = COHORT_MONTHS) -> pl.DataFrame:
+    """The cohort chart's cells from marts.fct_cohort_retention (the one home of the rule:
+    who belongs to a first-order-month cohort and who ordered again).
 
-    `customer_months`: customer_id, order_month (any date in the month of an order; one
-    row per order is fine). A customer's cohort is the month of their first order; the
-    share for month k is (customers of the cohort with an order in cohort month + k) /
-    (customers of the cohort). Cells whose month has not ended by `as_of` are null (not
-    observed yet), so a partial month never reads as churn.
-    Output: cohort_month, customers, months_after (1..months), share — every cohort with
-    every months_after, sorted.
+    retention: `cohort_month, months_after, cohort_customers, active_customers` (the mart's
+    rows, any months_after). Output: `cohort_month, customers, months_after (1..months),
+    share` with every cohort whose first month ended by `as_of` (a cohort still acquiring
+    customers has no retention to show and no final size) times every months_after,
+    sorted; share =
+    active_customers / customers, null where that month had not ended by `as_of` (not
+    observed yet: a partial month never reads as churn) or the mart has no such cell yet.
+    Raises ValueError naming a missing column.
     """
-    missing = {"customer_id", "order_month"} - set(customer_months.columns)
+    missing = {"cohort_month", "months_after", "cohort_customers", "active_customers"} - set(
+        retention.columns)
     if missing:
-        raise ValueError(f"customer_months is missing column(s) {sorted(missing)}")
+        raise ValueError(f"retention is missing column(s) {sorted(missing)}")
     schema = {"cohort_month": pl.Date, "customers": pl.Int64, "months_after": pl.Int64,
               "share": pl.Float64}
-    frame = customer_months.select(
-        "customer_id", pl.col("order_month").cast(pl.Date).dt.truncate("1mo")).filter(
-        pl.col("order_month") <= as_of).unique()
-    if not frame.height:
-        return pl.DataFrame(schema=schema)
-    month_index = pl.col("order_month").dt.year() * 12 + pl.col("order_month").dt.month()
-    frame = frame.with_columns(month_index.alias("index")).with_columns(
-        pl.col("order_month").min().over("customer_id").alias("cohort_month"),
-        pl.col("index").min().over("customer_id").alias("cohort_index"))
-    sizes = frame.group_by("cohort_month").agg(
-        pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"))
-    returning = (frame.with_columns((pl.col("index") - pl.col("cohort_index")).alias("months_after"))
-                 .filter(pl.col("months_after").is_between(1, months))
-                 .group_by("cohort_month", "months_after")
-                 .agg(pl.col("customer_id").n_unique().alias("returned")))
-    grid = sizes.join(pl.DataFrame({"months_after": list(range(1, months + 1))},
-                                   schema={"months_after": pl.Int64}), how="cross")
     # A month is observed when its last day is on or before as_of.
     last_complete = as_of.year * 12 + as_of.month - (0 if (as_of + timedelta(days=1)).day == 1
                                                      else 1)
     cohort_index = pl.col("cohort_month").dt.year() * 12 + pl.col("cohort_month").dt.month()
-    return (grid.join(returning, on=["cohort_month", "months_after"], how="left")
+    frame = retention.with_columns(pl.col("cohort_month").cast(pl.Date),
+                                   pl.col("months_after").cast(pl.Int64)).filter(
+        cohort_index <= last_complete)
+    if not frame.height:
+        return pl.DataFrame(schema=schema)
+    sizes = frame.group_by("cohort_month").agg(
+        pl.col("cohort_customers").first().cast(pl.Int64).alias("customers"))
+    grid = sizes.join(pl.DataFrame({"months_after": list(range(1, months + 1))},
+                                   schema={"months_after": pl.Int64}), how="cross")
+    return (grid.join(frame.select("cohort_month", "months_after", "active_customers"),
+                      on=["cohort_month", "months_after"], how="left")
             .with_columns(
                 pl.when(cohort_index + pl.col("months_after") <= last_complete)
-                .then(pl.col("returned").fill_null(0) / pl.col("customers"))
+                .then(pl.col("active_customers") / pl.col("customers"))
                 .otherwise(None).cast(pl.Float64).alias("share"))
             .select("cohort_month", "customers", "months_after", "share")
             .sort("cohort_month", "months_after"))

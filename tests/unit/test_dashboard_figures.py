@@ -1,18 +1,21 @@
-"""The dashboards' pure helpers: KPI windows with deltas, cohort retention shares, and the
-figures built from a small synthetic DashboardData (no warehouse, no disk)."""
+"""The dashboards' pure helpers: KPI windows with deltas, cohort retention shares (from the
+dbt model's own SQL on an in-memory DuckDB), and the figures built from a small synthetic
+DashboardData (no disk)."""
 
 from datetime import date, timedelta
 
+import duckdb
 import plotly.graph_objects as go
 import polars as pl
 import pytest
 
 from dashboards.pages.data import DashboardData
 from dashboards.pages.figures import NOT_ENOUGH_HISTORY, Money, currency_symbol
-from dashboards.pages.metrics import cohort_retention, kpi_windows
+from dashboards.pages.metrics import cohort_grid, kpi_windows
 from dashboards.pages.overview import overview
 from dashboards.pages.shell import Page
 from dashboards.pages.support import support
+from tests.dbt_sql import build_model
 
 AS_OF = date(2026, 3, 31)
 
@@ -72,13 +75,29 @@ def test_kpi_windows_name_a_missing_column():
 
 
 CUSTOMER_ORDERS = pl.DataFrame({
-    "customer_id": ["a", "a", "a", "b", "c", "c", "d", "d", "e"],
+    "customer_id": ["a", "a", "a", "b", "c", "c", "d", "d", "e", "f"],
     "order_month": [date(2025, 1, 10), date(2025, 2, 5), date(2025, 4, 20),
                     date(2025, 1, 20),
                     date(2025, 1, 3), date(2025, 1, 25),
                     date(2025, 2, 10), date(2025, 3, 1),
-                    date(2025, 5, 2)],  # after every as-of below: never counted
+                    date(2025, 5, 2),  # after every as-of below: never counted
+                    date(2025, 4, 5)],  # April's cohort: a row once April has ended
 })
+
+
+def cohort_retention(orders: pl.DataFrame, as_of: date, months: int) -> pl.DataFrame:
+    """marts.fct_cohort_retention built by its dbt SQL from these orders as of `as_of`,
+    shaped for the chart by cohort_grid."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create schema intermediate")
+    con.execute("create table intermediate.int_as_of_resolved as select ?::date as as_of_date",
+                [as_of])
+    frame = orders.select("customer_id", pl.col("order_month").alias("order_date"),  # noqa: F841
+                          pl.lit(True).alias("is_revenue"))
+    con.execute("create table marts.fct_orders as select * from frame")
+    build_model(con, "fct_cohort_retention")
+    return cohort_grid(con.sql("select * from marts.fct_cohort_retention").pl(), as_of, months)
 
 
 def shares(frame: pl.DataFrame) -> dict[tuple[date, int], float | None]:
@@ -91,6 +110,7 @@ def test_cohort_retention_counts_customers_ordering_again_in_later_months():
     got = shares(cohorts)
 
     sizes = dict(cohorts.select("cohort_month", "customers").unique().iter_rows())
+    # April is still acquiring customers on the 15th: no row (no share, no final size).
     assert sizes == {date(2025, 1, 1): 3, date(2025, 2, 1): 1}
     # January: a, b, c; a orders again in February (month 1), nobody in March; April has
     # not ended on the 15th, so month 3 is not observed yet (not 0%).
@@ -110,11 +130,18 @@ def test_cohort_retention_counts_a_month_once_it_has_ended():
     assert got[(date(2025, 2, 1), 2)] == 0.0
     assert got[(date(2025, 2, 1), 1)] == 1.0
     assert got[(date(2025, 2, 1), 3)] is None  # May
+    assert got[(date(2025, 4, 1), 1)] is None  # f's cohort, now a row
 
 
 def test_cohort_retention_of_no_orders_is_empty():
     empty = pl.DataFrame(schema={"customer_id": pl.Utf8, "order_month": pl.Date})
-    assert cohort_retention(empty, AS_OF).is_empty()
+    assert cohort_retention(empty, AS_OF, months=12).is_empty()
+
+
+def test_cohort_grid_names_a_missing_column():
+    with pytest.raises(ValueError, match="active_customers"):
+        cohort_grid(pl.DataFrame({"cohort_month": [AS_OF], "months_after": [1],
+                                  "cohort_customers": [3]}), AS_OF)
 
 
 @pytest.mark.parametrize(("code", "symbol"), [("USD", "$"), ("eur", "€"), ("GBP", "£"),

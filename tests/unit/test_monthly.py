@@ -5,7 +5,7 @@ Report month: March 2026. Customers (order dates, channel, net revenue):
   c2  2026-01-10 google 50                          new -> new
   c3  2026-02-01 google 50                          new -> new
   c4  2025-06-01 organic 20, 2026-03-15 meta 80     lapsed -> reactivated (gap 287 days)
-  c5  2025-09-20 email 25                           at risk (161 days) -> lapsed (192 days)
+  c5  2025-09-20 email 25                           lapsing (161 days) -> lapsed (192 days)
   c6  2026-03-05 meta 40                            not yet a customer -> new
   c7  2025-01-01 organic 10 (the first order)       lapsed -> lapsed
 Cohort Jan 2026 = {c1, c2}: c1 ordered again in February, so month-1 retention is 50.0%.
@@ -22,6 +22,7 @@ import pytest
 
 from dashboards.document import Note, Paragraph, Table
 from dashboards.monthly import SECTIONS, monthly_report
+from tests.dbt_sql import build_model
 
 MONTH = date(2026, 3, 1)
 
@@ -55,6 +56,15 @@ def build_orders(con, orders):
         con.execute("insert into marts.fct_orders values (?, ?, ?, ?, ?, true, ?, ?, ?, ?)",
                     [f"#{1000 + i}", customer, f"{day} 12:00:00", day, channel, revenue,
                      revenue / 2, counts[customer], counts[customer] == 1])
+
+
+def build_customer_marts(con, as_of: date):
+    """The cohort and lifecycle marts with their dbt models' own SQL, as of `as_of`."""
+    con.execute("create schema if not exists intermediate")
+    con.execute("create or replace table intermediate.int_as_of_resolved as "
+                "select ?::date as as_of_date", [as_of])
+    build_model(con, "fct_cohort_retention")
+    build_model(con, "fct_lifecycle_movement_monthly")
 
 
 def build_daily_kpis(con, first: date, last: date):
@@ -123,6 +133,7 @@ def store():
         (date(2026, 3, 12), "organic", 0, 2, 90),
     ])
     build_daily_kpis(con, date(2025, 1, 1), date(2026, 4, 5))
+    build_customer_marts(con, date(2026, 4, 5))
     build_inventory(con)
     con.execute("create table marts.fct_support_tickets (created_date date)")
     con.execute("insert into marts.fct_support_tickets values ('2026-03-30')")
@@ -219,10 +230,10 @@ def test_lifecycle_movement(store):
     blocks = section(doc, "Customer segments")
     movement = next(t for t in tables(blocks) if t.columns[0] == "From \\ to")
     stages = movement.columns[1:6]
-    assert stages == ("new", "active", "reactivated", "at risk", "lapsed")
+    assert stages == ("new", "active", "reactivated", "lapsing", "lapsed")
     lapsed_row = dict(zip(stages, row(movement, "lapsed")[1:6]))
-    assert lapsed_row == {"new": "0", "active": "0", "reactivated": "1", "at risk": "0", "lapsed": "1"}
-    assert dict(zip(stages, row(movement, "at risk")[1:6]))["lapsed"] == "1"
+    assert lapsed_row == {"new": "0", "active": "0", "reactivated": "1", "lapsing": "0", "lapsed": "1"}
+    assert dict(zip(stages, row(movement, "lapsing")[1:6]))["lapsed"] == "1"
     assert dict(zip(stages, row(movement, "not yet a customer")[1:6]))["new"] == "1"
     assert dict(zip(stages, row(movement, "active")[1:6]))["active"] == "1"
     flow = next(t for t in tables(blocks) if t.columns[0] == "Lapsed customers")
@@ -258,6 +269,7 @@ def test_a_young_store_without_ads_tickets_inventory_or_analytics_gets_notes():
                        ("c", date(2026, 3, 31), "organic", 15.0)])
     build_channels(con, [(date(2026, 3, 2), "organic", 0, 1, 20)])  # no ad rows at all
     build_daily_kpis(con, date(2026, 3, 2), date(2026, 3, 31))
+    build_customer_marts(con, date(2026, 3, 31))
     doc = monthly_report(con, month=MONTH, currency="EUR")
     assert doc.headings() == list(SECTIONS)
     notes = [b.text for b in doc.blocks if isinstance(b, Note)]

@@ -1,12 +1,8 @@
 {#-
     One row per customer (one normalised email) across orders, tickets and the customers export.
-    Orders and tickets up to the run's as-of date (int_as_of_resolved); lifecycle stage:
-      prospect     no order (a subscriber or a help-desk contact who never bought)
-      new          one order, placed in the last 90 days
-      active       two or more orders, the last in the last 90 days
-      reactivated  last order in the last 90 days after a gap of more than 180 days
-      at_risk      last order 91-180 days ago
-      lapsed       last order more than 180 days ago
+    Orders and tickets up to the run's as-of date (int_as_of_resolved); lifecycle stage on
+    the as-of date by the lifecycle_stage macro (prospect, new, active, reactivated,
+    lapsing, lapsed: the rule is there, shared with fct_lifecycle_movement_monthly).
     RFM scores are quintiles (5 = best) over customers with orders; ties are split by
     customer_id so a rebuild gives every customer the same scores.
 -#}
@@ -112,14 +108,8 @@ joined as (
 staged as (
     select
         *,
-        case
-            when orders = 0 then 'prospect'
-            when days_since_last_order > 180 then 'lapsed'
-            when days_since_last_order > 90 then 'at_risk'
-            when orders > 1 and days_since_previous_order_at_last > 180 then 'reactivated'
-            when orders = 1 then 'new'
-            else 'active'
-        end as lifecycle_stage
+        {{ lifecycle_stage('orders', 'days_since_last_order', 'days_since_previous_order_at_last') }}
+            as lifecycle_stage
     from joined
 ),
 
