@@ -678,8 +678,9 @@ def write_results(report: dict) -> None:
               + ", ".join(f"{m} {n}" for m, n in r["models_chosen"].items()) + " |"
               for r in report["real"]),
             "", ("Every model's coverage on the held-out windows (pooled over points; "
-                 "conformal intervals from each model's own cross-validation errors, inflated "
-                 "by how they held on the last cross-validation window) and its RMSSE ratio "
+                 "conformal intervals from each model's own cross-validation errors, relative "
+                 "to the Ensemble's level for smooth series, inflated by how they held on the "
+                 "last cross-validation window) and its RMSSE ratio "
                  "to seasonal naive:"), "",
             *coverage_table(sets),
         ]

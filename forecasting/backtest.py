@@ -19,6 +19,7 @@ from forecasting.demand import (
     calibrated_widths,
     check_arguments,
     chosen_widths,
+    error_level,
     finish,
     fit_models,
     model_errors,
@@ -218,14 +219,18 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
                                     <= cv_windows), panel, profile):
         profile = pl.DataFrame()
     cv = with_actuals(seasonalise(long, profile))
+    # Errors relative to the level the Ensemble expected (forecasting.demand.error_level).
+    levels = error_level(cv, panel, kinds, horizon)
+    cv = cv.join(levels, on=["unique_id", "cutoff"], how="left")
     # The baseline is plain seasonal naive: last week again, no yearly index.
     plain_naive = with_actuals(long.filter(pl.col("model") == SEASONAL_NAIVE)
-                               .with_columns(pl.lit(1.0).alias("yearly_index")))
+                               .with_columns(pl.lit(1.0).alias("yearly_index"))
+                               .join(levels, on=["unique_id", "cutoff"], how="left"))
 
     # Each earlier window j informs the choice for test windows j+1 .. j+cv_windows.
     residuals = (
         cv.filter(pl.col("is_clean") & (pl.col("window") < all_windows - 1))
-        .select("unique_id", "model", "window", "yearly_index",
+        .select("unique_id", "model", "window", "yearly_index", "level",
                 (pl.col("yhat") - pl.col("y")).alias("error"),
                 pl.col("window").alias("source_window"))
         .with_columns(pl.int_ranges(pl.col("window") + 1, pl.col("window") + cv_windows + 1)

@@ -129,6 +129,7 @@ SERIES_END = ("frame", "own")
 
 
 def check_series_end(series_end: str) -> None:
+    """Raise ValueError unless `series_end` is one of SERIES_END ("frame", "own")."""
     if series_end not in SERIES_END:
         raise ValueError(f"series_end must be one of {SERIES_END}, got {series_end!r}")
 

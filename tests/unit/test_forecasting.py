@@ -12,9 +12,11 @@ from forecasting.demand import (
     INTERMITTENT_MODELS,
     SWITCH_MARGIN,
     SeriesEndedEarlyWarning,
+    add_conformal_bounds,
     add_ensemble,
     calibrated_widths,
     conformal_widths,
+    error_level,
     select_models,
     yearly_helps,
 )
@@ -305,6 +307,55 @@ def test_intervals_widen_when_they_did_not_hold_on_the_last_window():
     plain = conformal_widths(residual_windows(1.0, 100.0), ["unique_id"], (80,))
     ratio = wild.join(plain, on="unique_id").select(pl.col("width_80") / pl.col("width_80_right"))
     assert ratio.to_series().max() == pytest.approx(4.0)
+
+
+def test_widths_of_a_smooth_series_follow_its_level():
+    """Errors proportional to the level (sd 10% of it): 20 series at level 10 in the early
+    window and 20 in the last. Per unit of level the widths held on the last window (no
+    inflation needed) and a forecast at level 40 gets the 80% half-width of N(0, 4),
+    1.28 x 4; in units, the widths of levels 10-20 carry into level 40 too narrow."""
+    rng = np.random.default_rng(5)
+    rows = [{"unique_id": f"s{s_}", "cutoff": window, "yearly_index": 1.0, "level": level,
+             "error": float(e)}
+            for s_ in range(20) for window, level in ((0, 10.0), (1, 20.0))
+            for e in rng.normal(0, level / 10, 28)]
+    residuals = pl.DataFrame(rows)
+    future = pl.DataFrame({"unique_id": [f"s{s_}" for s_ in range(20)], "yhat": 40.0,
+                           "yearly_index": 1.0, "level": 40.0})
+    relative = add_conformal_bounds(
+        future, calibrated_widths(residuals, ["unique_id"], "cutoff", (80,)),
+        ["unique_id"], (80,))
+    half_width = (relative["hi_80"] - relative["yhat"]).median()
+    assert half_width == pytest.approx(1.2816 * 4.0, rel=0.2)
+    in_units = add_conformal_bounds(
+        future.drop("level"),
+        calibrated_widths(residuals.drop("level"), ["unique_id"], "cutoff", (80,)),
+        ["unique_id"], (80,))
+    assert (in_units["hi_80"] - in_units["yhat"]).median() < 0.8 * half_width
+
+
+def test_error_level_is_the_ensembles_mean_for_smooth_series_only():
+    cutoff = date(2026, 1, 1)
+    days = [cutoff + timedelta(days=i) for i in range(1, 5)]
+    forecasts = pl.concat([
+        pl.DataFrame({"unique_id": uid, "cutoff": cutoff, "ds": days, "model": model,
+                      "yhat": yhat})
+        for uid, model, yhat in (("smooth", ENSEMBLE, [10.0, 20.0, 30.0, 99.0]),
+                                 ("smooth", "AutoETS", [50.0] * 4),
+                                 ("flat_zero", ENSEMBLE, [0.0] * 4),
+                                 ("sparse", ENSEMBLE, [0.5] * 4))])
+    history = [cutoff - timedelta(days=i) for i in range(5, -1, -1)]
+    panel = pl.concat([
+        pl.DataFrame({"unique_id": uid, "ds": history, "y_baseline": values})
+        for uid, values in (("smooth", [1.0] * 6), ("flat_zero", [0.0, 0.0, 0.0, 6.0, 3.0, 3.0]),
+                            ("sparse", [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]))])
+    kinds = pl.DataFrame({"unique_id": ["smooth", "flat_zero", "sparse"],
+                          "kind": ["smooth", "smooth", "intermittent"]})
+    levels = dict(error_level(forecasts, panel, kinds, 3)
+                  .select("unique_id", "level").iter_rows())
+    # The Ensemble's first 3 periods, not AutoETS's; a zero forecast falls back to the
+    # last 3 actuals; intermittent errors stay in units.
+    assert levels == {"smooth": 20.0, "flat_zero": 4.0, "sparse": 1.0}
 
 
 def test_yearly_index_is_kept_only_when_cross_validation_says_it_helps():
