@@ -15,12 +15,16 @@ from datetime import date
 
 @dataclass(frozen=True)
 class Heading:
+    """A section heading; level 2 (##) to 4."""
+
     text: str
     level: int = 2
 
 
 @dataclass(frozen=True)
 class Paragraph:
+    """Running text; **bold** is kept in both renderings."""
+
     text: str
 
 
@@ -33,11 +37,16 @@ class Note:
 
 @dataclass(frozen=True)
 class Bullets:
+    """A bulleted list, one string per item."""
+
     items: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Table:
+    """A table of already formatted cells (`money`, `number`, `percent`); one row per tuple,
+    as many cells as columns."""
+
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     # Columns holding numbers are right-aligned.
@@ -49,18 +58,24 @@ Block = Heading | Paragraph | Note | Bullets | Table
 
 @dataclass
 class Document:
+    """A brief or report: title, subtitle and blocks, rendered by `to_markdown` and
+    `to_html` from the same blocks."""
+
     title: str
     subtitle: str = ""
     blocks: list[Block] = field(default_factory=list)
 
     def add(self, *blocks: Block) -> Document:
+        """Append blocks in order; returns the document, for chaining."""
         self.blocks.extend(blocks)
         return self
 
     def headings(self) -> list[str]:
+        """The text of every heading, in order (the report's sections)."""
         return [b.text for b in self.blocks if isinstance(b, Heading)]
 
     def to_markdown(self) -> str:
+        """The document as GitHub-flavoured Markdown (numeric columns right-aligned)."""
         out = [f"# {self.title}", ""]
         if self.subtitle:
             out += [f"_{self.subtitle}_", ""]
@@ -83,6 +98,7 @@ class Document:
         return "\n".join(out).rstrip() + "\n"
 
     def to_html(self) -> str:
+        """The document as one self-contained HTML page (inline CSS, no script)."""
         body = [f"<h1>{html.escape(self.title)}</h1>"]
         if self.subtitle:
             body.append(f'<p class="subtitle">{html.escape(self.subtitle)}</p>')
@@ -139,6 +155,8 @@ a {{ color: #2f6fdf; }}
 
 
 def money(value: float | None, currency: str, digits: int = 0) -> str:
+    """An amount in `currency` (ISO code) with thousands separators: "$1,234", "-€5",
+    "1,234 CHF" for a currency without a symbol here; "n/a" for None."""
     if value is None:
         return "n/a"
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
@@ -148,10 +166,12 @@ def money(value: float | None, currency: str, digits: int = 0) -> str:
 
 
 def number(value: float | None, digits: int = 0) -> str:
+    """A count or quantity with thousands separators; "n/a" for None."""
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
 
 def percent(value: float | None, digits: int = 1) -> str:
+    """A share (0.25) as a percentage ("25.0%"); "n/a" for None."""
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
 
 
@@ -163,9 +183,11 @@ def change(current: float | None, previous: float | None) -> float | None:
 
 
 def signed_percent(value: float | None, digits: int = 1) -> str:
+    """A relative change (0.05) with its sign ("+5.0%"); "n/a" for None."""
     return "n/a" if value is None else f"{100 * value:+.{digits}f}%"
 
 
 def iso_week_label(day: date) -> str:
+    """The ISO week of `day` as "YYYY-Www" (the weekly report's name)."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"

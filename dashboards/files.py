@@ -32,4 +32,6 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """Write UTF-8 `text` to `path` atomically (`atomic_write`): readers see the old file
+    or the new one, never half of it."""
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -33,6 +33,9 @@ def _link(path: Path, root: Path, text: str) -> str:
 
 
 def write_index(output_dir: Path, *, as_of: date, currency: str) -> Path:
+    """Write `output_dir`/index.html: links to the latest brief, reports, dashboards,
+    reorder and customer files found under `output_dir` for a manager opening the shared
+    folder. Returns the index's path; creates `output_dir` if needed."""
     root = Path(output_dir)
     root.mkdir(parents=True, exist_ok=True)
     sections: list[str] = []

@@ -30,6 +30,9 @@ DAILY_FEEDS = {"shopify_orders", "shopify_inventory", "meta_ads", "google_ads", 
 
 @dataclass
 class QualityData:
+    """What the data-quality report shows: per source its files and rows (`sources`), the
+    quarantine reasons, the rejected files, the as-of date and the loader's warnings."""
+
     sources: list[dict]
     reasons: list[dict]
     rejected: list[dict]
@@ -38,6 +41,9 @@ class QualityData:
 
 
 def load_quality_data(con) -> QualityData:
+    """Read the report's data from raw.load_log and raw.quarantine of the warehouse `con`
+    (a DuckDB connection); an empty QualityData when nothing was ever loaded. The as-of
+    date is the run's (intermediate.int_as_of_resolved), else the newest data date."""
     if not _has(con, "raw", "load_log"):
         return QualityData([], [], [], None)
     sources = _rows(con, """

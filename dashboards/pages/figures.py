@@ -58,15 +58,19 @@ class Money:
         self.suffix = "" if self.is_symbol else f" {self.code}"
 
     def axis(self, label: str) -> str:
+        """An axis title with the currency: "Revenue ($)"."""
         return f"{label} ({self.symbol})"
 
     def hover(self, field_: str = "y", fmt: str = ",.0f") -> str:
+        """A Plotly hover template of `field_` as money in this currency."""
         return f"{self.prefix}%{{{field_}:{fmt}}}{self.suffix}"
 
     def ticks(self) -> dict:
+        """Axis tick prefix and suffix for this currency (Plotly layout keys)."""
         return {"tickprefix": self.prefix, "ticksuffix": self.suffix}
 
     def text(self, value: float | None, digits: int = 0) -> str:
+        """`value` as money text (`dashboards.document.money`)."""
         return money(value, self.code, digits)
 
 
@@ -182,6 +186,9 @@ def daily_series(data: DashboardData, column: str) -> pl.DataFrame:
 def trend_panel(fig: go.Figure, series: pl.DataFrame, *, name: str, color: str,
                 hover: str, row: int | None = None, show_last_year: bool = True,
                 legend: bool = True) -> None:
+    """Add a daily series (`kpi_date, value`, + `avg7`, `last_year` from `daily_series`)
+    to `fig`: the days, their 7-day average and last year's 7-day average, on `row` of a
+    subplot figure or the whole figure."""
     pos = {"row": row, "col": 1} if row else {}
     fig.add_trace(go.Scatter(x=series["kpi_date"], y=series["value"], name=f"{name}, daily",
                              mode="lines", line={"color": color, "width": 1}, opacity=0.45,

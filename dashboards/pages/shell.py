@@ -31,12 +31,15 @@ class Page:
     blocks: list = field(default_factory=list)  # str (HTML) or go.Figure
 
     def html(self, text: str) -> None:
+        """Append raw HTML (already escaped by the caller)."""
         self.blocks.append(text)
 
     def section(self, heading: str) -> None:
+        """Append a section heading."""
         self.blocks.append(f"<h2>{html.escape(heading)}</h2>")
 
     def note(self, text: str) -> None:
+        """Append a muted note (escaped)."""
         self.blocks.append(f'<p class="note">{html.escape(text)}</p>')
 
     def chart(self, figure: go.Figure | str) -> None:
@@ -50,9 +53,11 @@ class Page:
 
     @property
     def figure_count(self) -> int:
+        """How many Plotly figures the page holds."""
         return sum(isinstance(b, go.Figure) for b in self.blocks)
 
     def render(self, data: DashboardData, currency: str) -> str:
+        """The page as one HTML document (plotly.js inline once, no network needed)."""
         parts: list[str] = []
         first = True
         for index, block in enumerate(self.blocks):
