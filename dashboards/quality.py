@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dashboards.document import Bullets, Document, Heading, Note, Paragraph, Table, number, percent
-from quality.warehouse import column_exists, file_warnings
+from quality.warehouse import column_exists, file_warnings, resolved_as_of
 from quality.warehouse import rows as _rows
 from quality.warehouse import table_exists as _has
 
@@ -71,9 +71,7 @@ def load_quality_data(con) -> QualityData:
         select source, source_file, message, loaded_at from raw.load_log
         where status = 'rejected' order by loaded_at desc, source_file limit 50
     """)
-    as_of = None
-    if _has(con, "intermediate", "int_as_of_resolved"):  # the run's as-of date, as dbt resolved it
-        as_of = con.execute("select max(as_of_date) from intermediate.int_as_of_resolved").fetchall()[0][0]
+    as_of = resolved_as_of(con)  # the run's as-of date, as dbt resolved it
     if as_of is None:
         as_of = max((s["newest_date"] for s in sources if s["newest_date"]), default=None)
     return QualityData(sources, reasons, rejected, as_of, file_warnings(con))

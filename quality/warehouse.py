@@ -28,6 +28,17 @@ def column_exists(con, schema: str, table: str, column: str) -> bool:
         [schema, table, column]).fetchall()[0][0])
 
 
+def resolved_as_of(con):
+    """The as-of date the warehouse was built for (intermediate.int_as_of_resolved, which
+    dbt resolves once per run: the replay's --as-of, else the last date in the data), as a
+    datetime.date; None when the table is missing or holds no date yet. The one reader of
+    that table: the Dagster assets raise on None, reports fall back to their data's date."""
+    if not table_exists(con, "intermediate", "int_as_of_resolved"):
+        return None
+    found = con.execute("select max(as_of_date) from intermediate.int_as_of_resolved").fetchall()
+    return found[0][0] if found else None
+
+
 AD_SOURCES = ("meta_ads", "google_ads", "tiktok_ads")
 
 

@@ -14,6 +14,8 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from quality.warehouse import resolved_as_of, table_exists
+
 # DuckDB has one writer: every asset that writes the warehouse runs in this pool (limit 1).
 DUCKDB_POOL = "duckdb_write"
 # Run tag carrying the CLI's --as-of date (ISO); dated assets and dbt read it.
@@ -45,12 +47,10 @@ def run_as_of(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection)
     or when the run's --as-of tag differs from the date the warehouse was built as of (an
     asset materialised alone after a replay, or before one): outputs of two dates would
     be mixed."""
-    try:
-        row = con.execute("select as_of_date from intermediate.int_as_of_resolved").fetchall()
-    except duckdb.CatalogException as exc:
+    if not table_exists(con, "intermediate", "int_as_of_resolved"):
         raise dg.Failure("The warehouse has no as-of date (intermediate.int_as_of_resolved): "
-                         "build the warehouse (dbt) assets first.") from exc
-    built = row[0][0] if row else None
+                         "build the warehouse (dbt) assets first.")
+    built = resolved_as_of(con)
     tag = context.run.tags.get(AS_OF_TAG)
     if built is None:
         raise dg.Failure("The warehouse has no as-of date: no orders, purchase orders or "

@@ -153,13 +153,13 @@ def warehouse_docs(context: dg.AssetExecutionContext, store: StoreResource) -> d
         stamp.write_text(signature)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page)),
                                               "regenerated": False, "from_cache": True})
-    env = {**os.environ, "STOREOPS_HOME": store.home, "STOREOPS_TIMEZONE": store.timezone,
-           "STOREOPS_TAXES_INCLUDED": store.taxes_included,
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # The same --vars as the build (warehouse, timezone, tax setting, as-of): the settings
+    # reach dbt on its command line, never through the environment.
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     done = subprocess.run(
         [dbt_executable(), "docs", "generate", "--static", "--target-path", str(target),
          "--project-dir", str(dbt_project.project_dir),
-         "--profiles-dir", str(dbt_project.profiles_dir)],
+         "--profiles-dir", str(dbt_project.profiles_dir), *dbt_vars(context, store)],
         capture_output=True, text=True, env=env, check=False,
     )
     if done.returncode != 0:
