@@ -5,7 +5,7 @@ generalise, and time at the default store and at 10x customers.
 Data sets (each scored as of its last day; choice on the validation window, cutoff
 as_of - 180 days, test on the last 90 days, which no fit or choice saw):
 - demo: the orders, tickets and order lines the pipeline reads from a `storeops demo`
-  home (orchestration.defs.customers.customer_inputs). Its buyers follow BG/NBD.
+  home (models.warehouse.customer_inputs). Its buyers follow BG/NBD.
 - buyers: orchestration.demo.buyers.simulate_buyers (20,000 customers, 730 days, seed 7):
   fixed replenishment cycles, seasonal gift buyers, subscriptions, one-off buyers; no
   BG/NBD process behind any of them.
@@ -64,7 +64,7 @@ def build_home(scale: float, home: Path) -> None:
 
 
 def load(home: Path):
-    from orchestration.defs.customers import customer_inputs
+    from models.warehouse import customer_inputs
 
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         as_of = con.execute("select max(kpi_date) from marts.fct_daily_kpis").fetchall()[0][0]
@@ -82,16 +82,16 @@ def bare_scoring(orders, tickets, as_of) -> float:
 
     started = time.perf_counter()
     earliest = orders["order_date"].min() + dt.timedelta(days=churn.MIN_HISTORY_DAYS)
-    cutoffs = churn._cutoffs(as_of, churn.HORIZON_DAYS, churn.TRAINING_CUTOFFS, earliest)
+    cutoffs = churn.cutoff_dates(as_of, churn.HORIZON_DAYS, churn.TRAINING_CUTOFFS, earliest)
     frames = []
     for cutoff in cutoffs:
         features, _ = churn.customer_features(orders, cutoff=cutoff, tickets=tickets)
-        frames.append(churn._labelled(features, orders, cutoff, churn.HORIZON_DAYS))
+        frames.append(churn.label_features(features, orders, cutoff, churn.HORIZON_DAYS))
     train = pl.concat(frames, how="vertical_relaxed")
     if train.height > 400_000:
         train = train.sample(400_000, seed=0)
     features, _ = churn.customer_features(orders, cutoff=as_of, tickets=tickets)
-    churn._Candidate("gradient_boosting", 0).fit(train).predict(features)
+    churn.Candidate("gradient_boosting", 0).fit(train).predict(features)
     return time.perf_counter() - started
 
 
@@ -174,16 +174,16 @@ def honesty_row(data: DataSet, result, seconds: float) -> dict:
 def ablation(data: DataSet, *, max_rows: int = 150_000, seed: int = 0) -> list[dict]:
     """Validation ROC AUC of gradient boosting and the full logistic with every feature
     group, and with each group dropped in turn (same cutoffs as score_customers' choice)."""
-    orders, tickets = churn._validate(data.orders, data.tickets)
+    orders, tickets = churn.validate_inputs(data.orders, data.tickets)
     orders = orders.filter(pl.col("order_date") <= data.as_of)
     earliest = orders["order_date"].min() + dt.timedelta(days=churn.MIN_HISTORY_DAYS)
     validation_cutoff = data.as_of - dt.timedelta(days=2 * churn.HORIZON_DAYS)
 
     def labelled(cutoff):
         features, _ = churn.customer_features(orders, cutoff=cutoff, tickets=tickets)
-        return churn._labelled(features, orders, cutoff, churn.HORIZON_DAYS)
+        return churn.label_features(features, orders, cutoff, churn.HORIZON_DAYS)
 
-    cutoffs = churn._cutoffs(validation_cutoff, churn.HORIZON_DAYS, churn.TRAINING_CUTOFFS, earliest)
+    cutoffs = churn.cutoff_dates(validation_cutoff, churn.HORIZON_DAYS, churn.TRAINING_CUTOFFS, earliest)
     train = pl.concat([labelled(c) for c in cutoffs], how="vertical_relaxed")
     if train.height > max_rows:
         train = train.sample(max_rows, seed=seed)
@@ -191,10 +191,10 @@ def ablation(data: DataSet, *, max_rows: int = 150_000, seed: int = 0) -> list[d
     y = validation["churned"].to_numpy().astype(int)
     rows = []
     for model in ("gradient_boosting", "logistic"):
-        full = churn._Candidate(model, seed, churn.ALL_FEATURES).fit(train).predict(validation)
+        full = churn.Candidate(model, seed, churn.ALL_FEATURES).fit(train).predict(validation)
         for group, columns in churn.FEATURE_GROUPS.items():
             kept = tuple(f for f in churn.ALL_FEATURES if f not in columns)
-            without = churn._Candidate(model, seed, kept).fit(train).predict(validation)
+            without = churn.Candidate(model, seed, kept).fit(train).predict(validation)
             auc_full, auc_without, se = churn.auc_difference(y, full, without)
             rows.append({"data_set": data.name, "model": model, "group": group,
                          "auc_all": auc_full, "auc_without": auc_without,

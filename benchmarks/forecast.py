@@ -1,6 +1,6 @@
 """Demand forecast on the demo store: accuracy against seasonal naive, and overhead.
 
-On the demand history the pipeline reads (`orchestration.defs.forecasting.demand_history`,
+On the demand history the pipeline reads (`forecasting.warehouse.demand_history`,
 active SKUs up to the last day of the data), in one process:
 
 1. Accuracy: `forecasting.backtest` with the pipeline's settings (3 test windows of 28
@@ -84,7 +84,7 @@ def load(home: Path) -> tuple[pl.DataFrame, pl.DataFrame, dt.date, pl.DataFrame 
     """History as the pipeline reads it, ABC classes, as-of date, the pipeline's backtest."""
     import duckdb
 
-    from orchestration.defs.forecasting import demand_history
+    from forecasting.warehouse import demand_history
 
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         as_of = con.sql("select max(kpi_date) from marts.fct_daily_kpis").pl().item()

@@ -10,6 +10,8 @@
 - `simulate_inventory(...)`: replays true demand day by day under a policy (fill rate,
   stockout days, lost sales, inventory value); benchmarks/inventory_sim.py uses it.
 - `forecasting.supply_risk.supply_alerts`: late POs, lead-time drift, promotions short of stock.
+- `forecasting.warehouse.demand_history(con, as_of)`: the daily demand per active SKU the
+  pipeline forecasts, read from the marts (the forecasting assets and benchmarks use it).
 """
 
 from forecasting.backtest import backtest, backtest_detail, summarise_backtest

@@ -142,7 +142,20 @@ class ChurnResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _validate(orders: pl.DataFrame, tickets: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+def validate_inputs(orders: pl.DataFrame, tickets: pl.DataFrame | None
+                    ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Orders and tickets checked and completed as every function here reads them
+    (`customer_features` and `score_customers` call it; so do benchmarks that build
+    training frames themselves).
+
+    orders: customer_id, order_date (a date), net_revenue (store currency); the optional
+    order_id, gross_revenue, refunds, has_discount and channel are filled in when missing
+    (row number, net_revenue, 0, False, "unknown"). Money columns become Float64, refunds
+    positive; rows without a customer_id are dropped. tickets (optional): customer_id,
+    created_date; category and is_satisfied are added as nulls when missing. Returns
+    `(orders, tickets)` (tickets None when None was passed). Raises TypeError when orders
+    is not a polars DataFrame, ValueError for a missing column or a non-date order_date.
+    """
     if not isinstance(orders, pl.DataFrame):
         raise TypeError(f"orders must be a polars DataFrame, got {type(orders).__name__}")
     for column in ("customer_id", "order_date", "net_revenue"):
@@ -184,7 +197,7 @@ def customer_features(orders: pl.DataFrame, *, cutoff: date,
     is_satisfied`). Days are calendar days, money is the store currency. Also fits BG/NBD
     on these customers and adds its outputs (`bg_*`); returns the features and the fit.
     """
-    orders, tickets = _validate(orders, tickets)
+    orders, tickets = validate_inputs(orders, tickets)
     past = orders.filter(pl.col("order_date") <= cutoff)
     # One row per customer and order day: BG/NBD counts days with an order, and two orders
     # placed minutes apart (a forgotten item) are one purchase occasion.
@@ -295,8 +308,13 @@ def churn_labels(orders: pl.DataFrame, *, cutoff: date, horizon_days: int = HORI
             .with_columns(pl.col("churned").fill_null(True)).sort("customer_id"))
 
 
-def _labelled(features: pl.DataFrame, orders: pl.DataFrame, cutoff: date,
-              horizon_days: int) -> pl.DataFrame:
+def label_features(features: pl.DataFrame, orders: pl.DataFrame, cutoff: date,
+                   horizon_days: int) -> pl.DataFrame:
+    """A training or evaluation frame: `features` (from `customer_features` at `cutoff`)
+    with `churned` (no order in (cutoff, cutoff + horizon_days], as `churn_labels`) and
+    `future_net_revenue` (net revenue of the customer's orders in that window, store
+    currency, 0.0 when none). One row per row of `features`; a customer absent from the
+    labels counts as churned. orders: as returned by `validate_inputs`."""
     labels = churn_labels(orders, cutoff=cutoff, horizon_days=horizon_days)
     window_end = cutoff + timedelta(days=horizon_days)
     revenue = (orders.filter((pl.col("order_date") > cutoff) & (pl.col("order_date") <= window_end))
@@ -348,8 +366,14 @@ def _openmp_threads():
     return threadpool_limits(limits=1, user_api="openmp")
 
 
-class _Candidate:
-    """A fitted candidate: turns a feature frame into P(churn)."""
+class Candidate:
+    """One candidate churn model (a name of CANDIDATES) that, once fitted, turns a
+    feature frame into P(churn).
+
+    name: the model; seed: the random state of gradient boosting; features: the columns
+    gradient boosting and the full logistic read (default FEATURES; logistic_rfm always
+    reads RFM_FEATURES, recency only recency_days, the BG/NBD ones their own columns).
+    """
 
     def __init__(self, name: str, seed: int, features: tuple[str, ...] = FEATURES):
         self.name = name
@@ -357,7 +381,11 @@ class _Candidate:
         self.features = features
         self.model = None
 
-    def fit(self, train: pl.DataFrame) -> _Candidate:
+    def fit(self, train: pl.DataFrame) -> Candidate:
+        """Fit on a labelled frame (`label_features`: the features plus a boolean
+        `churned`) and return self. The BG/NBD candidates need no fit (nothing happens).
+        The logistic and recency candidates raise ValueError (scikit-learn's) when
+        `churned` holds a single class."""
         y = train["churned"].to_numpy().astype(int)
         if self.name == "gradient_boosting":
             from sklearn.ensemble import HistGradientBoostingClassifier
@@ -392,6 +420,9 @@ class _Candidate:
         return _logistic_matrix(frame, self.features)
 
     def predict(self, frame: pl.DataFrame) -> np.ndarray:
+        """P(churn) in [0, 1] per row of a feature frame (`customer_features`), in its
+        order; fit first (except the BG/NBD candidates). Raises ValueError for a name
+        not in CANDIDATES."""
         if self.name == "gradient_boosting":
             with _openmp_threads():
                 return self.model.predict_proba(_matrix(frame, self.features))[:, 1]
@@ -565,7 +596,12 @@ def _fit_gamma_gamma(features: pl.DataFrame) -> bgnbd.GammaGammaParams | None:
         return None
 
 
-def _cutoffs(last_label_end: date, horizon_days: int, count: int, earliest: date) -> list[date]:
+def cutoff_dates(last_label_end: date, horizon_days: int, count: int, earliest: date) -> list[date]:
+    """Training cutoffs whose label windows (horizon_days long) end by `last_label_end`:
+    the latest is last_label_end - horizon_days, then one every CUTOFF_SPACING_DAYS (30)
+    days earlier, `count` of them at most, newest first, none before `earliest` (the
+    first date with MIN_HISTORY_DAYS of order history). Empty when even the latest is
+    before `earliest`."""
     first = last_label_end - timedelta(days=horizon_days)
     cutoffs = [first - timedelta(days=CUTOFF_SPACING_DAYS * k) for k in range(count)]
     return [c for c in cutoffs if c >= earliest]
@@ -595,7 +631,7 @@ def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame 
     unknown = set(candidates) - set(CANDIDATES)
     if unknown:
         raise ValueError(f"unknown churn models {sorted(unknown)}: choose from {list(CANDIDATES)}")
-    orders, tickets = _validate(orders, tickets)
+    orders, tickets = validate_inputs(orders, tickets)
     orders = orders.filter(pl.col("order_date") <= as_of)
     if tickets is not None:
         tickets = tickets.filter(pl.col("created_date") <= as_of)
@@ -610,7 +646,7 @@ def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame 
         if cutoff not in cache:
             features, _ = customer_features(orders, cutoff=cutoff, tickets=tickets,
                                             horizon_days=horizon_days)
-            cache[cutoff] = _labelled(features, orders, cutoff, horizon_days)
+            cache[cutoff] = label_features(features, orders, cutoff, horizon_days)
         return cache[cutoff]
 
     def stacked(cutoffs: list[date]) -> pl.DataFrame:
@@ -621,9 +657,9 @@ def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame 
 
     test_cutoff = as_of - timedelta(days=horizon_days)
     validation_cutoff = as_of - timedelta(days=2 * horizon_days)
-    selection_train = _cutoffs(validation_cutoff, horizon_days, training_cutoffs, earliest)
-    test_train = _cutoffs(test_cutoff, horizon_days, training_cutoffs, earliest)
-    final_train = _cutoffs(as_of, horizon_days, training_cutoffs, earliest)
+    selection_train = cutoff_dates(validation_cutoff, horizon_days, training_cutoffs, earliest)
+    test_train = cutoff_dates(test_cutoff, horizon_days, training_cutoffs, earliest)
+    final_train = cutoff_dates(as_of, horizon_days, training_cutoffs, earliest)
 
     rows: list[dict] = []
     evaluated = tuple(dict.fromkeys((*candidates, *BASELINES)))
@@ -644,7 +680,7 @@ def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame 
         validation = labelled(validation_cutoff)
         predictions = {}
         for name in evaluated:
-            predictions[name] = _Candidate(name, seed, features).fit(train).predict(validation)
+            predictions[name] = Candidate(name, seed, features).fit(train).predict(validation)
             rows += _evaluate(name, validation, predictions[name], "validation")
         choice = choose_model(validation["churned"].to_numpy(),
                               {n: p for n, p in predictions.items() if n not in COMPARISONS},
@@ -656,7 +692,7 @@ def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame 
         test = labelled(test_cutoff)
         refit_train = stacked(test_train)
         for name in evaluated:
-            p = _Candidate(name, seed, features).fit(refit_train).predict(test)
+            p = Candidate(name, seed, features).fit(refit_train).predict(test)
             rows += _evaluate(name, test, p, "test")
             if name == choice.model:
                 reliability = _calibration(test["churned"].to_numpy().astype(int), p)
@@ -669,7 +705,7 @@ def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame 
     features_now, params = customer_features(orders, cutoff=as_of, tickets=tickets,
                                              horizon_days=horizon_days)
     if choice is not None and choice.model not in ("bgnbd",) and final_train:
-        p_churn = _Candidate(choice.model, seed, features).fit(stacked(final_train)).predict(features_now)
+        p_churn = Candidate(choice.model, seed, features).fit(stacked(final_train)).predict(features_now)
     elif choice is not None and choice.model == "bgnbd" and params is not None:
         p_churn = features_now["bg_p_no_order"].to_numpy()
     elif params is not None:

@@ -8,11 +8,9 @@ customer ids only: the email stays in marts.dim_customers, joined in the warehou
 """
 
 
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 
 from orchestration.defs.resources import StoreResource, WarehouseResource, query_frame
@@ -28,27 +26,6 @@ from orchestration.defs.shared import (
 from quality.warehouse import table_exists
 
 CUSTOMERS_GROUP = "customers"
-def customer_inputs(con: duckdb.DuckDBPyConnection, as_of: date
-                    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    orders = query_frame(
-        con,
-        """
-        select order_id, customer_id, order_date, cast(net_revenue as double) as net_revenue,
-               cast(gross_revenue as double) as gross_revenue, cast(refunds as double) as refunds,
-               has_discount, channel
-        from marts.fct_orders
-        where is_revenue and customer_id is not null and order_date <= ?
-        """, [as_of])
-    tickets = query_frame(
-        con,
-        "select customer_id, created_date, category, is_satisfied from marts.fct_support_tickets "
-        "where customer_id is not null and created_date <= ?", [as_of])
-    lines = query_frame(
-        con,
-        "select customer_id, order_id, order_date, sku, line_name from marts.fct_order_lines "
-        "where is_revenue and line_kind = 'product' and customer_id is not null "
-                 "and order_date <= ?", [as_of])
-    return orders, tickets, lines
 
 
 def _evaluation_table(evaluation: pl.DataFrame, window: str) -> str:
@@ -80,6 +57,7 @@ def _evaluation_table(evaluation: pl.DataFrame, window: str) -> str:
 def churn_scores(context: dg.AssetExecutionContext,
                  warehouse: WarehouseResource) -> dg.MaterializeResult:
     from models.churn import score_customers
+    from models.warehouse import customer_inputs
 
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)

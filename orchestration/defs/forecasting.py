@@ -32,22 +32,6 @@ BACKTEST_HORIZON_DAYS = 28
 BACKTEST_WINDOWS = 3
 
 
-def demand_history(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
-    """Daily units per SKU up to as_of, with stockout (censored) and promotion days."""
-    return query_frame(
-        con,
-        """
-        select demand.sku as unique_id, demand.demand_date as ds, cast(demand.units as double) as y,
-               demand.is_stockout, demand.is_promo
-        from marts.fct_sku_demand_daily as demand
-        inner join marts.dim_products as products on products.sku = demand.sku
-        where demand.demand_date <= ? and coalesce(products.status, 'active') = 'active'
-        order by 1, 2
-        """,
-        [as_of],
-    )
-
-
 @dg.asset(
     key=analytics_key("demand_forecast"),
     group_name=FORECAST_GROUP,
@@ -65,6 +49,7 @@ def demand_forecast(context: dg.AssetExecutionContext,
                     warehouse: WarehouseResource) -> dg.MaterializeResult:
     from forecasting import forecast_demand
     from forecasting.demand import SeriesEndedEarlyWarning
+    from forecasting.warehouse import demand_history
 
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)
@@ -119,6 +104,7 @@ def demand_forecast(context: dg.AssetExecutionContext,
 def forecast_backtest(context: dg.AssetExecutionContext,
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     from forecasting import backtest, summarise_backtest
+    from forecasting.warehouse import demand_history
 
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)

@@ -9,7 +9,7 @@ import pytest
 from models import bgnbd
 from models.churn import (
     BASELINES,
-    _Candidate,
+    Candidate,
     assign_segments,
     auc_difference,
     choose_model,
@@ -300,7 +300,7 @@ def test_logistic_rfm_reads_recency_frequency_and_value_only():
     cutoff = date(2025, 3, 1)
     features, _ = customer_features(orders, cutoff=cutoff)
     train = features.with_columns(pl.col("recency_days").gt(60).alias("churned"))
-    model = _Candidate("logistic_rfm", 0).fit(train)
+    model = Candidate("logistic_rfm", 0).fit(train)
     assert model.model[-1].coef_.shape == (1, 3)
     # Changing everything but recency, order days and order value changes nothing.
     other = features.with_columns(pl.col("tenure_days") * 3, pl.col("orders_90d") + 5,
