@@ -13,8 +13,8 @@ For every `--home` (a built demo store: warehouse.duckdb and demo_truth/incident
 3. `evaluate_alerts` against the home's planted incidents: detected = an alert incident
    of the same metric and dimension starting within [start, end + 7]; false alert
    incident = one outside every planted window (widened by the incident's known
-   consequences, models.anomalies.INCIDENT_EFFECTS). Supplier lead-time drift is not an
-   anomaly metric and is left out of recall.
+   consequences, models.anomalies.evaluation.INCIDENT_EFFECTS). Supplier lead-time drift
+   is not an anomaly metric and is left out of recall.
 4. Timings: median of `--repeats` runs of each detector (after one warm-up).
 5. A sweep of storeops' alert threshold (|robust z|) over all homes.
 
@@ -36,8 +36,12 @@ import duckdb
 import polars as pl
 from scipy.stats import binom
 
-from models import anomalies
-from models.anomalies import detect_anomalies, evaluate_alerts, kpi_series, threshold_baseline
+from models.anomalies import detect
+from models.anomalies.baseline import threshold_baseline
+from models.anomalies.detect import detect_anomalies
+from models.anomalies.evaluation import _planted, evaluate_alerts
+from models.anomalies.metrics import METRICS
+from models.anomalies.series import kpi_series
 
 RESULTS = Path(__file__).parent / "results"
 SCORED_DAYS = 365
@@ -72,11 +76,11 @@ def replay_check(series: pl.DataFrame, as_of: date, days: list[date]) -> dict:
                 .sort("metric", "dimension"))
 
     lookback = (as_of - min(days)).days + 1
-    history = anomalies._score(anomalies._validate_series(series, as_of, lookback), as_of,
+    history = detect._score(detect._validate_series(series, as_of, lookback), as_of,
                                lookback)
     same, compared = 0, 0
     for day in days:
-        replay = anomalies._score(anomalies._validate_series(series, day, 1), day, 1)
+        replay = detect._score(detect._validate_series(series, day, 1), day, 1)
         mine, theirs = band(replay, day), band(history, day)
         compared += mine.height
         same += mine.equals(theirs)
@@ -110,7 +114,7 @@ def baseline_accuracy(series: pl.DataFrame, as_of: date, quiet_from: date) -> di
     frame = chosen.select(sid.alias("unique_id"), "ds", pl.col("value").alias("y")).sort(
         "unique_id", "ds")
     started = time.perf_counter()
-    ours = anomalies._score(anomalies._validate_series(chosen, as_of, SCORED_DAYS), as_of,
+    ours = detect._score(detect._validate_series(chosen, as_of, SCORED_DAYS), as_of,
                             SCORED_DAYS).select(pl.col("sid").alias("unique_id"), "ds",
                                                 pl.col("expected").alias("storeops"))
     ours_seconds = time.perf_counter() - started
@@ -173,21 +177,21 @@ def evaluate_home(home: Path, repeats: int, with_accuracy: bool) -> dict:
     evaluation = {name: evaluate_alerts(alerts, truth, start=start, end=as_of, series=series)
                   for name, alerts in (("storeops", ours), ("naive", naive))}
     sweep = {}
-    default = anomalies.ALERT_Z
+    default = detect.ALERT_Z
     try:
         for z in SWEEP:
-            anomalies.ALERT_Z = z
+            detect.ALERT_Z = z
             alerts = detect_anomalies(series, as_of=as_of, lookback_days=SCORED_DAYS)
             sweep[z] = evaluate_alerts(alerts, truth, start=start, end=as_of, series=series)
     finally:
-        anomalies.ALERT_Z = default
+        detect.ALERT_Z = default
     incident_days = sorted({date.fromisoformat(i["start_date"]) for i in truth
-                            if i["metric"] in anomalies.METRICS
+                            if i["metric"] in METRICS
                             and i["metric"] != "return_rate"})
     quiet = [as_of - timedelta(days=k) for k in (300, 200, 100)]
     replay = replay_check(series, as_of, (incident_days + quiet)[:REPLAY_DAYS])
     first_incident = min(date.fromisoformat(i["start_date"]) for i in truth
-                         if i["metric"] in anomalies.METRICS)
+                         if i["metric"] in METRICS)
     accuracy = baseline_accuracy(series, as_of, first_incident) if with_accuracy else None
     return {
         "home": str(home), "seed": parameters["seed"], "scale": parameters["scale"],
@@ -259,7 +263,7 @@ def report(homes: list[dict], dev_seeds: list[int], repeats: int) -> str:
         "",
         (f"Each store: 730 days of data; the last {SCORED_DAYS} days scored in one call "
         f"(as_of = last day, lookback_days={SCORED_DAYS}) by `detect_anomalies` (storeops, "
-        f"|robust z| >= {anomalies.ALERT_Z:g}) and by `threshold_baseline` (±3σ: trailing "
+        f"|robust z| >= {detect.ALERT_Z:g}) and by `threshold_baseline` (±3σ: trailing "
         "28-day mean ± 3 std, same series, same hurting directions, same incident merging). "
         "Planted incidents come from each store's demo_truth/incidents.json; the supplier "
         "lead-time drift is not an anomaly metric and is left out. An incident is detected "
@@ -321,8 +325,8 @@ def report(homes: list[dict], dev_seeds: list[int], repeats: int) -> str:
     for h in homes:
         alerts = h["alerts"]["storeops"]
         for incident in h["truth"]:
-            planted = anomalies._planted(incident)
-            if planted["metric"] not in anomalies.METRICS:
+            planted = _planted(incident)
+            if planted["metric"] not in METRICS:
                 continue
             hit = alerts.filter((pl.col("metric") == planted["metric"])
                                 & (pl.col("dimension") == planted["dimension"])
@@ -364,7 +368,7 @@ def report(homes: list[dict], dev_seeds: list[int], repeats: int) -> str:
         detected = sum(r["incidents_detected"] for r in rows)
         planted = sum(r["incidents_planted"] for r in rows)
         false = sum(r["false_alert_incidents"] for r in rows)
-        mark = " (default)" if z == anomalies.ALERT_Z else ""
+        mark = " (default)" if z == detect.ALERT_Z else ""
         out.append(f"| {z:g}{mark} | {pct(detected, planted)} | {false} "
                    f"| {false / (months * len(homes) * n_metrics):.3f} |")
     out += ["", "## Speed", "",

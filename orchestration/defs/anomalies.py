@@ -31,8 +31,9 @@ EVALUATION_DAYS = 365
 
 
 def anomaly_series(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
-    """The marts behind the alerts, as `models.anomalies.kpi_series` wants them."""
-    from models.anomalies import HISTORY_DAYS, kpi_series
+    """The marts behind the alerts, as `models.anomalies.series.kpi_series` wants them."""
+    from models.anomalies.detect import HISTORY_DAYS
+    from models.anomalies.series import kpi_series
 
     since = as_of - timedelta(days=HISTORY_DAYS + EVALUATION_DAYS)
 
@@ -91,7 +92,9 @@ def keep_history(con: duckdb.DuckDBPyConnection, alerts: pl.DataFrame, as_of: da
 def evaluate_on_demo_truth(series: pl.DataFrame, incidents: list[dict], as_of: date
                            ) -> pl.DataFrame:
     """Recall and false alerts of storeops and of the +-3 sigma baseline over the last year."""
-    from models.anomalies import detect_anomalies, evaluate_alerts, threshold_baseline
+    from models.anomalies.baseline import threshold_baseline
+    from models.anomalies.detect import detect_anomalies
+    from models.anomalies.evaluation import evaluate_alerts
 
     start = as_of - timedelta(days=EVALUATION_DAYS - 1)
     rows = []
@@ -127,7 +130,7 @@ def evaluate_on_demo_truth(series: pl.DataFrame, incidents: list[dict], as_of: d
 )
 def anomalies(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
               store: StoreResource) -> dg.MaterializeResult:
-    from models.anomalies import detect_anomalies
+    from models.anomalies.detect import detect_anomalies
 
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)

@@ -7,13 +7,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from models.anomalies import (
-    ALERT_COLUMNS,
-    detect_anomalies,
-    evaluate_alerts,
-    kpi_series,
-    threshold_baseline,
-)
+from models.anomalies.baseline import threshold_baseline
+from models.anomalies.detect import detect_anomalies
+from models.anomalies.evaluation import evaluate_alerts
+from models.anomalies.incidents import ALERT_COLUMNS
+from models.anomalies.series import kpi_series
 
 START = date(2025, 1, 6)  # a Monday
 WEEKEND_DOUBLE = [1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0]  # Monday .. Sunday
@@ -294,3 +292,18 @@ def test_evaluation_counts_detections_consequences_and_false_alerts():
     assert (overall["incidents_planted"], overall["incidents_detected"],
             overall["alert_incidents"], overall["false_alert_incidents"]) == (2, 1, 4, 2)
     assert overall["false_alerts_per_month"] == pytest.approx(2 / (3 * 365 / 30.4375))
+
+
+def test_the_packages_re_export_the_modules_public_api():
+    import models
+    from models import anomalies
+    from models.anomalies.detect import HISTORY_DAYS
+    from models.anomalies.metrics import METRICS
+
+    for name, function in (("kpi_series", kpi_series), ("detect_anomalies", detect_anomalies),
+                           ("threshold_baseline", threshold_baseline),
+                           ("evaluate_alerts", evaluate_alerts)):
+        assert getattr(anomalies, name) is function and getattr(models, name) is function
+    assert (anomalies.ALERT_COLUMNS, anomalies.HISTORY_DAYS, anomalies.METRICS) == (
+        ALERT_COLUMNS, HISTORY_DAYS, METRICS)
+    assert set(anomalies.__all__) <= set(dir(anomalies))
