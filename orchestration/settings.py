@@ -16,14 +16,15 @@ from pathlib import Path
 
 import yaml
 
+from quality.specs import DEFAULT_EXPORT_WINDOW_START
+
 HOME_ENV = "STOREOPS_HOME"
 LANDING_ENV = "STOREOPS_LANDING"
 DEFAULT_HOME = Path("storeops_home")
 DEFAULT_TIMEZONE = "America/New_York"
 DEFAULT_CURRENCY = "USD"
-# Rows dated before this are outside any export window (a parse or format error). Well
-# before Shopify (2006): stores import their history from older platforms.
-DEFAULT_EXPORT_WINDOW_START = dt.date(1995, 1, 1)
+# DEFAULT_EXPORT_WINDOW_START (1995-01-01), the default of export_window_start, is part
+# of the landing contract (quality/specs.py) that the loader and the checks share.
 
 
 class SettingsError(ValueError):

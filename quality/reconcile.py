@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestration.ingest.specs import SPECS
+from quality.specs import SPECS
 from quality.warehouse import column_exists, table_exists
 
 

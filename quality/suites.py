@@ -25,8 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestration.ingest.specs import SPECS, SourceSpec
-from orchestration.settings import DEFAULT_EXPORT_WINDOW_START
+from quality.specs import DEFAULT_EXPORT_WINDOW_START, SPECS, SourceSpec
 
 # The export window's lower bound when none is passed: the setting's default.
 EARLIEST = DEFAULT_EXPORT_WINDOW_START.isoformat()

@@ -9,7 +9,7 @@ from orchestration.ingest.loader import (
     load_file,
     quarantine_preview,
 )
-from orchestration.ingest.specs import SPECS, SPECS_BY_TABLE, SourceSpec
+from quality.specs import SPECS, SPECS_BY_TABLE, SourceSpec
 
 __all__ = [
     "SPECS", "SPECS_BY_TABLE", "FileResult", "SourceResult", "SourceSpec", "ensure_schema",

@@ -40,9 +40,9 @@ from orchestration.ingest.readers import (
     spec_for_shared_folder,
     xlsx_to_text,
 )
-from orchestration.ingest.specs import SPECS, SourceSpec
 from orchestration.settings import DEFAULT_EXPORT_WINDOW_START
 from quality import failpoints
+from quality.specs import SPECS, SourceSpec
 
 DUCK_TYPES = {
     "text": "VARCHAR",

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from orchestration.ingest.readers import ROW, FileRejected
-from orchestration.ingest.specs import Column, SourceSpec
 from orchestration.settings import DEFAULT_EXPORT_WINDOW_START
+from quality.specs import Column, SourceSpec
 
 MONEY = pl.Decimal(18, 4)
 NUMERIC_KINDS = ("int", "money", "number", "percent")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from orchestration.ingest.specs import SPECS, SourceSpec, snake
+from quality.specs import SPECS, SourceSpec, snake
 
 ROW = "_source_row"
 

@@ -7,8 +7,8 @@ import pytest
 
 from orchestration.definitions import build_definitions
 from orchestration.definitions import defs as code_location
-from orchestration.ingest.specs import SPECS
 from orchestration.settings import Settings
+from quality.specs import SPECS
 
 
 @pytest.fixture(scope="module")

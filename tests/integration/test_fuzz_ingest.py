@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 
 from orchestration.ingest.loader import ingest_landing
 from orchestration.ingest.readers import _header_fields, _normalise_header
-from orchestration.ingest.specs import SPECS, SPECS_BY_TABLE, SourceSpec
+from quality.specs import SPECS, SPECS_BY_TABLE, SourceSpec
 
 pytestmark = pytest.mark.integration
 

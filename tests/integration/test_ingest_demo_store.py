@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.ingest.specs import SPECS
+from quality.specs import SPECS
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import pytest
 
 from orchestration.ingest import loader
 from orchestration.ingest.loader import ensure_schema, ingest_landing
-from orchestration.ingest.specs import SPECS
+from quality.specs import SPECS
 
 SUPPLIERS = "supplier,lead_time_days,lead_time_std_days,moq_units,case_pack,order_cycle_days,currency\n"
 POS = "po_number,supplier,sku,qty_ordered,qty_received,ordered_at,expected_at,received_at,status\n"

@@ -8,7 +8,7 @@ import pytest
 
 from orchestration.ingest.parse import parse_frame, rows_text
 from orchestration.ingest.readers import FileRejected, read_csv_text
-from orchestration.ingest.specs import (
+from quality.specs import (
     APPROVALS,
     GOOGLE_ADS,
     META_ADS,

@@ -13,7 +13,7 @@ from orchestration.ingest.readers import (
     read_jsonl_text,
     spec_for_shared_folder,
 )
-from orchestration.ingest.specs import (
+from quality.specs import (
     ANALYTICS_PROMOTIONS,
     ANALYTICS_SESSIONS,
     GOOGLE_ADS,
@@ -276,7 +276,7 @@ def test_numbers_with_symbols_parentheses_and_non_numbers():
 
 def test_money_parentheses_are_negative():
     text = "sku,supplier,unit_cost\nSKU-1,Acme,(12.50)\n"
-    from orchestration.ingest.specs import PURCHASING_SKU_SUPPLIERS
+    from quality.specs import PURCHASING_SKU_SUPPLIERS
 
     _, parsed = load(PURCHASING_SKU_SUPPLIERS, text)
     assert parsed.good["unit_cost"].to_list() == [Decimal("-12.5")]
@@ -327,7 +327,7 @@ def test_vendor_headers_match_whatever_their_case_and_spacing():
 
 
 def test_an_orders_export_in_the_customers_folder_is_refused_and_not_the_other_way():
-    from orchestration.ingest.specs import SHOPIFY_CUSTOMERS
+    from quality.specs import SHOPIFY_CUSTOMERS
 
     orders = SHOPIFY_HEADER + "#1,a@example.com,paid,,,USD,1,0,0,1,,,2026-11-01 09:00:00 -0500," \
                               "1,Mug,1.00,SKU-1,,,web\n"
@@ -359,7 +359,7 @@ def test_a_stray_or_unclosed_quote_quarantines_its_row_instead_of_refusing_the_f
 
 
 def test_a_data_line_holding_a_column_name_is_never_taken_for_the_header():
-    from orchestration.ingest.specs import SHOPIFY_CUSTOMERS
+    from quality.specs import SHOPIFY_CUSTOMERS
 
     # sessions.csv in the customers folder: line 2 has a cell 'email', which matched the
     # customers' one required column, so four lines were skipped as "title lines".

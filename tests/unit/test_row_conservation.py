@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from orchestration.ingest.parse import parse_frame
 from orchestration.ingest.readers import read_csv_text
-from orchestration.ingest.specs import PURCHASING_PURCHASE_ORDERS, SHOPIFY_ORDERS
+from quality.specs import PURCHASING_PURCHASE_ORDERS, SHOPIFY_ORDERS
 
 # Cells that are sometimes valid and sometimes not, for every kind the specs use.
 cell = st.one_of(

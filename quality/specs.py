@@ -4,13 +4,24 @@ Each spec says which landing folder feeds the table, which vendor columns it nee
 each known column is typed, and which vendor quirks its reader must undo. Column names
 in the raw tables are the vendor's names in snake_case (`Lineitem quantity` ->
 `lineitem_quantity`); columns a spec does not know are kept as text.
+
+Plain data with no imports beyond the standard library, so that both sides of the
+contract read the same specs: the loader (orchestration.ingest) that lands the files,
+and the checks of this package (quality.suites' raw suites, quality.reconcile's row
+books) that hold the raw tables to it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Literal
+
+# Rows dated before this are outside any export window (a parse or format error). Well
+# before Shopify (2006): stores import their history from older platforms. The default of
+# the setting export_window_start (orchestration.settings).
+DEFAULT_EXPORT_WINDOW_START = dt.date(1995, 1, 1)
 
 Kind = Literal["text", "int", "money", "number", "percent", "date", "timestamp_tz",
                "timestamp_local", "bool"]
@@ -61,6 +72,10 @@ class DailyRows:
 
 @dataclass(frozen=True)
 class SourceSpec:
+    """One landing source and the raw table it loads into: where its files are, the
+    columns the reader knows (`Column`), how rows are keyed and grouped, and the vendor
+    quirks to undo. The fields are explained where they are declared."""
+
     table: str  # raw.<table>
     folder: str  # landing sub-folder
     label: str  # what a person calls this file
@@ -105,6 +120,8 @@ class SourceSpec:
         return self.date_columns[0] if self.date_columns else None
 
     def column(self, name: str) -> Column:
+        """The known column of that snake_case name. Raises KeyError when the spec does
+        not know it."""
         for c in self.columns:
             if c.name == name:
                 return c
@@ -119,6 +136,8 @@ def snake(header: str) -> str:
 
 def c(vendor: str | tuple[str, ...], kind: Kind = "text", *, name: str | None = None,
       required: bool = False, not_null: bool = False) -> Column:
+    """A `Column` from the vendor's header (or headers, newest first): its name is the
+    snake_case of the first header unless `name` is given."""
     vendors = (vendor,) if isinstance(vendor, str) else vendor
     return Column(name=name or snake(vendors[0]), kind=kind, vendor=vendors,
                   required=required, not_null=not_null)
