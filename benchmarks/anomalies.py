@@ -39,7 +39,7 @@ from scipy.stats import binom
 from models.anomalies import detect
 from models.anomalies.baseline import threshold_baseline
 from models.anomalies.detect import detect_anomalies
-from models.anomalies.evaluation import _planted, evaluate_alerts
+from models.anomalies.evaluation import evaluate_alerts, planted_incident
 from models.anomalies.metrics import METRICS
 from models.anomalies.series import kpi_series
 
@@ -68,7 +68,7 @@ def timed(function, repeats: int) -> tuple[object, float]:
 def replay_check(series: pl.DataFrame, as_of: date, days: list[date]) -> dict:
     """The band of every series on day d, scored as of d (a replay of that morning) and
     in the one call over the history as of the last day: expected, lo, hi and score of
-    all series must be identical (uses the module's internal scoring to see the band of
+    all series must be identical (uses `detect.score_series` to see the band of
     days that did not alert)."""
     def band(frame: pl.DataFrame, day: date) -> pl.DataFrame:
         return (frame.filter(pl.col("ds") == day)
@@ -76,11 +76,10 @@ def replay_check(series: pl.DataFrame, as_of: date, days: list[date]) -> dict:
                 .sort("metric", "dimension"))
 
     lookback = (as_of - min(days)).days + 1
-    history = detect._score(detect._validate_series(series, as_of, lookback), as_of,
-                               lookback)
+    history = detect.score_series(series, as_of=as_of, lookback_days=lookback)
     same, compared = 0, 0
     for day in days:
-        replay = detect._score(detect._validate_series(series, day, 1), day, 1)
+        replay = detect.score_series(series, as_of=day, lookback_days=1)
         mine, theirs = band(replay, day), band(history, day)
         compared += mine.height
         same += mine.equals(theirs)
@@ -114,9 +113,8 @@ def baseline_accuracy(series: pl.DataFrame, as_of: date, quiet_from: date) -> di
     frame = chosen.select(sid.alias("unique_id"), "ds", pl.col("value").alias("y")).sort(
         "unique_id", "ds")
     started = time.perf_counter()
-    ours = detect._score(detect._validate_series(chosen, as_of, SCORED_DAYS), as_of,
-                            SCORED_DAYS).select(pl.col("sid").alias("unique_id"), "ds",
-                                                pl.col("expected").alias("storeops"))
+    ours = detect.score_series(chosen, as_of=as_of, lookback_days=SCORED_DAYS).select(
+        pl.col("sid").alias("unique_id"), "ds", pl.col("expected").alias("storeops"))
     ours_seconds = time.perf_counter() - started
     started = time.perf_counter()
     with warnings.catch_warnings():
@@ -325,7 +323,7 @@ def report(homes: list[dict], dev_seeds: list[int], repeats: int) -> str:
     for h in homes:
         alerts = h["alerts"]["storeops"]
         for incident in h["truth"]:
-            planted = _planted(incident)
+            planted = planted_incident(incident)
             if planted["metric"] not in METRICS:
                 continue
             hit = alerts.filter((pl.col("metric") == planted["metric"])

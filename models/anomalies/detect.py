@@ -122,12 +122,31 @@ def detect_anomalies(series: pl.DataFrame, *, as_of: date, lookback_days: int = 
       "channel=meta: -4,210 of -5,030" (revenue and aov in money, orders and
       conversion_rate in orders, tickets, refunded lines); null otherwise.
     """
-    frame = _validate_series(series, as_of, lookback_days)
-    scored = _score(frame, as_of, lookback_days)
+    scored = score_series(series, as_of=as_of, lookback_days=lookback_days)
     alerts = scored.filter(pl.col("in_window") & pl.col("is_alert"))
     alerts = _merge_incidents(alerts)
     alerts = _add_drivers(alerts, scored)
     return _finish(alerts, _revenue_reference(scored, "expected"))
+
+
+def score_series(series: pl.DataFrame, *, as_of: date, lookback_days: int = 90) -> pl.DataFrame:
+    """Every day of every series with its expected value and band, before alert days are
+    merged into incidents: what `detect_anomalies` alerts on, for looking at the band of
+    days that did not alert (benchmarks/anomalies.py replays and MSTL comparison).
+
+    series, as_of, lookback_days: as in `detect_anomalies` (rows after as_of are
+    ignored; only the HISTORY_DAYS before the window are read). One row per metric,
+    dimension and day on a daily grid, with the input columns plus: sid
+    ("metric|dimension"), expected (the seasonal baseline, in the metric's unit), sd (on
+    the metric's variance-stabilising scale), score (residual / sd: robust z), lo and hi
+    (the band at +-ALERT_Z sd, in the metric's unit; null where no rate count reaches
+    it), in_window (the day is among the lookback_days scored up to as_of, return rates
+    up to as_of - RETURN_MATURITY_DAYS), direction ("up"/"down"), last_scored, is_alert,
+    impact (|value - expected| x money_weight, store currency) and threshold (ALERT_Z);
+    also the intermediate weekday_factor, level, yearly_factor, residual, sampling,
+    misfit_unit, noise and misfit. Raises TypeError / ValueError as `detect_anomalies`.
+    """
+    return _score(_validate_series(series, as_of, lookback_days), as_of, lookback_days)
 
 
 def _validate_series(series: pl.DataFrame, as_of: date, lookback_days: int) -> pl.DataFrame:

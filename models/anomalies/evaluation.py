@@ -74,7 +74,7 @@ def evaluate_alerts(alerts: pl.DataFrame, incidents: list[dict], *, start: date,
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     months = ((end - start).days + 1) / 30.4375
-    planted = [_planted(incident) for incident in incidents]
+    planted = [planted_incident(incident) for incident in incidents]
     planted = [p for p in planted if p["metric"] in METRICS and p["start"] <= end
                and p["end"] >= start]
     found = (alerts.filter(pl.col("date").is_between(start, end))
@@ -89,7 +89,7 @@ def evaluate_alerts(alerts: pl.DataFrame, incidents: list[dict], *, start: date,
                             p["start"], p["end"] + timedelta(days=DETECTION_GRACE_DAYS))).height
     }
     explained = pl.lit(False)
-    for p in (_planted(incident) for incident in incidents):
+    for p in (planted_incident(incident) for incident in incidents):
         effects, before, after = INCIDENT_EFFECTS.get(
             p["kind"], (((p["metric"], "incident"),), 0, DETECTION_GRACE_DAYS))
         for metric, rule in effects:
@@ -124,8 +124,13 @@ def evaluate_alerts(alerts: pl.DataFrame, incidents: list[dict], *, start: date,
         "false_alerts_per_series_month": pl.Float64}, orient="row")
 
 
-def _planted(incident: dict) -> dict:
-    """An answer-key incident with storeops' metric and dimension names and dates."""
+def planted_incident(incident: dict) -> dict:
+    """An answer-key incident (one entry of the list `evaluate_alerts` takes: id,
+    metric, start_date, end_date as ISO text or dates, optional kind and dimension such as
+    {"channel": "meta"}) in storeops' terms: {"id", "kind", "metric", "dimension"
+    ("all" or "key=value", as in the alerts), "start", "end" (dates)}. A dimension of
+    {"channel": "all"} is the store. Raises KeyError when id, metric or a date is missing,
+    ValueError for a date that is not ISO."""
     dimension = incident.get("dimension") or {}
     if not dimension or dimension == {"channel": "all"}:
         name = "all"
