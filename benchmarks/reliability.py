@@ -34,7 +34,6 @@ import argparse
 import csv
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -59,9 +58,9 @@ def storeops(*args, home: Path, failpoint: str | None = None):
 
 def start(*args, home: Path):
     """A storeops run in the background (two runs at once)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STOREOPS_", "DAGSTER_"))}
-    return subprocess.Popen([STOREOPS, *args, "--home", str(home)], cwd=ROOT, env=env,
-                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen([STOREOPS, *args, "--home", str(home)], cwd=ROOT,
+                            env=harness.clean_env(), text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
 
 
 def counts(home: Path) -> dict:
