@@ -13,13 +13,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from forecasting.demand import (
-    SEASONAL_NAIVE,
-    add_conformal_bounds,
     apply_promotions,
-    calibrated_widths,
     check_arguments,
-    chosen_widths,
-    error_level,
     finish,
     fit_models,
     model_errors,
@@ -41,6 +36,13 @@ from forecasting.history import (
     validate_history,
     yearly_profile,
 )
+from forecasting.intervals import (
+    add_conformal_bounds,
+    calibrated_widths,
+    chosen_widths,
+    error_level,
+)
+from forecasting.names import SEASONAL_NAIVE
 
 LEVELS = (80, 95)
 BACKTEST_SCHEMA = {
@@ -219,7 +221,7 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
                                     <= cv_windows), panel, profile):
         profile = pl.DataFrame()
     cv = with_actuals(seasonalise(long, profile))
-    # Errors relative to the level the Ensemble expected (forecasting.demand.error_level).
+    # Errors relative to the level the Ensemble expected (forecasting.intervals.error_level).
     levels = error_level(cv, panel, kinds, horizon)
     cv = cv.join(levels, on=["unique_id", "cutoff"], how="left")
     # The baseline is plain seasonal naive: last week again, no yearly index.

@@ -12,13 +12,15 @@ from forecasting.demand import (
     INTERMITTENT_MODELS,
     SWITCH_MARGIN,
     SeriesEndedEarlyWarning,
-    add_conformal_bounds,
     add_ensemble,
+    select_models,
+    yearly_helps,
+)
+from forecasting.intervals import (
+    add_conformal_bounds,
     calibrated_widths,
     conformal_widths,
     error_level,
-    select_models,
-    yearly_helps,
 )
 
 START = date(2025, 1, 6)  # a Monday
