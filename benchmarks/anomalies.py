@@ -13,7 +13,7 @@ For every `--home` (a built demo store: warehouse.duckdb and demo_truth/incident
 3. `evaluate_alerts` against the home's planted incidents: detected = an alert incident
    of the same metric and dimension starting within [start, end + 7]; false alert
    incident = one outside every planted window (widened by the incident's known
-   consequences, models.anomalies.evaluation.INCIDENT_EFFECTS). Supplier lead-time drift
+   consequences, orchestration.demo.anomaly_evaluation.INCIDENT_EFFECTS). Supplier lead-time drift
    is not an anomaly metric and is left out of recall.
 4. Timings: median of `--repeats` runs of each detector (after one warm-up).
 5. A sweep of storeops' alert threshold (|robust z|) over all homes.
@@ -39,9 +39,9 @@ from scipy.stats import binom
 from models.anomalies import detect
 from models.anomalies.baseline import threshold_baseline
 from models.anomalies.detect import detect_anomalies
-from models.anomalies.evaluation import evaluate_alerts, planted_incident
 from models.anomalies.metrics import METRICS
 from models.anomalies.series import kpi_series
+from orchestration.demo.anomaly_evaluation import evaluate_alerts, planted_incident
 
 RESULTS = Path(__file__).parent / "results"
 SCORED_DAYS = 365

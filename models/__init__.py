@@ -7,20 +7,18 @@
   (models/churn.py, models/bgnbd.py).
 - `product_repurchase`, `win_back_list`, `replenishment_reminders`: repurchase timing per
   product and the contact lists built on it (models/repurchase.py).
-- `kpi_series`, `detect_anomalies(series, *, as_of)`, `threshold_baseline`,
-  `evaluate_alerts`: daily KPI series from the marts, alerts against a trailing seasonal
-  baseline, the +-3 sigma comparator, and recall / false alerts against an answer key of
-  labelled incidents such as a demo store's (models/anomalies/: series.py, detect.py,
-  baseline.py, evaluation.py).
+- `kpi_series`, `detect_anomalies(series, *, as_of)`, `threshold_baseline`: daily KPI
+  series from the marts, alerts against a trailing seasonal baseline and the +-3 sigma
+  comparator (models/anomalies/); their recall and false alerts against the demo's
+  planted incidents are scored in orchestration.demo.anomaly_evaluation.
 """
 
 from models.anomalies.baseline import threshold_baseline
 from models.anomalies.detect import detect_anomalies
-from models.anomalies.evaluation import evaluate_alerts
 from models.anomalies.series import kpi_series
 from models.churn import churn_scores, score_customers
 from models.repurchase import product_repurchase, replenishment_reminders, win_back_list
 
-__all__ = ["churn_scores", "detect_anomalies", "evaluate_alerts", "kpi_series",
+__all__ = ["churn_scores", "detect_anomalies", "kpi_series",
            "product_repurchase", "replenishment_reminders", "score_customers",
            "threshold_baseline", "win_back_list"]

@@ -1,7 +1,8 @@
-"""Anomaly alerts on the store's daily KPIs, a naive comparator, and their evaluation.
+"""Anomaly alerts on the store's daily KPIs and a naive comparator.
 
-Modules by concern (series, detect and baseline never import evaluation: the detector
-knows nothing of an answer key; checked by import-linter):
+Modules by concern; scoring them against the demo store's planted incidents is
+orchestration.demo.anomaly_evaluation (the detector knows nothing of an answer key;
+checked by import-linter):
 - `series`: `kpi_series` turns the marts into one long frame of daily series
   `metric, dimension, ds, value, volume, money_weight`.
 - `metrics`: `METRICS`, how each metric is modelled and which way it hurts.
@@ -11,16 +12,13 @@ knows nothing of an answer key; checked by import-linter):
 - `incidents`: alert days into incidents, the channel, category or SKU behind a
   store-level alert, severity and the output columns (`ALERT_COLUMNS`).
 - `baseline`: `threshold_baseline`, the naive comparator: trailing 28-day mean +- 3 std.
-- `evaluation`: `evaluate_alerts` scores alerts against an answer key of labelled
-  incidents, such as the ones planted in a demo store.
 """
 
 from models.anomalies.baseline import threshold_baseline
 from models.anomalies.detect import HISTORY_DAYS, detect_anomalies
-from models.anomalies.evaluation import INCIDENT_EFFECTS, evaluate_alerts
 from models.anomalies.incidents import ALERT_COLUMNS
 from models.anomalies.metrics import METRICS, Metric
 from models.anomalies.series import SERIES_COLUMNS, kpi_series
 
-__all__ = ["ALERT_COLUMNS", "HISTORY_DAYS", "INCIDENT_EFFECTS", "METRICS", "SERIES_COLUMNS",
-           "Metric", "detect_anomalies", "evaluate_alerts", "kpi_series", "threshold_baseline"]
+__all__ = ["ALERT_COLUMNS", "HISTORY_DAYS", "METRICS", "SERIES_COLUMNS", "Metric",
+           "detect_anomalies", "kpi_series", "threshold_baseline"]

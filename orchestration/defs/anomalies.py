@@ -94,7 +94,7 @@ def evaluate_on_demo_truth(series: pl.DataFrame, incidents: list[dict], as_of: d
     """Recall and false alerts of storeops and of the +-3 sigma baseline over the last year."""
     from models.anomalies.baseline import threshold_baseline
     from models.anomalies.detect import detect_anomalies
-    from models.anomalies.evaluation import evaluate_alerts
+    from orchestration.demo.anomaly_evaluation import evaluate_alerts
 
     start = as_of - timedelta(days=EVALUATION_DAYS - 1)
     rows = []

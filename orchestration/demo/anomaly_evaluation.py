@@ -1,9 +1,10 @@
-"""Scoring alerts against an answer key of labelled incidents (`evaluate_alerts`).
+"""Scoring anomaly alerts against the demo store's answer key (`evaluate_alerts`).
 
-The answer key is a list of incidents someone planted or labelled, such as a demo
-store's demo_truth/incidents.json. Everything that knows about such a key (its dict
-format, the kinds of planted incidents and their lagged consequences, the grace days
-of a detection) lives here; the detector never reads it.
+The answer key is the list of incidents the demo generator planted (demo_truth/
+incidents.json), or any list labelled the same way. Everything that knows about such a
+key (its dict format, the kinds of planted incidents and their lagged consequences, the
+grace days of a detection) lives here, beside the generator that plants them; the
+detector (models.anomalies) never reads it (import-linter contract).
 """
 
 from __future__ import annotations
