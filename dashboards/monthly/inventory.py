@@ -144,6 +144,7 @@ def _inventory_month(ctx: MonthlyContext, month: date) -> dict | None:
         left join demand on demand.sku = stock.sku
         left join last_sale on last_sale.sku = stock.sku
         where stock.on_hand > 0
+        order by stock.sku  -- the totals below are float sums: one order, one result
         """, [last_snap, end, max(window_start, history_start or window_start), end, end])
     window_days = (end - max(window_start, history_start or window_start)).days + 1
     out: dict = {"average_value": average_value, "cogs": cogs}
