@@ -59,19 +59,16 @@ sys.path.insert(0, str(ROOT))
 
 import itertools
 
-from forecasting.simulate import (
+from forecasting.replay_policies import (
     abc_classes,
-    fit_safety_factor,
     forecast_policy,
     min_max_policy,
     recorded_forecasts,
-    review_shortfall,
     seasonal_naive_policy,
-    shortfall_by_class,
-    simulate_inventory,
-    simulation_metrics,
     storeops_policy,
 )
+from forecasting.safety_calibration import fit_safety_factor, review_shortfall, shortfall_by_class
+from forecasting.simulate import simulate_inventory, simulation_metrics
 
 DBT_DIR = ROOT / "dbt_project"
 RESULTS = Path(__file__).parent / "results"
@@ -645,7 +642,7 @@ def safety_section(report: dict) -> list[str]:
             "would have run out before an order placed at the next review could land. Its "
             "complement is the cycle service level of an (R, S) order-up-to system, what "
             "A 98% / B 95% / C 90% promise, and it does not depend on whether an order was "
-            "placed nor on case packs or MOQs (`forecasting.simulate.review_shortfall`). "
+            "placed nor on case packs or MOQs (`forecasting.safety_calibration.review_shortfall`). "
             "Realised: the share of SKU-reviews with a day of unmet demand in the replay "
             "between review + lead time and review + lead time + order cycle (the days this "
             "review's order has to cover; rounding, MOQs, late deliveries and partial "

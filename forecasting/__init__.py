@@ -7,8 +7,10 @@
   every candidate model's scores on the same points.
 - `reorder_suggestions(forecast, position, terms, *, as_of, ...)`: periodic-review
   order-up-to lines for the buyers (forecasting/policy.py).
-- `simulate_inventory(...)`: replays true demand day by day under a policy (fill rate,
-  stockout days, lost sales, inventory value); benchmarks/inventory_sim.py uses it.
+- `simulate_inventory(...)`: replays true demand day by day under a policy: fill rate,
+  stockout days, lost sales, inventory value (forecasting/simulate.py); the policies it
+  compares are in forecasting/replay_policies.py and the safety-stock calibration read off
+  a replay in forecasting/safety_calibration.py; benchmarks/inventory_sim.py uses them.
 - `forecasting.supply_risk.supply_alerts`: late POs, lead-time drift, promotions short of stock.
 - `forecasting.warehouse.demand_history(con, as_of)`: the daily demand per active SKU the
   pipeline forecasts, read from the marts (the forecasting assets and benchmarks use it).

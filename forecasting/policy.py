@@ -222,7 +222,7 @@ def reorder_suggestions(
         safety_factor: multiplier on the safety stock per ABC class, merged over the
             defaults A 1, B 1, C 1 (unknown classes get C's): the calibration of the
             safety stock against what the store's own replay shows (see
-            `forecasting.simulate.fit_safety_factor`), so that the share of review cycles
+            `forecasting.safety_calibration.fit_safety_factor`), so that the share of review cycles
             whose demand beats the order-up-to level matches 1 - service level. On the
             demo store's replay (benchmarks/inventory_sim.py, forecasts of ccaecdf) the
             factors fitted on the first half are A 0.66, B 0.60, C 1.18: with 1, 0.8% /

@@ -6,21 +6,17 @@ import numpy as np
 import polars as pl
 import pytest
 
-from forecasting.simulate import (
-    Review,
+from forecasting.replay_policies import (
     abc_classes,
     average_daily_sales,
-    due_for_order,
-    fit_safety_factor,
     forecast_policy,
     min_max_policy,
     never_order,
     recorded_forecasts,
-    review_shortfall,
     seasonal_naive_forecast,
-    shortfall_by_class,
-    simulate_inventory,
 )
+from forecasting.safety_calibration import fit_safety_factor, review_shortfall, shortfall_by_class
+from forecasting.simulate import Review, due_for_order, simulate_inventory
 
 START = date(2026, 1, 1)
 
