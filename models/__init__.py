@@ -4,7 +4,7 @@
   due date, 12-month value, segment, value tier, advocate flag; a learned model is used
   only if it beats recency and logistic RFM on a later window by a stated margin, else
   the better of those baselines scores; all are tested against BG/NBD on the last window
-  (models/churn.py, models/bgnbd.py).
+  (models/churn/, models/bgnbd.py).
 - `product_repurchase`, `win_back_list`, `replenishment_reminders`: repurchase timing per
   product and the contact lists built on it (models/repurchase.py).
 - `kpi_series`, `detect_anomalies(series, *, as_of)`, `threshold_baseline`: daily KPI
