@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from forecasting.compute import check_compute
 from forecasting.demand import (
     apply_promotions,
     check_arguments,
@@ -111,7 +112,7 @@ class BacktestDetail:
 
 def backtest(history: pl.DataFrame, horizon: int, *, windows: int = 3, season_length: int = 7,
              n_jobs: int | None = None, cv_windows: int = 2, yearly: bool = True,
-             series_end: str = "frame") -> pl.DataFrame:
+             series_end: str = "frame", compute: str = "local") -> pl.DataFrame:
     """Backtest the forecast per series on the last `windows * horizon` periods.
 
     Args:
@@ -124,6 +125,7 @@ def backtest(history: pl.DataFrame, horizon: int, *, windows: int = 3, season_le
         yearly: apply the yearly season as `forecast_demand` does.
         series_end: as for `forecast_demand` ("own": each series' test windows are its
             own last periods).
+        compute: as for `forecast_demand` (where statsforecast runs).
 
     Returns:
         One row per series: `unique_id`, `model` (chosen for the most recent window),
@@ -155,14 +157,16 @@ def backtest(history: pl.DataFrame, horizon: int, *, windows: int = 3, season_le
     """
     return backtest_detail(history, horizon, windows=windows, season_length=season_length,
                            n_jobs=n_jobs, cv_windows=cv_windows, yearly=yearly,
-                           series_end=series_end).result
+                           series_end=series_end, compute=compute).result
 
 
 def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
                     season_length: int = 7, n_jobs: int | None = None, cv_windows: int = 2,
-                    yearly: bool = True, series_end: str = "frame") -> BacktestDetail:
+                    yearly: bool = True, series_end: str = "frame",
+                    compute: str = "local") -> BacktestDetail:
     """`backtest` (same arguments and definitions) with every candidate model's scores."""
     check_arguments(horizon, season_length, LEVELS, cv_windows)
+    check_compute(compute)
     check_series_end(series_end)
     if not isinstance(windows, int) or windows < 1:
         raise ValueError(f"windows must be a positive integer, got {windows!r}")
@@ -205,7 +209,8 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
     train = (panel.join(modelled, on="unique_id", how="semi")
              .select("unique_id", "ds", pl.col("y_baseline").alias("y")))
     _, long = fit_models(train, kinds, season_length=season_length, freq=freq, n_jobs=n_jobs,
-                         horizon=None, cv_horizon=horizon, cv_windows=all_windows)
+                         horizon=None, cv_horizon=horizon, cv_windows=all_windows,
+                         compute=compute)
 
     def with_actuals(frame: pl.DataFrame) -> pl.DataFrame:
         return (

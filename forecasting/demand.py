@@ -21,6 +21,7 @@ Model set and why (benchmarks/results/forecast.md: the demo and six real panels)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 
@@ -39,6 +40,7 @@ from statsforecast.models import (
     SeasonalNaive,
 )
 
+from forecasting.compute import check_compute, run_statsforecast
 from forecasting.history import (
     DAILY,
     FALLBACK_PERIODS,
@@ -156,14 +158,15 @@ def to_long(wide: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 
 def fit_models(train: pl.DataFrame, kinds: pl.DataFrame, *, season_length: int,
                freq: Frequency, n_jobs: int | None, horizon: int | None, cv_horizon: int,
-               cv_windows: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+               cv_windows: int, compute: str = "local") -> tuple[pl.DataFrame, pl.DataFrame]:
     """Forecast and cross-validate every smooth and intermittent series with its kind's models.
 
     train: `unique_id, ds, y`. One StatsForecast call per kind and task, all series of the
     kind at once. Returns (forecast, cv): forecast `unique_id, ds, model, yhat` for the
     `horizon` periods after each series' end (empty when horizon is None), cv
     `unique_id, ds, cutoff, y, model, yhat` over `cv_windows` windows of `cv_horizon`.
-    Every model's rows include the Ensemble's.
+    Every model's rows include the Ensemble's. compute: where statsforecast runs
+    (forecasting.compute: "local" in this process's worker pool, else a Fugue engine).
     """
     forecasts, cvs = [], []
     for kind in ("smooth", "intermittent"):
@@ -172,18 +175,20 @@ def fit_models(train: pl.DataFrame, kinds: pl.DataFrame, *, season_length: int,
             continue
         jobs = n_jobs or default_n_jobs(part["unique_id"].n_unique(), kind)
         sf = StatsForecast(models=candidate_models(kind, season_length, freq),
-                           freq=freq.every, n_jobs=jobs,
+                           freq=freq.every, n_jobs=jobs if compute == "local" else 1,
                            fallback_model=SeasonalNaive(season_length))
-        with warnings.catch_warnings(), worker_processes(jobs):
+        with warnings.catch_warnings(), (worker_processes(jobs) if compute == "local"
+                                         else contextlib.nullcontext()):
             # Theta's seasonality test divides by a zero variance on constant series;
             # AutoETS and AutoARIMA warn when a specification does not converge.
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", UserWarning)
             if horizon is not None:
-                forecasts.append(to_long(add_ensemble(sf.forecast(df=part, h=horizon), kind),
-                                         ["unique_id", "ds"]))
-            cv = sf.cross_validation(df=part, h=cv_horizon, n_windows=cv_windows,
-                                     step_size=cv_horizon)
+                forecasts.append(to_long(add_ensemble(
+                    run_statsforecast(sf, "forecast", part, compute, h=horizon), kind),
+                    ["unique_id", "ds"]))
+            cv = run_statsforecast(sf, "cross_validation", part, compute, h=cv_horizon,
+                                   n_windows=cv_windows, step_size=cv_horizon)
         cvs.append(to_long(add_ensemble(cv, kind), ["unique_id", "ds", "cutoff", "y"]))
     empty = pl.DataFrame()
     return (pl.concat(forecasts) if forecasts else empty, pl.concat(cvs) if cvs else empty)
@@ -347,7 +352,8 @@ def fallback_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, freq: Frequency
 def modelled_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, *, horizon: int,
                        season_length: int, level: tuple[int, ...], n_jobs: int | None,
                        cv_windows: int, freq: Frequency,
-                       profile: pl.DataFrame | None = None) -> pl.DataFrame:
+                       profile: pl.DataFrame | None = None,
+                       compute: str = "local") -> pl.DataFrame:
     """Fit, cross-validate and select for smooth and intermittent series (`fit_models`)."""
     modelled = kinds.filter(pl.col("kind").is_in(["smooth", "intermittent"]))
     if modelled.is_empty():
@@ -356,7 +362,8 @@ def modelled_forecasts(panel: pl.DataFrame, kinds: pl.DataFrame, *, horizon: int
              .select("unique_id", "ds", pl.col("y_baseline").alias("y")))
     forecast, cv = fit_models(train, kinds, season_length=season_length, freq=freq,
                               n_jobs=n_jobs, horizon=horizon,
-                              cv_horizon=min(horizon, MAX_CV_HORIZON), cv_windows=cv_windows)
+                              cv_horizon=min(horizon, MAX_CV_HORIZON), cv_windows=cv_windows,
+                              compute=compute)
     profile = profile if profile is not None and yearly_helps(cv, panel, profile) \
         else pl.DataFrame()
     cv_horizon = min(horizon, MAX_CV_HORIZON)
@@ -480,6 +487,7 @@ def forecast_demand(
     promotions: pl.DataFrame | None = None,
     yearly: bool = True,
     series_end: str = "frame",
+    compute: str = "local",
 ) -> pl.DataFrame:
     """Forecast demand per series for the next `horizon` periods.
 
@@ -511,6 +519,10 @@ def forecast_demand(
             its own last row (statsforecast's convention, for independent series with
             different end dates). Either way such series are flagged `ended_early` and
             a SeriesEndedEarlyWarning names them.
+        compute: where statsforecast runs: "local" (this process and its worker pool),
+            or a Fugue engine through statsforecast's FugueBackend: "duckdb" (in
+            process), "dask", "spark", "ray" (their packages installed); same forecasts
+            to float32 precision (forecasting.compute).
 
     Returns:
         `unique_id, ds, forecast, lo_<l>, hi_<l>` (for each level, in units per period,
@@ -526,6 +538,7 @@ def forecast_demand(
     Raises:
         TypeError/ValueError: a malformed history or argument (validate_history says
         which column and how many rows).
+        ImportError: `compute` names an engine whose package is not installed.
 
     Warns:
         SeriesEndedEarlyWarning: when any series ended early.
@@ -558,6 +571,7 @@ def forecast_demand(
            (`apply_promotions`).
     """
     check_arguments(horizon, season_length, level, cv_windows)
+    check_compute(compute)
     level = tuple(level)
     frame = validate_history(history)
     ds_type = frame.schema["ds"]
@@ -583,7 +597,7 @@ def forecast_demand(
     parts = [
         modelled_forecasts(panel, kinds, horizon=horizon, season_length=season_length,
                            level=level, n_jobs=n_jobs, cv_windows=cv_windows, freq=freq,
-                           profile=profile),
+                           profile=profile, compute=compute),
         fallback_forecasts(panel, kinds, freq, horizon, level),
     ]
     columns = ["unique_id", "ds", "model", "yhat",

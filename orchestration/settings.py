@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from forecasting.compute import COMPUTE
 from quality.specs import DEFAULT_EXPORT_WINDOW_START
 
 HOME_ENV = "STOREOPS_HOME"
@@ -100,8 +101,9 @@ class Settings:
     Australia; false: tax is added at checkout, as in the US; not set: told per order from
     its Total, Subtotal, Shipping and Taxes), `export_window_start` (rows dated before it
     are quarantined; default 1995-01-01, so history imported from older platforms loads)
-    and a `replenishment:` section (see ReplenishmentSettings); anything not set falls
-    back to the defaults. `timezone_configured` says whether the timezone came from the
+    a `replenishment:` section (see ReplenishmentSettings) and `compute` (where the
+    forecasts run: local, default, or a Fugue engine: duckdb, dask, spark, ray; see
+    forecasting.compute); anything not set falls back to the defaults. `timezone_configured` says whether the timezone came from the
     file (False: the default applies, and exports whose offsets do not fit it are warned of).
     """
 
@@ -113,6 +115,7 @@ class Settings:
     taxes_included: bool | None = None
     export_window_start: dt.date = DEFAULT_EXPORT_WINDOW_START
     timezone_configured: bool = False
+    compute: str = "local"
 
     @property
     def warehouse_path(self) -> Path:
@@ -164,6 +167,10 @@ class Settings:
         if not isinstance(window_start, dt.date) or isinstance(window_start, dt.datetime):
             raise SettingsError(f"{config_file}: export_window_start must be a date "
                                 f"(YYYY-MM-DD), got {config.get('export_window_start')!r}")
+        compute = config.get("compute", "local")
+        if compute not in COMPUTE:
+            raise SettingsError(f"{config_file}: compute must be one of {', '.join(COMPUTE)}, "
+                                f"got {compute!r}")
         return cls(
             home=home_path,
             landing=Path(landing_path).resolve() if landing_path else home_path / "landing",
@@ -174,6 +181,7 @@ class Settings:
             taxes_included=taxes_included,
             export_window_start=window_start,
             timezone_configured="timezone" in config,
+            compute=compute,
         )
 
     def child_env(self) -> dict[str, str]:

@@ -45,8 +45,8 @@ BACKTEST_WINDOWS = 3
         "uplift measured on past promotions; error_sd/level_sd feed the safety stocks."
     ),
 )
-def demand_forecast(context: dg.AssetExecutionContext,
-                    warehouse: WarehouseResource) -> dg.MaterializeResult:
+def demand_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                    store: StoreResource) -> dg.MaterializeResult:
     from forecasting import forecast_demand
     from forecasting.demand import SeriesEndedEarlyWarning
     from forecasting.warehouse import demand_history
@@ -62,7 +62,8 @@ def demand_forecast(context: dg.AssetExecutionContext,
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SeriesEndedEarlyWarning)
-        forecast = forecast_demand(history, HORIZON_DAYS, promotions=promotions)
+        forecast = forecast_demand(history, HORIZON_DAYS, promotions=promotions,
+                                   compute=store.compute)
     for warning in caught:
         if issubclass(warning.category, SeriesEndedEarlyWarning):
             context.log.warning(str(warning.message))
@@ -101,15 +102,16 @@ def demand_forecast(context: dg.AssetExecutionContext,
         "on days the model did not see; stockout days are not scored."
     ),
 )
-def forecast_backtest(context: dg.AssetExecutionContext,
-                      warehouse: WarehouseResource) -> dg.MaterializeResult:
+def forecast_backtest(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                      store: StoreResource) -> dg.MaterializeResult:
     from forecasting import backtest, summarise_backtest
     from forecasting.warehouse import demand_history
 
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)
         history = demand_history(con, as_of)
-    result = backtest(history, BACKTEST_HORIZON_DAYS, windows=BACKTEST_WINDOWS)
+    result = backtest(history, BACKTEST_HORIZON_DAYS, windows=BACKTEST_WINDOWS,
+                      compute=store.compute)
     result = result.with_columns(pl.lit(as_of).alias("as_of_date"))
     with warehouse.connect() as con:
         write_table(con, "forecast_backtest", result)

@@ -44,7 +44,8 @@ class StoreResource(dg.ConfigurableResource):
     taxes_included: "true", "false" or "auto" (told per order); export_window_start: ISO
     date; timezone_configured: False when storeops.yml does not set the timezone;
     service_level ... auto_approve_below: the `replenishment:` section
-    (orchestration.settings.ReplenishmentSettings, same meanings and units)."""
+    (orchestration.settings.ReplenishmentSettings, same meanings and units); compute: where
+    the forecasts run (forecasting.compute)."""
 
     home: str
     landing: str
@@ -57,6 +58,7 @@ class StoreResource(dg.ConfigurableResource):
     budget_per_cycle: float | None = None
     storage_capacity: dict[str, float] | None = None
     auto_approve_below: float = 0.0
+    compute: str = "local"
 
     @property
     def landing_path(self) -> Path:
@@ -85,6 +87,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             budget_per_cycle=settings.replenishment.budget_per_cycle,
             storage_capacity=settings.replenishment.storage_capacity,
             auto_approve_below=settings.replenishment.auto_approve_below,
+            compute=settings.compute,
         ),
     }
 

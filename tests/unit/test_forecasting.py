@@ -422,3 +422,28 @@ def test_intervals_nest_even_when_the_calibration_factors_cross():
     plain = conformal_widths(residuals, ["unique_id"], (80, 95))
     assert (widths["width_80"] > 1.5 * plain["width_80"]).all()  # widened: did not hold
     assert (widths["width_95"] >= widths["width_80"]).all()
+
+
+def test_the_fugue_duckdb_engine_gives_the_local_forecasts():
+    """compute="duckdb" sends statsforecast through its Fugue backend (the distributed
+    path: same code on Dask, Spark or Ray) and must give the local path's forecasts, to the
+    backend's float32 precision, with the same models chosen."""
+    rng = np.random.default_rng(7)
+    history = pl.concat([
+        series("S1", [w + rng.normal(0, 2) for _ in range(30) for w in WEEKLY_PATTERN]),
+        series("S2", [2 * w + rng.normal(0, 3) for _ in range(30) for w in WEEKLY_PATTERN]),
+        series("I", rng.binomial(1, 0.3, 210) * rng.poisson(3, 210)),
+    ])
+    local = forecast(history, 14)
+    engine = forecast(history, 14, compute="duckdb")
+    assert engine.columns == local.columns and engine.height == local.height
+    assert engine["model"].to_list() == local["model"].to_list()
+    for column in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
+        assert np.allclose(engine[column].to_numpy(), local[column].to_numpy(),
+                           rtol=1e-5, atol=1e-5), column
+
+
+def test_an_unknown_compute_engine_is_named():
+    history = series("A", [5.0] * 60)
+    with pytest.raises(ValueError, match="compute must be one of"):
+        forecast(history, 7, compute="hadoop")

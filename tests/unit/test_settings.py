@@ -11,6 +11,12 @@ def test_defaults_without_a_settings_file(tmp_path):
     assert settings.replenishment == ReplenishmentSettings()
     assert settings.replenishment.budget_per_cycle is None
     assert settings.replenishment.auto_approve_below == 0
+    assert settings.compute == "local"
+
+
+def test_compute_engine_is_read(tmp_path):
+    (tmp_path / "storeops.yml").write_text("compute: duckdb\n")
+    assert Settings.load(tmp_path).compute == "duckdb"
 
 
 def test_replenishment_section_is_read(tmp_path):
@@ -37,6 +43,7 @@ def test_replenishment_section_is_read(tmp_path):
     ("replenishment:\n  storage_capacity: {Main: -5}\n", "storage_capacity.Main must be >= 0"),
     ("replenishment: [1, 2]\n", "'replenishment' must be a mapping"),
     ("currency: [unclosed\n", "not valid YAML"),
+    ("compute: hadoop\n", "compute must be one of local, duckdb, dask, spark, ray"),
 ])
 def test_bad_settings_name_the_file_and_key(tmp_path, text, message):
     (tmp_path / "storeops.yml").write_text(text)
