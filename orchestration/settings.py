@@ -16,7 +16,6 @@ from pathlib import Path
 
 import yaml
 
-from forecasting.compute import COMPUTE
 from quality.specs import DEFAULT_EXPORT_WINDOW_START
 
 HOME_ENV = "STOREOPS_HOME"
@@ -168,9 +167,14 @@ class Settings:
             raise SettingsError(f"{config_file}: export_window_start must be a date "
                                 f"(YYYY-MM-DD), got {config.get('export_window_start')!r}")
         compute = config.get("compute", "local")
-        if compute not in COMPUTE:
-            raise SettingsError(f"{config_file}: compute must be one of {', '.join(COMPUTE)}, "
-                                f"got {compute!r}")
+        if compute != "local":
+            # Imported only then: the forecasting package loads statsforecast and scipy
+            # (seconds), which reading the settings of a local store does not need.
+            from forecasting.compute import COMPUTE
+
+            if compute not in COMPUTE:
+                raise SettingsError(f"{config_file}: compute must be one of "
+                                    f"{', '.join(COMPUTE)}, got {compute!r}")
         return cls(
             home=home_path,
             landing=Path(landing_path).resolve() if landing_path else home_path / "landing",
