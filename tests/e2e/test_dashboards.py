@@ -2,7 +2,6 @@
 the console, and the edge stores (a week of history, no sessions and no ads, analytics
 tables missing) still give five readable pages. Screenshots go to the test's tmp_path."""
 
-import os
 import re
 import shutil
 import subprocess
@@ -31,41 +30,16 @@ ANALYTICS_TABLES = ("anomalies", "demand_forecast", "reorder_suggestions", "chur
                     "supply_alerts")
 
 
-def build_store(home: Path, *, strip_sessions_and_ads: bool = False) -> Path:
-    from orchestration.demo import generate_store
-    from orchestration.pipeline import execute_pipeline
-    from orchestration.settings import Settings
-
-    generate_store(home, scale=0.02, days=400, seed=3)
-    if strip_sessions_and_ads:
-        landing = home / "landing"
-        sessions = list((landing / "analytics").glob("sessions*"))
-        assert sessions, "the demo store's sessions export moved: update this test"
-        for path in sessions:
-            path.unlink()
-        for folder in ("meta_ads", "google_ads", "tiktok_ads"):
-            assert (landing / folder).is_dir(), f"landing/{folder} moved: update this test"
-            shutil.rmtree(landing / folder)
-    # The run exports STOREOPS_HOME/STOREOPS_LANDING (and Settings.load reads them): name
-    # the landing explicitly and put the environment back, so stores do not share landings.
-    saved = dict(os.environ)
-    try:
-        summary = execute_pipeline(Settings(home=home, landing=home / "landing"))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    assert summary.success, summary.failed_steps + summary.failed_checks
-    return home / "warehouse.duckdb"
+@pytest.fixture(scope="module")
+def warehouse(long_history_store) -> Path:
+    """The shared long-history store's warehouse (tests/stores.py, 420 days), read only."""
+    return long_history_store.warehouse_path
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    return build_store(tmp_path_factory.mktemp("store"))
-
-
-@pytest.fixture(scope="module")
-def warehouse_without_sessions_or_ads(tmp_path_factory) -> Path:
-    return build_store(tmp_path_factory.mktemp("bare_store"), strip_sessions_and_ads=True)
+def warehouse_without_sessions_or_ads(long_history_store_without_sessions_or_ads) -> Path:
+    """The same store built without its sessions export and ad platforms, read only."""
+    return long_history_store_without_sessions_or_ads.warehouse_path
 
 
 def write_pages(warehouse: Path, out_dir: Path, as_of: date | None = None

@@ -3,44 +3,26 @@ stores: files written by the daily job, stable headings, numbers in the narrativ
 are numbers in the tables, and sensible pages for stores short of data."""
 
 import re
-import shutil
 from datetime import timedelta
 
 import duckdb
 import pytest
 
 from dashboards.document import Paragraph, Table
-from orchestration.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 
-def build(tmp_path_factory, *, days=400, seed=4, strip=(), remove=()):
-    from orchestration.demo import generate_store
-    from orchestration.pipeline import execute_pipeline
-
-    home = tmp_path_factory.mktemp("home")
-    generate_store(home, scale=0.02, days=days, seed=seed)
-    for folder in strip:
-        shutil.rmtree(home / "landing" / folder)
-    for file in remove:
-        (home / "landing" / file).unlink()
-    settings = Settings.load(home)
-    summary = execute_pipeline(settings)
-    assert summary.success, summary.failed_steps
-    return settings
+@pytest.fixture(scope="module")
+def store(long_history_store):
+    """The shared long-history store (tests/stores.py, 420 days), read only."""
+    return long_history_store
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return build(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def bare_store(tmp_path_factory):
-    """No sessions export and no ad platforms."""
-    return build(tmp_path_factory, days=120, seed=6,
-                 strip=("meta_ads", "google_ads", "tiktok_ads"), remove=("analytics/sessions.csv",))
+def bare_store(long_history_store_without_sessions_or_ads):
+    """No sessions export and no ad platforms (shared, read only)."""
+    return long_history_store_without_sessions_or_ads
 
 
 def connect(settings):

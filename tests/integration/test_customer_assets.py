@@ -1,5 +1,6 @@
 """The customers and anomalies groups on a small generated store with enough history for
-the time-split churn evaluation (420 days): tables, files, evaluation, no raw emails."""
+the time-split churn evaluation (the shared long-history store of tests/stores.py, 420
+days): tables, files, evaluation, no raw emails."""
 
 import csv
 from datetime import timedelta
@@ -7,8 +8,6 @@ from datetime import timedelta
 import duckdb
 import polars as pl
 import pytest
-
-from orchestration.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -19,16 +18,9 @@ def query(settings, sql, params=None):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    from orchestration.demo import generate_store
-    from orchestration.pipeline import execute_pipeline
-
-    home = tmp_path_factory.mktemp("home")
-    generate_store(home, scale=0.02, days=420, seed=9)
-    settings = Settings.load(home)
-    summary = execute_pipeline(settings)
-    assert summary.success, summary.failed_steps
-    return settings
+def run(long_history_store):
+    """The shared long-history store (tests/stores.py), read only."""
+    return long_history_store
 
 
 def test_every_buying_customer_is_scored(run):

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from orchestration.settings import Settings
+from tests.stores import copy_store
 
 pytestmark = pytest.mark.integration
 
@@ -20,19 +21,13 @@ def query(settings, sql, params=None):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    from orchestration.demo import generate_store
-    from orchestration.pipeline import execute_pipeline
-
-    home = tmp_path_factory.mktemp("home")
-    generate_store(home, scale=0.02, days=200, seed=5)
-    # Routine lines under $150 are auto-approved (a store's own rule).
-    (home / "storeops.yml").write_text(yaml.safe_dump(
-        {"replenishment": {"auto_approve_below": 150, "service_level": {"A": 0.99}}}))
-    settings = Settings.load(home)
-    summary = execute_pipeline(settings)
-    assert summary.success, summary.failed_steps
-    return settings
+def run(long_history_store):
+    """The shared long-history store (tests/stores.py), read only. Its storeops.yml
+    auto-approves routine lines under $150 (a store's own rule) and asks a 99% service
+    level for class A."""
+    config = yaml.safe_load((long_history_store.home / "storeops.yml").read_text())
+    assert config["replenishment"] == {"auto_approve_below": 150, "service_level": {"A": 0.99}}
+    return long_history_store
 
 
 def test_forecast_covers_every_active_sku_with_ordered_intervals(run):
@@ -84,10 +79,13 @@ def test_buyer_files_match_the_suggestions_and_hold_no_customer_data(run):
     assert "@" not in text and "email" not in text.lower()
 
 
-def test_storage_capacity_from_the_settings_cuts_orders(run):
+def test_storage_capacity_from_the_settings_cuts_orders(long_history_store, tmp_path):
     """A warehouse nearly full: a re-run with a capacity in storeops.yml orders only the room."""
     from orchestration.defs import forecasting
     from orchestration.defs.resources import resources_for
+
+    # The re-run changes the store: a copy of the shared one.
+    run = copy_store(long_history_store, tmp_path / "home")
 
     before = query(run, "select * from analytics.reorder_suggestions")
     location = query(run, "select location from marts.fct_inventory_daily limit 1")["location"][0]

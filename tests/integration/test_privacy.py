@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.settings import Settings
+from tests.stores import copy_store
 
 pytestmark = pytest.mark.integration
 # An address with a letters-only top-level domain (plotly.js carries "name@1.2.3" versions).
@@ -18,16 +18,9 @@ EMAIL = re.compile(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    from orchestration.demo import generate_store
-    from orchestration.pipeline import execute_pipeline
-
-    home = tmp_path_factory.mktemp("home")
-    generate_store(home, scale=0.02, days=420, seed=12)
-    settings = Settings(home=home.resolve(), landing=(home / "landing").resolve())
-    summary = execute_pipeline(settings)
-    assert summary.success, summary.failed_steps
-    return settings
+def store(long_history_store):
+    """The shared long-history store (tests/stores.py), read only."""
+    return long_history_store
 
 
 def output_bytes(settings):
@@ -86,9 +79,12 @@ def varchar_hits(settings, needles):
     return hits
 
 
-def test_forget_removes_a_customer_everywhere_and_for_good(store):
+def test_forget_removes_a_customer_everywhere_and_for_good(long_history_store, tmp_path):
     from orchestration.cli import app
     from orchestration.pipeline import execute_pipeline
+
+    # Forgetting changes the store: a copy of the shared one (warehouse, outputs, landing).
+    store = copy_store(long_history_store, tmp_path / "home")
 
     win_back = max(store.output_dir.glob("customers/*/win_back.csv"))
     listed = {r["customer_id"] for r in csv.DictReader(win_back.open())}
