@@ -1,6 +1,9 @@
+import pickle
+
 import pytest
 
 from orchestration.settings import Settings
+from tests.stores import build_once
 
 
 @pytest.fixture(scope="module")
@@ -14,11 +17,13 @@ def small_store(tmp_path_factory):
 
 
 class BuiltStore:
-    """A demo store's landing files and a home after one clean `storeops run` of them."""
+    """A demo store's landing files and a home after one clean `storeops run` of them
+    (`run`: that process' CompletedProcess, with its exit code and output)."""
 
-    def __init__(self, landing, home):
+    def __init__(self, landing, home, run=None):
         self.landing = landing
         self.home = home
+        self.run = run
 
     def copy_home(self, target):
         """A copy of the built home (warehouse, Dagster history, outputs; times kept), for
@@ -37,14 +42,19 @@ class BuiltStore:
 
 @pytest.fixture(scope="session")
 def built_store(tmp_path_factory):
-    """Demo store (scale 0.02, 90 days, seed 8) built once per test process: the reference
-    an uninterrupted run gives, shared by the fault tests."""
+    """Demo store (scale 0.02, 90 days, seed 8) built once per test run by `storeops run`
+    and shared by the test processes (tests/stores.py): the reference an uninterrupted run
+    gives, shared by the fault tests. Read only: copy_home / copy_landing to change it."""
     from orchestration.demo import generate_store
     from orchestration.harness import storeops
 
-    root = tmp_path_factory.mktemp("built_store")
-    generate_store(root / "store", scale=0.02, days=90, seed=8)
-    landing, home = root / "store" / "landing", root / "reference"
-    done = storeops("run", "--landing", str(landing), home=home)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return BuiltStore(landing, home)
+    def build(root):
+        generate_store(root / "store", scale=0.02, days=90, seed=8)
+        done = storeops("run", "--landing", str(root / "store" / "landing"),
+                        home=root / "reference")
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        (root / "run.pickle").write_bytes(pickle.dumps(done))
+
+    root = build_once(tmp_path_factory, "built_store", build)
+    return BuiltStore(root / "store" / "landing", root / "reference",
+                      pickle.loads((root / "run.pickle").read_bytes()))

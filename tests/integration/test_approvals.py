@@ -16,21 +16,20 @@ def on_order(settings, sku):
                            [sku]).fetchall()[0][0]
 
 
-def test_approved_lines_become_draft_purchase_orders(tmp_path):
-    from orchestration.demo import generate_store
+def test_approved_lines_become_draft_purchase_orders(tmp_path, built_store):
     from orchestration.pipeline import execute_pipeline
 
-    home = tmp_path / "home"
-    generate_store(home, scale=0.02, days=60, seed=4)
-    settings = Settings(home=home, landing=home / "landing")
-    assert execute_pipeline(settings).success
+    # Goes on from a good run of a store (copies of the shared built home and landing).
+    assert built_store.run.returncode == 0
+    home = built_store.copy_home(tmp_path / "home")
+    settings = Settings(home=home, landing=built_store.copy_landing(tmp_path / "landing"))
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         sku, supplier = con.execute(
             "select sku, supplier_id from marts.dim_products where supplier_id is not null "
             "order by sku limit 1").fetchall()[0]
     before = on_order(settings, sku)
 
-    approvals = home / "landing" / "approvals"
+    approvals = settings.landing / "approvals"
     approvals.mkdir()
     (approvals / "returned.csv").write_text(
         f"sku,product,suggested_qty,approved_qty\n{sku},x,48,37\nSKU-NOT-APPROVED,y,12,\n")
