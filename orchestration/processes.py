@@ -49,6 +49,7 @@ def run_until_stopped(cmd: list[str], env: dict[str, str], *, grace_s: float = S
     running step. `on_stop` is called once when the stop arrives (to say so)."""
     import signal
     import threading
+    import time
 
     child = subprocess.Popen(cmd, env=env, start_new_session=True)
     stopping = threading.Event()
@@ -64,19 +65,27 @@ def run_until_stopped(cmd: list[str], env: dict[str, str], *, grace_s: float = S
 
     def signal_tree(signum: int) -> None:
         tree.update(descendants(child.pid))
-        signal_group(signum)
-        for pid, started in tree:
+        for pid, started in tree:  # descendants first: the group's end ends this run
             if process_start(pid) == started:  # still that process, not a reused pid
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signum)
+        signal_group(signum)
+
+    def tree_alive() -> bool:
+        if child.poll() is None:
+            return True
+        return any(process_start(pid) == started and alive(pid) for pid, started in tree)
 
     def escalate() -> None:
         for signum in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                child.wait(timeout=grace_s)
+            deadline = time.monotonic() + grace_s
+            while tree_alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not tree_alive():
                 return
-            except subprocess.TimeoutExpired:
-                signal_tree(signum)
+            signal_tree(signum)
+
+    escalation = threading.Thread(target=escalate, daemon=True)
 
     def stop(signum, frame) -> None:
         if stopping.is_set():
@@ -87,11 +96,16 @@ def run_until_stopped(cmd: list[str], env: dict[str, str], *, grace_s: float = S
             on_stop()
         tree.update(descendants(child.pid))
         signal_group(signal.SIGINT)
-        threading.Thread(target=escalate, daemon=True).start()
+        escalation.start()
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         code = child.wait()
+        if stopping.is_set():
+            # The child's end is not the end of the stop: descendants in sessions of their
+            # own may still run, and this process exiting would end the escalation (a
+            # daemon thread) before it reached them (CI: a grandchild outlived the run).
+            escalation.join(timeout=2 * grace_s + 5)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
