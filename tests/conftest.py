@@ -7,3 +7,32 @@ os.environ["DAGSTER_DISABLE_TELEMETRY"] = "true"
 # The generated stores that several test files read are built once per test run and shared
 # by the xdist workers (tests/stores.py).
 pytest_plugins = ["tests.stores"]
+
+# Seconds each slow file takes in one test process of `make test` (fresh-clone CI on 2
+# cores, 2026-12-05; a file not listed is quick). Only the order of files depends on it:
+# `make test` hands whole files to the workers in collection order (--dist loadfile
+# --no-loadscope-reorder), and the slowest going first lets the quick ones fill in at the
+# end, so the workers finish together instead of one running a two-minute file alone.
+SECONDS = {
+    "tests/integration/test_field_cases.py": 350,
+    "tests/integration/test_concurrency.py": 170,
+    "tests/integration/test_fuzz_ingest.py": 145,
+    "tests/integration/test_crash.py": 140,
+    "tests/e2e/test_dashboards.py": 130,
+    "tests/e2e/test_cli.py": 100,
+    "tests/integration/test_privacy.py": 95,
+    "tests/integration/test_incremental.py": 80,
+    "tests/integration/test_partial_stores.py": 80,
+    "tests/integration/test_quality_checks.py": 70,
+    "tests/integration/test_replay.py": 46,
+    "tests/e2e/test_ui.py": 40,
+    "tests/integration/test_approvals.py": 40,
+    "tests/integration/test_dbt_failure.py": 35,
+    "tests/unit/test_forecast_from_a_script.py": 30,
+    "tests/integration/test_ingest_demo_store.py": 25,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slowest files first; the tests of a file keep their order (a stable sort)."""
+    items.sort(key=lambda item: -SECONDS.get(item.nodeid.split("::", 1)[0], 0))
