@@ -8,8 +8,9 @@ in `storeops ui`.
 
 from __future__ import annotations
 
+import json
+import os
 import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,13 +21,19 @@ from orchestration.settings import Settings
 
 
 def prepare_home(settings: Settings) -> None:
-    """Create the home and its Dagster instance directory with storeops' dagster.yaml."""
+    """Create the home and its Dagster instance directory with storeops' dagster.yaml (the
+    template beside this module, with the home's own event log directory written in: a
+    home copied elsewhere gets its own path on its next use)."""
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     target = settings.dagster_home / "dagster.yaml"
-    template = Path(__file__).with_name("dagster.yaml")
-    if not target.exists() or target.read_text() != template.read_text():
-        shutil.copyfile(template, target)
+    template = Path(__file__).with_name("dagster.yaml").read_text()
+    # JSON strings are YAML strings: any path, quoted safely.
+    text = template.replace("{storage_dir}", json.dumps(str(settings.dagster_home / "storage")))
+    if not target.exists() or target.read_text() != text:
+        temp = target.with_suffix(f".{os.getpid()}.tmp")
+        temp.write_text(text)
+        temp.replace(target)
 
 
 def load_definitions(settings: Settings):
@@ -42,6 +49,7 @@ def home_instance(settings: Settings):
     """The Dagster instance of this home (<home>/dagster, storeops' dagster.yaml)."""
     import dagster as dg
 
+    prepare_home(settings)
     return dg.DagsterInstance.from_config(str(settings.dagster_home))
 
 
