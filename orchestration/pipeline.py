@@ -105,6 +105,8 @@ def execute_pipeline(settings: Settings, *, as_of: date | None = None,
 def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) -> RunSummary:
     import dagster as dg
 
+    from orchestration.warehouse_handle import held_open
+
     defs = load_definitions(settings)
     job = defs.resolve_job_def("daily_job")
     tags = {"storeops/trigger": "cli"}
@@ -113,7 +115,7 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) ->
     progress.set_listener(on_progress)
     started = time.monotonic()
     try:
-        with home_instance(settings) as instance:
+        with home_instance(settings) as instance, held_open(settings.warehouse_path):
             recover_interrupted_runs(instance)
             result = job.execute_in_process(
                 instance=instance,

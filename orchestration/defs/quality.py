@@ -131,12 +131,11 @@ def recent_check_runs(instance: dg.DagsterInstance, limit: int = RECENT_RUNS) ->
 def write_quality_report(home: Path, warehouse_path: Path, instance: dg.DagsterInstance,
                          *, currency: str) -> Path:
     """Gather the load log, quarantine and recent check runs; write output/quality/."""
-    import duckdb
-
     from dashboards.quality import load_quality_data, quality_report
+    from orchestration import warehouse_handle
 
     runs = recent_check_runs(instance)
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with warehouse_handle.connect(warehouse_path, read_only=True) as con:
         data = load_quality_data(con)
     doc = quality_report(data, runs, currency=currency)
     _, page = write_document(doc, Path(home) / "output" / "quality", "index")

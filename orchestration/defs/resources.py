@@ -1,7 +1,6 @@
 """Resources shared by every domain: the DuckDB warehouse and the store's settings."""
 
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration import warehouse_handle
 from orchestration.settings import DEFAULT_EXPORT_WINDOW_START, ReplenishmentSettings, Settings
 
 
@@ -20,21 +20,11 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self, *, read_only: bool = False, timeout_s: float = 120.0
                 ) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                con = duckdb.connect(self.path, read_only=read_only)
-                break
-            except duckdb.IOException as exc:
-                # Another process holds the write lock (dbt, a second run): wait for it.
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-        try:
+        """A connection, closed on exit; waits while another process holds the write lock
+        (dbt, a second run). Within a CLI run the file stays open between connections
+        (orchestration.warehouse_handle)."""
+        with warehouse_handle.connect(self.path, read_only=read_only, timeout_s=timeout_s) as con:
             yield con
-        finally:
-            con.close()
 
 
 class StoreResource(dg.ConfigurableResource):

@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration import warehouse_handle
 from orchestration.defs.dbt_project import dbt_project
 from orchestration.defs.resources import StoreResource
 from orchestration.defs.shared import AS_OF_TAG, DUCKDB_POOL
@@ -72,6 +73,7 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # they are on every daily run of a home (the warehouse path differs between homes, so
     # the project's prepared parse never fits; 3-5 s a run). dagster-dbt's default, a new
     # folder under the project per run, parsed the whole project every time.
+    warehouse_handle.release(Path(store.home) / "warehouse.duckdb")  # dbt opens it to write
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *dbt_vars(context, store)],
                          context=context, target_path=dbt_target(store))
     failed: list[dg.AssetCheckResult] = []
@@ -147,6 +149,7 @@ def dbt_resource() -> DbtCliResource:
 def warehouse_docs(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     target = Path(store.home) / "dbt_docs"
     page = target / "static_index.html"
+    warehouse_handle.release(Path(store.home) / "warehouse.duckdb")  # dbt docs opens it
     # The docs show the project (manifest) and the tables' columns (catalog): regenerate
     # only when one of them changed (6 s a run otherwise).
     signature = _docs_signature(Path(store.home) / "warehouse.duckdb")
