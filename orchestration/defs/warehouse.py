@@ -68,12 +68,12 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # Unit tests check the SQL on fixed inputs, not the data: they run in `make test`
     # (tests/integration/test_dbt_unit_tests.py), not in every run, as dbt advises
     # (https://docs.getdbt.com/reference/resource-properties/unit-tests).
+    warehouse_handle.release(Path(store.home) / "warehouse.duckdb")  # dbt opens it to write
     # dbt's target folder lives in the home, one for all its runs: dbt reuses the last
     # run's parse (partial_parse.msgpack) when its --vars and profile are the same, which
     # they are on every daily run of a home (the warehouse path differs between homes, so
     # the project's prepared parse never fits; 3-5 s a run). dagster-dbt's default, a new
     # folder under the project per run, parsed the whole project every time.
-    warehouse_handle.release(Path(store.home) / "warehouse.duckdb")  # dbt opens it to write
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *dbt_vars(context, store)],
                          context=context, target_path=dbt_target(store))
     failed: list[dg.AssetCheckResult] = []
