@@ -64,14 +64,16 @@ def _finish(summary: RunSummary, settings: Settings) -> None:
         raise typer.Exit(1)
 
 
-def _run_with_progress(settings: Settings, as_of: date | None) -> RunSummary:
+def _run_with_progress(settings: Settings, as_of: date | None,
+                       rebuild: bool = False) -> RunSummary:
     from orchestration.runlock import HomeBusy
 
     try:
         with console.status("Running the pipeline…") as status:
             def on_progress(message: str) -> None:
                 status.update(f"Running the pipeline… {message}")
-            return execute_pipeline(settings, as_of=as_of, on_progress=on_progress)
+            return execute_pipeline(settings, as_of=as_of, on_progress=on_progress,
+                                    rebuild=rebuild)
     except HomeBusy as exc:
         err.print(f"[red]Another storeops run is using this home:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -126,28 +128,33 @@ def run(
     landing: Annotated[Path, typer.Option(help="Landing directory with one folder per source.")],
     home: HomeOption = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Compute outputs as of this date (YYYY-MM-DD); default: the last date in the data.")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build the warehouse, analytics and outputs even when nothing they are built from changed since the last finished run.")] = False,
 ) -> None:
-    """Ingest what is new in the landing directory, build, write outputs."""
+    """Ingest what is new in the landing directory, build, write outputs.
+
+    When no raw table, setting, code or as-of date changed since the last finished run,
+    only ingest runs: the warehouse and outputs stand (--rebuild builds anyway)."""
     as_of_date = _parse_as_of(as_of)
     if not landing.is_dir():
         err.print(f"[red]Landing directory {landing} does not exist.[/red] "
                   "It should hold one folder per source (shopify/orders/, meta_ads/, …).")
         raise typer.Exit(2)
     settings = _load_settings(home, landing)
-    run_stoppably(settings, as_of_date)
+    run_stoppably(settings, as_of_date, rebuild=rebuild)
 
 
-def run_stoppably(settings: Settings, as_of: date | None) -> None:
+def run_stoppably(settings: Settings, as_of: date | None, *, rebuild: bool = False) -> None:
     """Run the pipeline on `settings` and print the summary, in a worker process this one
     can stop at once (`storeops run` and `demo`): Dagster defers SIGTERM and SIGINT to the
     end of the running step, and churn scoring takes minutes. In the worker itself
     (STOREOPS_RUN_WORKER=1), run in process."""
     if os.environ.get(RUN_WORKER_ENV) == "1":
         die_with_parent()
-        _finish(_run_with_progress(settings, as_of), settings)
+        _finish(_run_with_progress(settings, as_of, rebuild), settings)
         return
     worker = [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(settings.landing),
-              "--home", str(settings.home), *(["--as-of", as_of.isoformat()] if as_of else [])]
+              "--home", str(settings.home), *(["--as-of", as_of.isoformat()] if as_of else []),
+              *(["--rebuild"] if rebuild else [])]
     exit_like(run_until_stopped(worker, {**tool_env(), RUN_WORKER_ENV: "1"}, stopped_code=None,
                                 on_stop=lambda: err.print("Stopping ...")))
 

@@ -15,6 +15,7 @@ from orchestration.defs import (
     customers,
     forecasting,
     ingest,
+    inputs,
     outputs,
     quality,
     warehouse,
@@ -39,7 +40,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         description="The daily run at 06:00 store time, before the morning brief is read.",
     )
     return dg.Definitions(
-        assets=[*ingest.raw_assets, warehouse.warehouse_dbt_assets, warehouse.warehouse_docs,
+        assets=[*ingest.raw_assets, *inputs.inputs_assets, warehouse.warehouse_dbt_assets, warehouse.warehouse_docs,
                 *forecasting.forecasting_assets, *customers.customer_assets,
                 *anomalies.anomaly_assets, *outputs.output_assets, *quality.quality_assets],
         asset_checks=[*ingest.raw_checks, *customers.customer_checks, *quality.gx_checks],

@@ -68,6 +68,9 @@ class RunSummary:
     models_built: int = 0
     checks_passed: int = 0
     problems: list[str] = field(default_factory=list)  # of storeops itself, after the run
+    # Set when nothing the warehouse is built from changed since the last finished build:
+    # the sentence saying so (defs/inputs.py); dbt, analytics and outputs were skipped.
+    unchanged: str | None = None
 
 
 def _error_summary(message: str) -> str:
@@ -93,16 +96,22 @@ def _value(metadata: dict, key: str, default=0):
 
 
 def execute_pipeline(settings: Settings, *, as_of: date | None = None,
-                     on_progress=None) -> RunSummary:
+                     on_progress=None, rebuild: bool = False) -> RunSummary:
     """Run the daily job in process on this home and summarise it (one run per home at a
-    time: a second one waits, then raises HomeBusy)."""
+    time: a second one waits, then raises HomeBusy).
+
+    When nothing the warehouse is built from changed since the last finished build (raw
+    tables, code, settings, as-of date), only ingest and its checks run and
+    `RunSummary.unchanged` says so; `rebuild=True` builds everything regardless."""
     from orchestration.runlock import home_lock
 
     with home_lock(settings.home, on_wait=on_progress):
-        return _execute_pipeline(settings, as_of=as_of, on_progress=on_progress)
+        return _execute_pipeline(settings, as_of=as_of, on_progress=on_progress,
+                                 rebuild=rebuild)
 
 
-def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) -> RunSummary:
+def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
+                      rebuild: bool) -> RunSummary:
     import dagster as dg
 
     from orchestration.warehouse_handle import held_open
@@ -112,6 +121,8 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) ->
     tags = {"storeops/trigger": "cli"}
     if as_of:
         tags["storeops/as_of"] = as_of.isoformat()
+    if rebuild:
+        tags["storeops/rebuild"] = "true"
     progress.set_listener(on_progress)
     started = time.monotonic()
     try:
@@ -160,7 +171,15 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress) ->
             summary.warnings.append(name)
         else:
             summary.failed_checks.append(name)
-    if summary.quality_report is None:  # its asset was skipped: a check stopped the outputs
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_OBSERVATION":
+            observed = event.event_specific_data.asset_observation
+            if observed.asset_key.path == ["warehouse_inputs"]:
+                summary.unchanged = _value(observed.metadata, "summary", "") or None
+    if summary.unchanged:  # nothing rebuilt: the last build's report stands
+        report = settings.output_dir / "quality" / "index.html"
+        summary.quality_report = report if report.exists() else None
+    elif summary.quality_report is None:  # its asset was skipped: a check stopped the outputs
         summary.quality_report = _write_quality_report(settings, summary.problems)
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":

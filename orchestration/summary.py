@@ -90,6 +90,13 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
             f"Quarantined rows are kept with file, row, column and reason in "
             f"raw.quarantine of {settings.warehouse_path}"
         )
+    if summary.unchanged:
+        console.print(f"[bold]Nothing to rebuild.[/bold] {escape(summary.unchanged)} "
+                      "(storeops run --rebuild builds anyway.)", soft_wrap=True)
+        print_outputs(settings)
+        index = settings.output_dir / "index.html"
+        if index.exists():
+            console.print(f"Open {index}: the brief, reports, dashboards and files.", soft_wrap=True)
     if summary.models_built:
         print_marts(settings)
         print_outputs(settings)

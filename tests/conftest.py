@@ -25,6 +25,7 @@ SECONDS = {
     "tests/integration/test_fuzz_ingest.py": 40,
     "tests/integration/test_quality_checks.py": 40,
     "tests/integration/test_replay.py": 30,
+    "tests/integration/test_skip_unchanged.py": 30,
     "tests/e2e/test_ui.py": 28,
     "tests/integration/test_approvals.py": 25,
     "tests/integration/test_dbt_failure.py": 25,

@@ -15,7 +15,7 @@ import dagster as dg
 
 from orchestration import progress
 from orchestration.defs.resources import StoreResource, WarehouseResource
-from orchestration.defs.shared import DUCKDB_POOL
+from orchestration.defs.shared import DUCKDB_POOL, raw_key
 from orchestration.ingest import SPECS, SourceSpec, ingest_source, quarantine_preview
 from orchestration.ingest.loader import FileResult
 from orchestration.privacy import purge_forgotten
@@ -23,10 +23,6 @@ from quality.reconcile import file_balances
 from quality.warehouse import table_exists
 
 INGEST_GROUP = "ingest"
-
-
-def raw_key(table: str) -> dg.AssetKey:
-    return dg.AssetKey(["raw", table])
 
 
 def _metadata(result, con, spec: SourceSpec) -> dict:

@@ -20,8 +20,16 @@ from quality.warehouse import resolved_as_of, table_exists
 DUCKDB_POOL = "duckdb_write"
 # Run tag carrying the CLI's --as-of date (ISO); dated assets and dbt read it.
 AS_OF_TAG = "storeops/as_of"
+# Run tag asking for a full build even when the warehouse's inputs did not change.
+REBUILD_TAG = "storeops/rebuild"
+# The asset between ingest and dbt that skips the rebuild when nothing changed (defs/inputs.py).
+INPUTS_KEY = dg.AssetKey(["warehouse_inputs"])
 EVALUATION_COLUMNS = ("as_of_date", "task", "model", "window", "population", "metric",
                       "value", "is_chosen")
+
+
+def raw_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", table])
 
 
 def analytics_key(name: str) -> dg.AssetKey:

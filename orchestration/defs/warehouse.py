@@ -17,7 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from orchestration import warehouse_handle
 from orchestration.defs.dbt_project import dbt_project
 from orchestration.defs.resources import StoreResource
-from orchestration.defs.shared import AS_OF_TAG, DUCKDB_POOL
+from orchestration.defs.shared import AS_OF_TAG, DUCKDB_POOL, INPUTS_KEY
 from quality import failpoints
 
 WAREHOUSE_GROUP = "warehouse"
@@ -33,6 +33,15 @@ class StoreopsDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: dict[str, Any]) -> str | None:
         return WAREHOUSE_GROUP
+
+    def get_asset_spec(self, manifest, unique_id: str, project) -> dg.AssetSpec:
+        """Every model also depends on `warehouse_inputs` (defs/inputs.py): when it is not
+        materialised (nothing changed since the last finished build), Dagster skips the
+        dbt build and everything after it."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if unique_id.startswith("model."):
+            spec = spec.merge_attributes(deps=[INPUTS_KEY])
+        return spec
 
 
 def dbt_executable() -> str:

@@ -1,0 +1,188 @@
+"""The warehouse's inputs: skip the rebuild when nothing it is built from has changed.
+
+`warehouse_inputs` runs after every raw table is loaded and before dbt. It fingerprints
+what everything downstream (dbt models, forecasts, churn scores, anomalies, documents) is
+computed from:
+- the content of every table in the `raw` schema (count, sum and xor of row hashes: a
+  loaded, forgotten or quarantined row changes it);
+- the code (storeops' packages and dbt project, file by file, and the versions of the
+  libraries that compute: dbt, DuckDB, statsforecast, polars, ...);
+- the store's settings as the assets see them (StoreResource, but for where the home and
+  the landing folder are);
+- the run's --as-of date (none: the last date in the data).
+
+When the fingerprint equals the one of the last build and that build finished (its run
+succeeded and wrote the index page, and output/index.html is in the home now), the asset records an
+observation saying so and is not materialised: Dagster then skips every step downstream
+of it (dbt, analytics, outputs), as it skips the steps after any unproduced optional
+output. Otherwise it is materialised with what changed, and everything is built. The run
+tag `storeops/rebuild` (`storeops run --rebuild`) builds regardless.
+
+Dagster's own staleness (code versions and data versions per asset) could skip finer,
+per asset; storeops skips all or nothing because the Python assets read marts beyond
+their declared dependencies (a document reads most of the warehouse), so only a whole
+rebuild is sure to be right when anything changed.
+"""
+
+
+import hashlib
+import json
+import os
+from importlib import metadata as importlib_metadata
+from importlib.util import find_spec
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.defs.dbt_project import dbt_project
+from orchestration.defs.resources import StoreResource, WarehouseResource
+from orchestration.defs.shared import AS_OF_TAG, INPUTS_KEY, REBUILD_TAG, raw_key
+from orchestration.ingest import SPECS
+
+PACKAGES = ("orchestration", "forecasting", "models", "quality", "dashboards")
+LIBRARIES = ("storeops", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb",
+             "statsforecast", "polars", "great-expectations", "plotly", "scikit-learn",
+             "lifetimes", "numpy", "pandas")
+# Folders of the dbt project that hold no source (dbt's own output and installed packages).
+DBT_SKIP = {"target", "logs", "dbt_packages", "__pycache__"}
+FINISHED_KEY = dg.AssetKey(["output", "index"])
+
+
+def raw_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """`raw.<table>` -> its content version ("rows:sum:xor" of DuckDB row hashes) for every
+    table of the raw schema (raw tables, load_log, quarantine). Order-independent; a row
+    added, removed or changed changes it. Valid within one DuckDB version (its hash
+    function); an upgrade reads as a change, which costs one rebuild."""
+    tables = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'raw' "
+        "order by table_name").fetchall()]
+    versions = {}
+    for table in tables:
+        rows, total, xor = con.execute(
+            f'select count(*), coalesce(sum(hash(t)::hugeint), 0), coalesce(bit_xor(hash(t)), 0) '
+            f'from raw."{table}" as t').fetchall()[0]
+        versions[f"raw.{table}"] = f"{rows}:{total}:{xor}"
+    return versions
+
+
+def _tree_digest(digest, root: Path, skip: set[str]) -> None:
+    """Add every file under `root` (relative path and content) to `digest`, in path order,
+    not descending into folders named in `skip`."""
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if d not in skip and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith((".pyc", ".tmp")) or name.startswith("."):
+                continue
+            path = Path(folder, name)
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def code_version() -> str:
+    """sha256 (hex, 16) of storeops' packages, its dbt project and the versions of the
+    libraries that compute: any edit or upgrade reads as a change."""
+    digest = hashlib.sha256()
+    for package in PACKAGES:
+        spec = find_spec(package)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            _tree_digest(digest, Path(location), {"__pycache__"})
+    _tree_digest(digest, Path(dbt_project.project_dir), DBT_SKIP)
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}={importlib_metadata.version(name)}\n".encode())
+        except importlib_metadata.PackageNotFoundError:
+            digest.update(f"{name}=none\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def fingerprint_parts(con: duckdb.DuckDBPyConnection, store: StoreResource,
+                      as_of: str | None) -> dict[str, str]:
+    """What the warehouse is built from, part by part (raw tables, code, settings, as-of)."""
+    # Where the home and the landing folder are is not what they hold: a home moved or
+    # copied elsewhere (its warehouse, instance and outputs with it) has nothing to rebuild.
+    seen = {k: v for k, v in store.model_dump().items() if k not in {"home", "landing"}}
+    settings = json.dumps(seen, sort_keys=True, default=str)
+    return {**raw_versions(con), "code": code_version(),
+            "settings": hashlib.sha256(settings.encode()).hexdigest()[:16],
+            "as_of": as_of or "last date in the data"}
+
+
+def changed_parts(before: dict[str, str], now: dict[str, str]) -> list[str]:
+    """Names of the parts that differ (added, removed or changed), sorted."""
+    return sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+
+
+def last_finished_build(instance: dg.DagsterInstance, output_dir: Path
+                        ) -> tuple[dict[str, str], str] | None:
+    """(fingerprint parts, run id) of the last materialisation of warehouse_inputs if its
+    run succeeded and wrote the index page, and `output_dir`/index.html is there now;
+    None when the last build did not finish (failed, killed, stopped by a blocking check),
+    its outputs were removed, or there was none."""
+    record = instance.get_latest_materialization_event(INPUTS_KEY)
+    if record is None:
+        return None
+    run = instance.get_run_by_id(record.run_id)
+    if run is None or run.status != dg.DagsterRunStatus.SUCCESS:
+        return None
+    finished = instance.get_latest_materialization_event(FINISHED_KEY)
+    if finished is None or finished.run_id != record.run_id:
+        return None
+    if not (Path(output_dir) / "index.html").exists():
+        return None
+    parts = record.asset_materialization.metadata.get("parts")
+    if parts is None:
+        return None
+    return dict(getattr(parts, "value", parts)), record.run_id
+
+
+@dg.asset(
+    key=INPUTS_KEY,
+    group_name="warehouse",
+    deps=[raw_key(spec.table) for spec in SPECS],
+    output_required=False,
+    kinds={"duckdb"},
+    description=(
+        "What the warehouse and everything after it are built from: the content of every "
+        "raw table, the code, the settings and the as-of date. Materialised when one of "
+        "them changed since the last finished build (metadata `changed` says which), and "
+        "then everything downstream is built; when nothing changed it is only observed "
+        "and Dagster skips dbt, the analytics and the outputs, which stand as the last "
+        "build left them. Run tag `storeops/rebuild` (storeops run --rebuild) builds "
+        "regardless."
+    ),
+)
+def warehouse_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                     store: StoreResource):
+    with warehouse.connect(read_only=True) as con:
+        parts = fingerprint_parts(con, store, context.run.tags.get(AS_OF_TAG))
+    last = last_finished_build(context.instance, Path(store.home) / "output")
+    rebuild = context.run.tags.get(REBUILD_TAG, "").lower() in {"1", "true", "yes"}
+    if last is not None and not rebuild and not changed_parts(last[0], parts):
+        since = context.instance.get_run_record_by_id(last[1])
+        when = since.end_time if since and since.end_time else None
+        from datetime import UTC, datetime
+
+        finished_at = (datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d %H:%M UTC")
+                       if when else "unknown")
+        message = (f"Nothing changed since run {last[1][:8]} (finished {finished_at}): "
+                   "the warehouse, analytics and outputs stand as it left them.")
+        context.log.info(message)
+        context.log_event(dg.AssetObservation(asset_key=INPUTS_KEY, metadata={
+            "unchanged_since_run": last[1], "finished_at": finished_at,
+            "summary": message}))
+        return
+    if rebuild:
+        changed = ["rebuild asked (storeops/rebuild)"]
+    elif last is None:
+        changed = ["no finished build yet in this home"]
+    else:
+        changed = changed_parts(last[0], parts)
+    context.log.info(f"Building: {', '.join(changed)}")
+    yield dg.MaterializeResult(metadata={
+        "parts": dg.MetadataValue.json(parts),
+        "changed": dg.MetadataValue.text(", ".join(changed)),
+    })
+
+
+inputs_assets = [warehouse_inputs]
