@@ -27,73 +27,32 @@ rebuild is sure to be right when anything changed.
 
 import hashlib
 import json
-import os
-from importlib import metadata as importlib_metadata
-from importlib.util import find_spec
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from orchestration.defs.dbt_project import dbt_project
 from orchestration.defs.resources import StoreResource, WarehouseResource
-from orchestration.defs.shared import AS_OF_TAG, INPUTS_KEY, REBUILD_TAG, raw_key
+from orchestration.defs.shared import (
+    AS_OF_TAG,
+    INPUTS_KEY,
+    REBUILD_TAG,
+    code_version,
+    raw_key,
+    table_version,
+)
 from orchestration.ingest import SPECS
 
-PACKAGES = ("orchestration", "forecasting", "models", "quality", "dashboards")
-LIBRARIES = ("storeops", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb",
-             "statsforecast", "polars", "great-expectations", "plotly", "scikit-learn",
-             "lifetimes", "numpy", "pandas")
-# Folders of the dbt project that hold no source (dbt's own output and installed packages).
-DBT_SKIP = {"target", "logs", "dbt_packages", "__pycache__"}
 FINISHED_KEY = dg.AssetKey(["output", "index"])
 
 
 def raw_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """`raw.<table>` -> its content version ("rows:sum:xor" of DuckDB row hashes) for every
-    table of the raw schema (raw tables, load_log, quarantine). Order-independent; a row
-    added, removed or changed changes it. Valid within one DuckDB version (its hash
-    function); an upgrade reads as a change, which costs one rebuild."""
+    """`raw.<table>` -> its content version (shared.table_version) for every table of the
+    raw schema (raw tables, load_log, quarantine)."""
     tables = [r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'raw' "
         "order by table_name").fetchall()]
-    versions = {}
-    for table in tables:
-        rows, total, xor = con.execute(
-            f'select count(*), coalesce(sum(hash(t)::hugeint), 0), coalesce(bit_xor(hash(t)), 0) '
-            f'from raw."{table}" as t').fetchall()[0]
-        versions[f"raw.{table}"] = f"{rows}:{total}:{xor}"
-    return versions
-
-
-def _tree_digest(digest, root: Path, skip: set[str]) -> None:
-    """Add every file under `root` (relative path and content) to `digest`, in path order,
-    not descending into folders named in `skip`."""
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if d not in skip and not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith((".pyc", ".tmp")) or name.startswith("."):
-                continue
-            path = Path(folder, name)
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-
-
-def code_version() -> str:
-    """sha256 (hex, 16) of storeops' packages, its dbt project and the versions of the
-    libraries that compute: any edit or upgrade reads as a change."""
-    digest = hashlib.sha256()
-    for package in PACKAGES:
-        spec = find_spec(package)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            _tree_digest(digest, Path(location), {"__pycache__"})
-    _tree_digest(digest, Path(dbt_project.project_dir), DBT_SKIP)
-    for name in LIBRARIES:
-        try:
-            digest.update(f"{name}={importlib_metadata.version(name)}\n".encode())
-        except importlib_metadata.PackageNotFoundError:
-            digest.update(f"{name}=none\n".encode())
-    return digest.hexdigest()[:16]
+    return {f"raw.{table}": table_version(con, "raw", table) for table in tables}
 
 
 def fingerprint_parts(con: duckdb.DuckDBPyConnection, store: StoreResource,

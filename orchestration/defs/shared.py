@@ -7,13 +7,18 @@ import this, `resources` and `dbt_project`, never each other (import-linter cont
 pyproject.toml).
 """
 
+import hashlib
+import os
 from datetime import date
+from importlib import metadata as importlib_metadata
+from importlib.util import find_spec
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import polars as pl
 
+from orchestration.defs.dbt_project import dbt_project
 from quality.warehouse import resolved_as_of, table_exists
 
 # DuckDB has one writer: every asset that writes the warehouse runs in this pool (limit 1).
@@ -26,6 +31,55 @@ REBUILD_TAG = "storeops/rebuild"
 INPUTS_KEY = dg.AssetKey(["warehouse_inputs"])
 EVALUATION_COLUMNS = ("as_of_date", "task", "model", "window", "population", "metric",
                       "value", "is_chosen")
+
+
+# What computes storeops' tables: its packages, its dbt project, and these libraries.
+PACKAGES = ("orchestration", "forecasting", "models", "quality", "dashboards")
+LIBRARIES = ("storeops", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb",
+             "statsforecast", "polars", "great-expectations", "plotly", "scikit-learn",
+             "numpy", "pandas")
+# Folders of the dbt project that hold no source (dbt's own output and installed packages).
+DBT_SKIP = {"target", "logs", "dbt_packages", "__pycache__"}
+
+
+def table_version(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """Content version of one table: "rows:sum:xor" of DuckDB's row hashes. Order-
+    independent; a row added, removed, repeated or changed changes it. Valid within one
+    DuckDB version (its hash function): an upgrade reads as a change."""
+    rows, total, xor = con.execute(
+        f'select count(*), coalesce(sum(hash(t)::hugeint), 0), coalesce(bit_xor(hash(t)), 0) '
+        f'from "{schema}"."{table}" as t').fetchall()[0]
+    return f"{rows}:{total}:{xor}"
+
+
+def _tree_digest(digest, root: Path, skip: set[str]) -> None:
+    """Add every file under `root` (relative path and content) to `digest`, in path order,
+    not descending into folders named in `skip`."""
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if d not in skip and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith((".pyc", ".tmp")) or name.startswith("."):
+                continue
+            path = Path(folder, name)
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def code_version() -> str:
+    """sha256 (hex, 16) of storeops' packages, its dbt project and the versions of the
+    libraries that compute: any edit or upgrade reads as a change."""
+    digest = hashlib.sha256()
+    for package in PACKAGES:
+        spec = find_spec(package)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            _tree_digest(digest, Path(location), {"__pycache__"})
+    _tree_digest(digest, Path(dbt_project.project_dir), DBT_SKIP)
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}={importlib_metadata.version(name)}\n".encode())
+        except importlib_metadata.PackageNotFoundError:
+            digest.update(f"{name}=none\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def raw_key(table: str) -> dg.AssetKey:

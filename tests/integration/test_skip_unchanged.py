@@ -67,6 +67,14 @@ def test_an_unchanged_rerun_skips_the_build_and_a_forced_rebuild_gives_the_same(
         ran = steps(instance, run_id, dg.DagsterEventType.STEP_SUCCESS)
         assert {"warehouse_dbt_assets", "warehouse_docs"} <= skipped
         assert not any(s.startswith(("analytics", "output", "marts")) for s in ran), ran
+        # The raw tables' Great Expectations verdicts stand too: same rows, code and
+        # settings, so the last evaluation is repeated (marked) and GX is not run.
+        evaluations = [r.dagster_event.event_specific_data for r in instance.all_logs(
+            run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+        suites = [e for e in evaluations if e.check_name == "gx_suite"]
+        assert len(suites) >= 10 and all(e.passed for e in suites)
+        assert all(e.metadata["carried_over"].value is True for e in suites)
+        assert all(e.metadata["evaluated_in_run"].value != run_id for e in suites)
         last = last_finished_build(instance, home / "output")
     assert last is not None and last[1] != run_id  # still the first run's build
     assert fingerprint(settings.warehouse_path) == built
