@@ -9,26 +9,27 @@ os.environ["DAGSTER_DISABLE_TELEMETRY"] = "true"
 pytest_plugins = ["tests.stores"]
 
 # Seconds each slow file takes in one test process of `make test` (fresh-clone CI on 2
-# cores at 147debe, 2026-12-05; a file not listed is quick). Only the order of files depends on it:
-# `make test` hands whole files to the workers in collection order (--dist loadfile
-# --no-loadscope-reorder), and the slowest going first lets the quick ones fill in at the
-# end, so the workers finish together instead of one running a two-minute file alone.
+# cores at 92c28ab, 2026-12-06; a file not listed is quick). Only the order of
+# files depends on it: `make test` hands whole files to the workers in collection order
+# (--dist loadfile --no-loadscope-reorder), and the slowest going first lets the quick
+# ones fill in at the end, so the workers finish together instead of one running a
+# two-minute file alone.
 SECONDS = {
-    "tests/integration/test_field_cases.py": 250,
-    "tests/e2e/test_dashboards.py": 130,
-    "tests/integration/test_concurrency.py": 125,
-    "tests/integration/test_privacy.py": 110,
-    "tests/integration/test_crash.py": 80,
-    "tests/e2e/test_cli.py": 75,
-    "tests/integration/test_partial_stores.py": 56,
-    "tests/integration/test_incremental.py": 50,
-    "tests/integration/test_fuzz_ingest.py": 40,
-    "tests/integration/test_quality_checks.py": 40,
-    "tests/integration/test_replay.py": 30,
-    "tests/integration/test_skip_unchanged.py": 30,
-    "tests/e2e/test_ui.py": 28,
-    "tests/integration/test_approvals.py": 25,
-    "tests/integration/test_dbt_failure.py": 25,
+    "tests/integration/test_field_cases.py": 230,
+    "tests/e2e/test_dashboards.py": 115,
+    "tests/integration/test_concurrency.py": 80,
+    "tests/integration/test_crash.py": 65,
+    "tests/e2e/test_cli.py": 60,
+    "tests/integration/test_partial_stores.py": 47,
+    "tests/integration/test_privacy.py": 45,
+    "tests/integration/test_incremental.py": 40,
+    "tests/integration/test_fuzz_ingest.py": 38,
+    "tests/integration/test_replay.py": 34,
+    "tests/integration/test_quality_checks.py": 32,
+    "tests/e2e/test_ui.py": 25,
+    "tests/integration/test_skip_unchanged.py": 23,
+    "tests/integration/test_approvals.py": 20,
+    "tests/integration/test_dbt_failure.py": 20,
     "tests/unit/test_forecast_from_a_script.py": 20,
     "tests/integration/test_ingest_demo_store.py": 20,
 }
