@@ -130,10 +130,7 @@ def run(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Compute outputs as of this date (YYYY-MM-DD); default: the last date in the data.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build the warehouse, analytics and outputs even when nothing they are built from changed since the last finished run.")] = False,
 ) -> None:
-    """Ingest what is new in the landing directory, build, write outputs.
-
-    When no raw table, setting, code or as-of date changed since the last finished run,
-    only ingest runs: the warehouse and outputs stand (--rebuild builds anyway)."""
+    """Ingest what is new in the landing directory, build, write outputs. When no raw table, setting, code or as-of date changed since the last finished run, only ingest runs and the outputs stand (--rebuild builds anyway)."""
     as_of_date = _parse_as_of(as_of)
     if not landing.is_dir():
         err.print(f"[red]Landing directory {landing} does not exist.[/red] "

@@ -9,6 +9,7 @@ in `storeops ui`.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -71,6 +72,8 @@ class RunSummary:
     # Set when nothing the warehouse is built from changed since the last finished build:
     # the sentence saying so (defs/inputs.py); dbt, analytics and outputs were skipped.
     unchanged: str | None = None
+    # Set when the warehouse was rebuilt: what changed since the last finished build.
+    rebuilt_because: str | None = None
 
 
 def _error_summary(message: str) -> str:
@@ -125,6 +128,8 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
         tags["storeops/rebuild"] = "true"
     progress.set_listener(on_progress)
     started = time.monotonic()
+    quiet = _NoResultFilter()
+    logging.getLogger("dagster._core.execution.plan.active").addFilter(quiet)
     try:
         with home_instance(settings) as instance, held_open(settings.warehouse_path):
             recover_interrupted_runs(instance)
@@ -136,12 +141,15 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
             )
     finally:
         progress.set_listener(None)
+        logging.getLogger("dagster._core.execution.plan.active").removeFilter(quiet)
     summary = RunSummary(success=result.success, seconds=time.monotonic() - started)
     for event in result.get_asset_materialization_events():
         key = event.asset_key
         md = event.materialization.metadata
         if key.path == ["output", "quality_report"]:
             summary.quality_report = Path(_value(md, "path", ""))
+        if key.path == ["warehouse_inputs"]:
+            summary.rebuilt_because = _value(md, "changed", "") or None
         if key.path[0] != "raw":
             summary.models_built += 1
             continue
@@ -176,10 +184,10 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
             observed = event.event_specific_data.asset_observation
             if observed.asset_key.path == ["warehouse_inputs"]:
                 summary.unchanged = _value(observed.metadata, "summary", "") or None
-    if summary.unchanged:  # nothing rebuilt: the last build's report stands
-        report = settings.output_dir / "quality" / "index.html"
-        summary.quality_report = report if report.exists() else None
-    elif summary.quality_report is None:  # its asset was skipped: a check stopped the outputs
+    if summary.unchanged or summary.quality_report is None:
+        # Nothing rebuilt, or a check stopped the outputs (the report's asset was skipped):
+        # the data-quality page reports runs, so it is written for this one all the same
+        # (a blocked run before must not be what it still shows).
         summary.quality_report = _write_quality_report(settings, summary.problems)
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
@@ -187,6 +195,15 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
             message = getattr(getattr(data, "error", None), "message", "") or ""
             summary.failed_steps.append(f"{event.step_key}: {_error_summary(message)}")
     return summary
+
+
+class _NoResultFilter(logging.Filter):
+    """Drops Dagster's "Blocking asset check ... emitted no result ... will proceed without
+    gating on it": dbt's tests emit none when the dbt step is skipped (nothing changed)
+    or failed, and the run's own summary says which it was; 30 such lines read as faults."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "emitted no result in step" not in record.getMessage()
 
 
 def recover_interrupted_runs(instance) -> list[str]:

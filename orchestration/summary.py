@@ -97,6 +97,8 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
         index = settings.output_dir / "index.html"
         if index.exists():
             console.print(f"Open {index}: the brief, reports, dashboards and files.", soft_wrap=True)
+    if summary.rebuilt_because:
+        console.print(f"Built because: {escape(summary.rebuilt_because)}.", soft_wrap=True)
     if summary.models_built:
         print_marts(settings)
         print_outputs(settings)

@@ -57,13 +57,14 @@ def raw_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def fingerprint_parts(con: duckdb.DuckDBPyConnection, store: StoreResource,
                       as_of: str | None) -> dict[str, str]:
-    """What the warehouse is built from, part by part (raw tables, code, settings, as-of)."""
+    """What the warehouse is built from, part by part: `raw.<table>` (content version),
+    `code`, `settings.<name>` (each setting the assets see, hashed) and `as_of`."""
     # Where the home and the landing folder are is not what they hold: a home moved or
     # copied elsewhere (its warehouse, instance and outputs with it) has nothing to rebuild.
-    seen = {k: v for k, v in store.model_dump().items() if k not in {"home", "landing"}}
-    settings = json.dumps(seen, sort_keys=True, default=str)
-    return {**raw_versions(con), "code": code_version(),
-            "settings": hashlib.sha256(settings.encode()).hexdigest()[:16],
+    settings = {f"settings.{k}": hashlib.sha256(
+                    json.dumps(v, sort_keys=True, default=str).encode()).hexdigest()[:16]
+                for k, v in store.model_dump().items() if k not in {"home", "landing"}}
+    return {**raw_versions(con), "code": code_version(), **settings,
             "as_of": as_of or "last date in the data"}
 
 
@@ -72,27 +73,36 @@ def changed_parts(before: dict[str, str], now: dict[str, str]) -> list[str]:
     return sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
 
 
-def last_finished_build(instance: dg.DagsterInstance, output_dir: Path
-                        ) -> tuple[dict[str, str], str] | None:
-    """(fingerprint parts, run id) of the last materialisation of warehouse_inputs if its
-    run succeeded and wrote the index page, and `output_dir`/index.html is there now;
-    None when the last build did not finish (failed, killed, stopped by a blocking check),
-    its outputs were removed, or there was none."""
+def last_build(instance: dg.DagsterInstance, output_dir: Path
+               ) -> tuple[dict[str, str] | None, str | None, str]:
+    """(fingerprint parts, run id, why it cannot stand) of the last materialisation of
+    warehouse_inputs. Parts and run id are None, and the reason says why, when there was
+    none, its run did not succeed (failed, killed, stopped by a blocking check), or
+    `output_dir`/index.html is gone; the reason is "" when the build stands."""
     record = instance.get_latest_materialization_event(INPUTS_KEY)
     if record is None:
-        return None
+        return None, None, "no build yet in this home"
     run = instance.get_run_by_id(record.run_id)
     if run is None or run.status != dg.DagsterRunStatus.SUCCESS:
-        return None
+        status = run.status.value.lower() if run is not None else "gone"
+        return None, None, f"the last build (run {record.run_id[:8]}) did not finish ({status})"
     finished = instance.get_latest_materialization_event(FINISHED_KEY)
     if finished is None or finished.run_id != record.run_id:
-        return None
+        return None, None, (f"the last build (run {record.run_id[:8]}) stopped before "
+                            "writing the outputs")
     if not (Path(output_dir) / "index.html").exists():
-        return None
+        return None, None, f"{Path(output_dir) / 'index.html'} is missing"
     parts = record.asset_materialization.metadata.get("parts")
     if parts is None:
-        return None
-    return dict(getattr(parts, "value", parts)), record.run_id
+        return None, None, "the last build recorded no fingerprint"
+    return dict(getattr(parts, "value", parts)), record.run_id, ""
+
+
+def last_finished_build(instance: dg.DagsterInstance, output_dir: Path
+                        ) -> tuple[dict[str, str], str] | None:
+    """(fingerprint parts, run id) of the last build if it stands (last_build), else None."""
+    parts, run_id, _ = last_build(instance, output_dir)
+    return (parts, run_id) if parts is not None and run_id is not None else None
 
 
 @dg.asset(
@@ -115,7 +125,9 @@ def warehouse_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                      store: StoreResource):
     with warehouse.connect(read_only=True) as con:
         parts = fingerprint_parts(con, store, context.run.tags.get(AS_OF_TAG))
-    last = last_finished_build(context.instance, Path(store.home) / "output")
+    parts_before, run_before, problem = last_build(context.instance,
+                                                   Path(store.home) / "output")
+    last = (parts_before, run_before) if parts_before is not None else None
     rebuild = context.run.tags.get(REBUILD_TAG, "").lower() in {"1", "true", "yes"}
     if last is not None and not rebuild and not changed_parts(last[0], parts):
         since = context.instance.get_run_record_by_id(last[1])
@@ -134,7 +146,7 @@ def warehouse_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     if rebuild:
         changed = ["rebuild asked (storeops/rebuild)"]
     elif last is None:
-        changed = ["no finished build yet in this home"]
+        changed = [problem]
     else:
         changed = changed_parts(last[0], parts)
     context.log.info(f"Building: {', '.join(changed)}")

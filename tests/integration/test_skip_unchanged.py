@@ -10,6 +10,7 @@ import pytest
 from orchestration.defs.inputs import (
     changed_parts,
     fingerprint_parts,
+    last_build,
     last_finished_build,
     raw_versions,
 )
@@ -22,8 +23,11 @@ pytestmark = pytest.mark.integration
 
 
 def output_files(home) -> dict[str, str]:
+    """Every output file's sha256 but the data-quality page's, which reports the runs and
+    is written for every run."""
     return {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((home / "output").rglob("*")) if p.is_file()}
+            for p in sorted((home / "output").rglob("*"))
+            if p.is_file() and "quality" not in p.relative_to(home / "output").parts}
 
 
 def steps(instance, run_id: str, kind: dg.DagsterEventType) -> set[str]:
@@ -60,6 +64,11 @@ def test_an_unchanged_rerun_skips_the_build_and_a_forced_rebuild_gives_the_same(
     again = execute_pipeline(settings)
     assert again.success and again.models_built == 0, again.failed_steps
     assert again.unchanged and again.unchanged.startswith("Nothing changed since run")
+    assert again.rebuilt_because is None
+    # The data-quality page reports runs: it is written for this one too, so a blocked
+    # run in between cannot leave its failures on it.
+    assert again.quality_report == home / "output" / "quality" / "index.html"
+    assert again.quality_report.stat().st_mtime > (home / "output" / "index.html").stat().st_mtime
     assert again.sources and all(s["files_loaded"] == 0 for s in again.sources)
     with home_instance(settings) as instance:
         run_id = instance.get_runs(limit=1)[0].run_id
@@ -88,15 +97,17 @@ def test_an_unchanged_rerun_skips_the_build_and_a_forced_rebuild_gives_the_same(
         other = fingerprint_parts(con, store.model_copy(update={"currency": "EUR"}), None)
         replay = fingerprint_parts(con, store, "2026-01-01")
     assert changed_parts(last[0], now) == []
-    assert changed_parts(now, other) == ["settings"]
+    assert changed_parts(now, other) == ["settings.currency"]
     assert changed_parts(now, replay) == ["as_of"]
     index = home / "output" / "index.html"
     kept = index.read_bytes()
     index.unlink()
     with home_instance(settings) as instance:
         assert last_finished_build(instance, home / "output") is None
+        assert last_build(instance, home / "output")[2] == f"{index} is missing"
     index.write_bytes(kept)
 
     forced = execute_pipeline(settings, rebuild=True)
     assert forced.success and forced.unchanged is None and forced.models_built > 0
+    assert forced.rebuilt_because == "rebuild asked (storeops/rebuild)"
     assert fingerprint(settings.warehouse_path) == built
