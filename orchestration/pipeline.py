@@ -120,12 +120,14 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
     from orchestration.warehouse_handle import held_open
 
     defs = load_definitions(settings)
+    from orchestration.defs.shared import AS_OF_TAG, INPUTS_KEY, REBUILD_TAG
+
     job = defs.resolve_job_def("daily_job")
     tags = {"storeops/trigger": "cli"}
     if as_of:
-        tags["storeops/as_of"] = as_of.isoformat()
+        tags[AS_OF_TAG] = as_of.isoformat()
     if rebuild:
-        tags["storeops/rebuild"] = "true"
+        tags[REBUILD_TAG] = "true"
     progress.set_listener(on_progress)
     started = time.monotonic()
     quiet = _NoResultFilter()
@@ -148,7 +150,7 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
         md = event.materialization.metadata
         if key.path == ["output", "quality_report"]:
             summary.quality_report = Path(_value(md, "path", ""))
-        if key.path == ["warehouse_inputs"]:
+        if key == INPUTS_KEY:
             summary.rebuilt_because = _value(md, "changed", "") or None
         if key.path[0] != "raw":
             summary.models_built += 1
@@ -182,18 +184,17 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
     for event in result.all_events:
         if event.event_type_value == "ASSET_OBSERVATION":
             observed = event.event_specific_data.asset_observation
-            if observed.asset_key.path == ["warehouse_inputs"]:
+            if observed.asset_key == INPUTS_KEY:
                 summary.unchanged = _value(observed.metadata, "summary", "") or None
+        elif event.event_type_value == "STEP_FAILURE":
+            data = event.event_specific_data
+            message = getattr(getattr(data, "error", None), "message", "") or ""
+            summary.failed_steps.append(f"{event.step_key}: {_error_summary(message)}")
     if summary.unchanged or summary.quality_report is None:
         # Nothing rebuilt, or a check stopped the outputs (the report's asset was skipped):
         # the data-quality page reports runs, so it is written for this one all the same
         # (a blocked run before must not be what it still shows).
         summary.quality_report = _write_quality_report(settings, summary.problems)
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            data = event.event_specific_data
-            message = getattr(getattr(data, "error", None), "message", "") or ""
-            summary.failed_steps.append(f"{event.step_key}: {_error_summary(message)}")
     return summary
 
 

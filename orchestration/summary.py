@@ -93,14 +93,11 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
     if summary.unchanged:
         console.print(f"[bold]Nothing to rebuild.[/bold] {escape(summary.unchanged)} "
                       "(storeops run --rebuild builds anyway.)", soft_wrap=True)
-        print_outputs(settings)
-        index = settings.output_dir / "index.html"
-        if index.exists():
-            console.print(f"Open {index}: the brief, reports, dashboards and files.", soft_wrap=True)
     if summary.rebuilt_because:
         console.print(f"Built because: {escape(summary.rebuilt_because)}.", soft_wrap=True)
-    if summary.models_built:
-        print_marts(settings)
+    if summary.models_built or summary.unchanged:  # the outputs standing from the last build
+        if summary.models_built:
+            print_marts(settings)
         print_outputs(settings)
         print_customers_and_anomalies(settings)
         index = settings.output_dir / "index.html"

@@ -125,30 +125,28 @@ def warehouse_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                      store: StoreResource):
     with warehouse.connect(read_only=True) as con:
         parts = fingerprint_parts(con, store, context.run.tags.get(AS_OF_TAG))
-    parts_before, run_before, problem = last_build(context.instance,
-                                                   Path(store.home) / "output")
-    last = (parts_before, run_before) if parts_before is not None else None
+    before, run_before, problem = last_build(context.instance, Path(store.home) / "output")
     rebuild = context.run.tags.get(REBUILD_TAG, "").lower() in {"1", "true", "yes"}
-    if last is not None and not rebuild and not changed_parts(last[0], parts):
-        since = context.instance.get_run_record_by_id(last[1])
+    if before is not None and not rebuild and not changed_parts(before, parts):
+        since = context.instance.get_run_record_by_id(run_before)
         when = since.end_time if since and since.end_time else None
         from datetime import UTC, datetime
 
         finished_at = (datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d %H:%M UTC")
                        if when else "unknown")
-        message = (f"Nothing changed since run {last[1][:8]} (finished {finished_at}): "
+        message = (f"Nothing changed since run {run_before[:8]} (finished {finished_at}): "
                    "the warehouse, analytics and outputs stand as it left them.")
         context.log.info(message)
         context.log_event(dg.AssetObservation(asset_key=INPUTS_KEY, metadata={
-            "unchanged_since_run": last[1], "finished_at": finished_at,
+            "unchanged_since_run": run_before, "finished_at": finished_at,
             "summary": message}))
         return
     if rebuild:
         changed = ["rebuild asked (storeops/rebuild)"]
-    elif last is None:
+    elif before is None:
         changed = [problem]
     else:
-        changed = changed_parts(last[0], parts)
+        changed = changed_parts(before, parts)
     context.log.info(f"Building: {', '.join(changed)}")
     yield dg.MaterializeResult(metadata={
         "parts": dg.MetadataValue.json(parts),
