@@ -3,13 +3,17 @@
 - `conformal_widths`: split-conformal half-widths from cross-validation errors, per unit
   of the yearly index and, for smooth series, of the level (`error_level`).
 - `calibrated_widths`: those widths inflated so they held on the last cross-validation
-  window (adaptive conformal inference's idea), nested across levels (`nested`).
+  window (adaptive conformal inference's idea), nested across levels with a normal
+  tail as the floor of the wider level (`nested`).
 - `chosen_widths`: the chosen model's widths, never narrower than the Ensemble's.
 - `add_conformal_bounds`: `lo_<l>, hi_<l>` around a forecast.
 - `error_spread`: the chosen model's error and level spread for safety stock.
 """
 
 from __future__ import annotations
+
+from itertools import pairwise
+from statistics import NormalDist
 
 import polars as pl
 
@@ -141,7 +145,7 @@ def calibrated_widths(residuals: pl.DataFrame, by: list[str], window: str,
         .clip(low, high).alias(f"factor_{lvl}") for lvl in level
     ]
     if ratios.is_empty():
-        return widths
+        return nested(widths, level)
     factor = ratios.group_by(outer).agg(factors) if outer else ratios.select(factors)
     joined = (widths.join(factor, on=outer, how="left") if outer
               else widths.join(factor, how="cross"))
@@ -151,14 +155,35 @@ def calibrated_widths(residuals: pl.DataFrame, by: list[str], window: str,
     return nested(inflated, level)
 
 
+def normal_quantile(lvl: int) -> float:
+    """z such that a normal error falls within +/- z standard deviations with
+    probability lvl% (1.2816 for 80, 1.9600 for 95)."""
+    return float(NormalDist().inv_cdf(0.5 + lvl / 200))
+
+
 def nested(widths: pl.DataFrame, level: tuple[int, ...]) -> pl.DataFrame:
-    """Each level's width at least the next lower level's: a 95% interval never inside
-    the 80% one. Per-level inflation factors can cross (the 95% factor comes from the few
-    largest errors of one window); intervals of a forecast must nest."""
+    """Each level's width at least the next lower level's times the ratio of their normal
+    quantiles (95% over 80%: 1.96 / 1.28 = 1.53).
+
+    Nested: a 95% interval is never inside the 80% one, which per-level inflation
+    factors can cross (the 95% factor comes from the few largest errors of one window).
+    The ratio: the 95% width is the upper 5% of a few dozen errors from two windows
+    whose errors move together, the least reliable number conformal prediction gives
+    here, and it comes out too narrow: on three of the six real panels of
+    benchmarks/forecast.py 95% intervals held 88.6-92.0% (M4 weekly 89.4% with its 80%
+    ones at 78.5%; 92.9% with this floor). Demand forecast
+    errors are at least as heavy-tailed as normal ones (Laplace gives 1.86, logistic
+    1.67, Student's t with 5 degrees of freedom 1.74), so the 80% width, from four
+    times as many errors beyond it, sets a floor under the wider level's.
+    """
     ordered = sorted(level)
-    return widths.with_columns(
-        pl.max_horizontal(*(f"width_{lower}" for lower in ordered[:i + 1])).alias(f"width_{lvl}")
-        for i, lvl in enumerate(ordered))
+    out = widths
+    for lower, upper in pairwise(ordered):
+        ratio = normal_quantile(upper) / normal_quantile(lower)
+        out = out.with_columns(
+            pl.max_horizontal(f"width_{upper}", pl.col(f"width_{lower}") * ratio)
+            .alias(f"width_{upper}"))
+    return out
 
 
 def chosen_widths(widths: pl.DataFrame, chosen: pl.DataFrame, by: list[str],

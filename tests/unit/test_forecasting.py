@@ -21,6 +21,7 @@ from forecasting.intervals import (
     calibrated_widths,
     conformal_widths,
     error_level,
+    nested,
 )
 
 START = date(2025, 1, 6)  # a Monday
@@ -447,3 +448,18 @@ def test_an_unknown_compute_engine_is_named():
     history = series("A", [5.0] * 60)
     with pytest.raises(ValueError, match="compute must be one of"):
         forecast(history, 7, compute="hadoop")
+
+
+def test_the_wider_level_is_at_least_the_normal_tail_of_the_narrower():
+    """95% half-width >= 80% half-width x 1.96 / 1.28 (normal quantiles); wider ones stay,
+    and the floor cascades through every level in order."""
+    widths = pl.DataFrame({"unique_id": ["thin", "wide"], "width_50": [1.0, 1.0],
+                           "width_80": [1.0, 1.0], "width_95": [1.2, 3.0]})
+    out = dict(zip(*nested(widths, (95, 50, 80)).select("unique_id", "width_95")
+                   .to_dict(as_series=False).values(), strict=True))
+    z50, z80, z95 = 0.6744897501960817, 1.2815515655446004, 1.959963984540054
+    assert out["wide"] == pytest.approx(3.0)
+    # 80% is raised to 1 x z80 / z50 = 1.90, then 95% to that x z95 / z80 = z95 / z50.
+    assert out["thin"] == pytest.approx(z95 / z50)
+    two = nested(widths.drop("width_50"), (80, 95))
+    assert two["width_95"].to_list() == pytest.approx([z95 / z80, 3.0])
