@@ -9,7 +9,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --locked
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test unit integration dev lint bench clean manifest browser
+.PHONY: demo test test-spark unit integration dev lint bench clean manifest browser
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -44,6 +44,12 @@ browser:
 # that order with --no-loadscope-reorder), so the quick ones fill in at the end.
 test: manifest browser
 	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
+
+## test-spark: the opt-in Spark tests (forecasting on a local Spark session); installs the
+# `spark` extra (pyspark, dbt-spark) into the venv first. Needs Java 17, as on the machine.
+test-spark: manifest
+	$(UV) sync --locked --inexact --extra spark --compile-bytecode
+	$(RUN) --extra spark pytest -m spark tests/spark
 
 unit: .venv/.synced
 	$(RUN) pytest tests/unit

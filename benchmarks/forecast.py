@@ -576,10 +576,10 @@ def interpretation(acc: dict, ovh: dict) -> list[str]:
     text.append(
         f"- Interval coverage (mean over SKUs): {pct(o['coverage_80'])} for the 80% interval and "
         f"{pct(o['coverage_95'])} for the 95% interval; the 80% interval is "
-        + ("too narrow" if o["coverage_80"] < 0.75 else "too wide" if o["coverage_80"] > 0.85
+        + ("too narrow" if o["coverage_80"] < 0.77 else "too wide" if o["coverage_80"] > 0.83
            else "about right") + ", the 95% interval "
         + ("too narrow" if o["coverage_95"] < 0.92 else "too wide" if o["coverage_95"] > 0.98
-           else "about right") + " (+/- 5 and 3 points tolerance). Daily counts are discrete and "
+           else "about right") + " (+/- 3 points tolerance). Daily counts are discrete and "
         "many days are 0, so coverage of a mostly-zero series is lumpy.")
     ratio = ovh["ratio_vs_bare_forecast_plus_cv"]
     text.append(

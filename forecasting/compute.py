@@ -8,6 +8,8 @@ series are partitioned by `unique_id` and each partition runs the same local Sta
 so the numbers are the local path's. The backend's output schema is single precision
 (float32): results agree with the local path to about 1e-7 relative.
 
+A local Spark's Python workers run this interpreter (PYSPARK_PYTHON, unless already set).
+
 `duckdb` runs in this process on Fugue's DuckDB engine (no cluster, always installed: the
 test of the distributed path); `dask`, `spark` and `ray` need their packages (and for
 Spark, Java) and start a local cluster unless one is configured for Fugue.
@@ -16,6 +18,8 @@ Spark, Java) and start a local cluster unless one is configured for Fugue.
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 
 import polars as pl
 
@@ -44,6 +48,10 @@ def run_on_engine(sf, method: str, df: pl.DataFrame, compute: str, **kwargs) -> 
     import fugue.api as fa
 
     check_compute(compute)
+    if compute == "spark":
+        # Spark's Python workers run `python3` from PATH unless told otherwise: outside
+        # this interpreter's environment they miss pandas and statsforecast.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     with fa.engine_context(compute):
         out = fa.as_pandas(getattr(sf, method)(df=df.to_pandas(), **kwargs))
     frame = pl.from_pandas(out)

@@ -502,8 +502,9 @@ def forecast_demand(
         season_length: periods per season (7 for daily data with a weekly pattern; pass
             52 for weekly and 12 for monthly data with a yearly pattern).
         level: prediction interval levels, in percent.
-        n_jobs: processes for statsforecast; default one per 250 modelled series, at most
-            the cores (a worker pool costs seconds to start: default_n_jobs).
+        n_jobs: processes for statsforecast; default one per 40 smooth series, at most
+            the cores, and one for the intermittent ones (a worker pool costs seconds to
+            start: default_n_jobs).
         cv_windows: rolling-origin windows used to choose the model per series, each of
             min(horizon, 28) periods.
         promotions: optional planned promotions, `unique_id, ds` (+ `uplift`, a
@@ -553,8 +554,9 @@ def forecast_demand(
            the Croston family, both seasonal naive), all series of a kind in one
            StatsForecast call, and cross-validated over `cv_windows` windows; the
            median of the kind's models is one more candidate (`add_ensemble`). Each
-           series keeps the best of its candidates (see `select_models`), so never
-           worse than seasonal naive in cross-validation.
+           series keeps the Ensemble unless another candidate, seasonal naive included,
+           beat it by SWITCH_MARGIN in cross-validation (`select_models`): the Ensemble
+           can stay up to 10% worse than the best candidate there.
         3. Yearly season: the candidate models know the week, not the year. For daily
            data with more than a year and 28 days of history, each forecast (and each
            cross-validation forecast, so the model choice sees the same thing) is
@@ -564,7 +566,9 @@ def forecast_demand(
         4. Intervals: conformal, from the cross-validation errors on that series, scaled
            by the yearly index (`conformal_widths`), inflated by how such widths held on
            the last cross-validation window (`calibrated_widths`, per model over all
-           series), never narrower than the Ensemble's (`chosen_widths`).
+           series), each level at least the next lower one's times the ratio of their
+           normal quantiles (`nested`), never narrower than the Ensemble's
+           (`chosen_widths`).
         5. Series shorter than 2 * season_length + cv_windows * min(horizon, 28) periods
            get the mean of their last 28 clean periods; series without demand get 0.
         6. Planned promotions multiply forecast and bounds by their uplift
