@@ -191,3 +191,19 @@ def test_a_sku_that_lost_its_leading_zeros_warns_naming_file_and_row():
     assert not result.blocking
     [warning] = [o for o in result.outcomes if not o.success]
     assert "shopify/orders/o.csv row 1, order_line_id #1-1 (123)" in warning.describe(suite.locate_by)
+
+
+def test_a_suite_does_not_fingerprint_the_whole_frame(con, tmp_path, monkeypatch):
+    """GX hashes every pandas batch under 1 GB for a batch marker storeops never reads
+    (60% of a suite's time); quality.validate turns that off, and the verdicts stand."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    def hashed(df):
+        raise AssertionError(f"GX fingerprinted a {len(df)}-row frame")
+
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", hashed)
+    write(tmp_path, "shopify/orders/a.csv", orders_file(400, status={17: "disputed"}))
+    result = load(con, tmp_path, "shopify_orders")
+    assert result.rows == 400 and not result.blocking
+    [outcome] = result.failed
+    assert "shopify/orders/a.csv row 18 (disputed)" in outcome.describe(result.suite.locate_by)
