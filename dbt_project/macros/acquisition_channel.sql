@@ -9,21 +9,23 @@
       4. else organic (direct and unpaid search, which the export cannot tell apart)
 -#}
 {% macro order_channel(utm_source, source_name, discount_code) -%}
+    {%- set utm = "lower(coalesce(" ~ utm_source ~ ", ''))" -%}
+    {%- set code = "lower(coalesce(" ~ discount_code ~ ", ''))" -%}
     case
-        when regexp_matches(lower(coalesce({{ utm_source }}, '')), '^(facebook|instagram|meta|fb|ig)')
+        when {{ regex_contains(utm, '^(facebook|instagram|meta|fb|ig)') }}
             then 'meta'
-        when regexp_matches(lower(coalesce({{ utm_source }}, '')), '^(google|adwords|youtube)')
+        when {{ regex_contains(utm, '^(google|adwords|youtube)') }}
             then 'google'
-        when regexp_matches(lower(coalesce({{ utm_source }}, '')), '^tiktok')
+        when {{ regex_contains(utm, '^tiktok') }}
             then 'tiktok'
-        when regexp_matches(lower(coalesce({{ utm_source }}, '')), '^(klaviyo|email|newsletter|omnisend|mailchimp)')
+        when {{ regex_contains(utm, '^(klaviyo|email|newsletter|omnisend|mailchimp)') }}
             then 'email'
         when {{ utm_source }} is not null then 'referral'
         when {{ source_name }} = 'pos' then 'pos'
         when {{ source_name }} = 'shopify_draft_order' then 'draft_order'
-        when regexp_matches(lower(coalesce({{ discount_code }}, '')), '^(tiktok)') then 'tiktok'
-        when regexp_matches(lower(coalesce({{ discount_code }}, '')), '^(email|klaviyo|newsletter)') then 'email'
-        when regexp_matches(lower(coalesce({{ discount_code }}, '')), '^(fb|meta|insta)') then 'meta'
+        when {{ regex_contains(code, '^(tiktok)') }} then 'tiktok'
+        when {{ regex_contains(code, '^(email|klaviyo|newsletter)') }} then 'email'
+        when {{ regex_contains(code, '^(fb|meta|insta)') }} then 'meta'
         else 'organic'
     end
 {%- endmacro %}

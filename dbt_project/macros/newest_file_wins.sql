@@ -7,7 +7,7 @@
     loading an old export after a new one must not roll the data back.
 -#}
 {% macro newest_file_wins(relation, key_columns, partition_extra=none) -%}
-    select ranked.* exclude (_file_rank)
+    select {{ star_except('ranked', ['_file_rank']) }}
     from (
         select
             src.*,

@@ -1,6 +1,16 @@
 {#- A UTC timestamp (*_at) as a calendar date in the store's timezone (*_date). -#}
 {% macro store_date(utc_timestamp) -%}
+    {{ return(adapter.dispatch('store_date')(utc_timestamp)) }}
+{%- endmacro %}
+
+{% macro duckdb__store_date(utc_timestamp) -%}
     cast(({{ utc_timestamp }} at time zone 'UTC') at time zone '{{ var("store_timezone") }}' as date)
+{%- endmacro %}
+
+{#- Spark's timestamps are instants shown in the session time zone (UTC, profiles.yml):
+    from_utc_timestamp shifts one to the store's wall clock, whose date is the store date. -#}
+{% macro spark__store_date(utc_timestamp) -%}
+    to_date(from_utc_timestamp({{ utc_timestamp }}, '{{ var("store_timezone") }}'))
 {%- endmacro %}
 
 {#- Normalised email: trimmed and lower-cased; plus-addressing is kept as is. -#}

@@ -11,22 +11,24 @@
       other             everything else
 -#}
 {% macro ticket_category(tags, subject) -%}
+    {%- set tags_text = "lower(coalesce(" ~ tags ~ ", ''))" -%}
+    {%- set subject_text = "lower(coalesce(" ~ subject ~ ", ''))" -%}
     case
-        when regexp_matches(lower(coalesce({{ tags }}, '')), '(wismo|order[-_ ]status|shipping|tracking|delivery)')
+        when {{ regex_contains(tags_text, '(wismo|order[-_ ]status|shipping|tracking|delivery)') }}
             then 'order_status'
-        when regexp_matches(lower(coalesce({{ tags }}, '')), '(return|refund|exchange)')
+        when {{ regex_contains(tags_text, '(return|refund|exchange)') }}
             then 'return_refund'
-        when regexp_matches(lower(coalesce({{ tags }}, '')), '(complaint|damaged|defect|wrong[-_ ]item)')
+        when {{ regex_contains(tags_text, '(complaint|damaged|defect|wrong[-_ ]item)') }}
             then 'complaint'
-        when regexp_matches(lower(coalesce({{ tags }}, '')), '(product[-_ ]question|question|sizing|pre[-_ ]?sale)')
+        when {{ regex_contains(tags_text, '(product[-_ ]question|question|sizing|pre[-_ ]?sale)') }}
             then 'product_question'
-        when regexp_matches(lower(coalesce({{ subject }}, '')), '(where is my order|tracking|not arrived|shipping|delivery|shipped)')
+        when {{ regex_contains(subject_text, '(where is my order|tracking|not arrived|shipping|delivery|shipped)') }}
             then 'order_status'
-        when regexp_matches(lower(coalesce({{ subject }}, '')), '(return|refund|exchange)')
+        when {{ regex_contains(subject_text, '(return|refund|exchange)') }}
             then 'return_refund'
-        when regexp_matches(lower(coalesce({{ subject }}, '')), '(damaged|broken|wrong item|complaint|disappointed)')
+        when {{ regex_contains(subject_text, '(damaged|broken|wrong item|complaint|disappointed)') }}
             then 'complaint'
-        when regexp_matches(lower(coalesce({{ subject }}, '')), '(question|size|sizing|does it|how do|ingredients)')
+        when {{ regex_contains(subject_text, '(question|size|sizing|does it|how do|ingredients)') }}
             then 'product_question'
         else 'other'
     end

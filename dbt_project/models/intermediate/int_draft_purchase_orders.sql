@@ -8,7 +8,7 @@ with approvals as (
 products as (
     select sku, supplier_id, lead_time_days from {{ ref('stg_purchasing__sku_suppliers') }}
     left join {{ ref('stg_purchasing__suppliers') }} using (supplier_id)
-    qualify row_number() over (partition by sku order by supplier_id) = 1
+    qualify row_number() over (partition by sku order by supplier_id nulls last) = 1
 ),
 
 real_pos as (
@@ -16,7 +16,7 @@ real_pos as (
 )
 
 select
-    'DRAFT-' || cast(approvals.approved_date as varchar) || '-' || coalesce(products.supplier_id, 'unknown') as po_number,
+    'DRAFT-' || cast(approvals.approved_date as {{ dbt.type_string() }}) || '-' || coalesce(products.supplier_id, 'unknown') as po_number,
     products.supplier_id,
     approvals.sku,
     approvals.approved_qty as qty_ordered,

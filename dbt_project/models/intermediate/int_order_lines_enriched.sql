@@ -31,9 +31,9 @@ with exported_lines as (
 zero_padded_skus as (
     -- Product SKUs with leading zeros ('00123'), by their digits without them: a
     -- spreadsheet that opened the orders export wrote '123'.
-    select ltrim(sku, '0') as digits, min(sku) as sku, count(*) as skus
+    select trim(leading '0' from sku) as digits, min(sku) as sku, count(*) as skus
     from {{ ref('stg_shopify__products') }}
-    where regexp_full_match(sku, '0+[0-9]+')
+    where {{ regex_full_match('sku', '0+[0-9]+') }}
     group by 1
 ),
 
@@ -51,11 +51,11 @@ scientific_skus as (
             replace(regexp_extract(sku, '^([0-9]+(?:\.[0-9]+)?)[eE]\+', 1), '.', '') as digits,
             cast(regexp_extract(sku, '[eE]\+([0-9]+)$', 1) as integer) as exponent
         from exported_lines
-        where regexp_full_match(trim(sku), '[0-9]+(\.[0-9]+)?[eE]\+[0-9]+')
+        where {{ regex_full_match('trim(sku)', '[0-9]+([.][0-9]+)?[eE][+][0-9]+') }}
     ) as mangled
     left join {{ ref('stg_shopify__products') }} as products
-        on regexp_full_match(products.sku, '[0-9]+')
-        and length(ltrim(products.sku, '0')) = mangled.exponent + 1
+        on {{ regex_full_match('products.sku', '[0-9]+') }}
+        and length(trim(leading '0' from products.sku)) = mangled.exponent + 1
         and round(cast(products.sku as double)
                   / pow(10, mangled.exponent + 1 - length(mangled.digits)))
             = cast(mangled.digits as double)
@@ -67,7 +67,7 @@ lines as (
     -- or one product's SKU in scientific notation, is that product (sku_as_exported keeps
     -- what the file said; a quality check lists such lines with their file and row).
     select
-        exported_lines.* exclude (sku),
+        {{ star_except('exported_lines', ['sku']) }},
         case
             when exported_lines.line_kind = 'product'
                 and exported_lines.sku not in (select sku from {{ ref('stg_shopify__products') }}

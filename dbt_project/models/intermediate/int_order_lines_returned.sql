@@ -28,7 +28,7 @@ returned_units as (
             when not lines.is_sales_line or refunds.refund_split_method is null then 0
             when refunds.refund_split_method = 'full' then lines.quantity
             when refunds.refund_split_method = 'matched'
-                then coalesce(refunds.matched_units_per_line[lines.sales_line_index], 0)
+                then coalesce({{ list_element('refunds.matched_units_per_line', 'lines.sales_line_index') }}, 0)
             when refunds.refund_split_method = 'estimated' and lines.order_goods_charged > 0
                 then lines.quantity * refunds.returns_charged / lines.order_goods_charged
             else 0

@@ -123,12 +123,25 @@ enumerable as (
        and product(lines.quantity + 1) <= 4096
 ),
 
+line_units as (
+    -- every sold line of an enumerable order, once for each number of its units (0 to
+    -- its quantity) that may have come back
+    select
+        lines.order_name,
+        cast(lines.sales_line_index as integer) as sales_line_index,
+        lines.quantity,
+        lines.value_charged,
+        {{ integer_series('0', 'lines.quantity') }} as k
+    from lines
+    inner join enumerable on enumerable.order_name = lines.order_name
+),
+
 combinations as (
     -- k_i units of each line, built one line at a time
     select
         order_name,
         0 as last_index,
-        cast([] as integer[]) as units_per_line,
+        {{ empty_integer_list() }} as units_per_line,
         cast(0 as decimal(18, 2)) as candidate_value,
         0 as units,
         0 as candidate_lines
@@ -136,22 +149,23 @@ combinations as (
     union all
     select
         combinations.order_name,
-        lines.sales_line_index,
-        list_append(combinations.units_per_line, cast(k.k as integer)),
-        combinations.candidate_value
-            -- Shopify books a refund line in cents: the returned units' value is rounded
-            + cast({{ cents('k.k * lines.value_charged / lines.quantity') }} as decimal(18, 2)),
-        combinations.units + cast(k.k as integer),
-        combinations.candidate_lines + case when k.k > 0 then 1 else 0 end
+        line_units.sales_line_index,
+        {{ integer_list_append('combinations.units_per_line', 'cast(line_units.k as integer)') }},
+        -- Shopify books a refund line in cents: the returned units' value is rounded
+        -- (the sum cast back: the recursive step keeps the first step's types)
+        cast(combinations.candidate_value
+            + cast({{ cents('line_units.k * line_units.value_charged / line_units.quantity') }} as decimal(18, 2))
+            as decimal(18, 2)),
+        combinations.units + cast(line_units.k as integer),
+        combinations.candidate_lines + case when line_units.k > 0 then 1 else 0 end
     from combinations
-    inner join lines
-        on lines.order_name = combinations.order_name
-        and lines.sales_line_index = combinations.last_index + 1
-    cross join lateral (select unnest(generate_series(0, lines.quantity)) as k) as k
+    inner join line_units
+        on line_units.order_name = combinations.order_name
+        and line_units.sales_line_index = combinations.last_index + 1
 ),
 
 enumerated_candidates as (
-    select combinations.* exclude (last_index)
+    select {{ star_except('combinations', ['last_index']) }}
     from combinations
     inner join enumerable
         on enumerable.order_name = combinations.order_name
@@ -161,26 +175,32 @@ enumerated_candidates as (
 unit_candidates as (
     -- orders too large to enumerate: k units of one line, or no goods (shipping alone)
     select
-        lines.order_name,
-        list_transform(range(1, partial_orders.sales_lines + 1),
-                       lambda i: case when i = lines.sales_line_index then cast(units.k as integer) else 0 end)
-            as units_per_line,
-        cast({{ cents('units.k * lines.value_charged / lines.quantity') }} as decimal(18, 2))
-            as candidate_value,
-        cast(units.k as integer) as units,
-        case when units.k > 0 then 1 else 0 end as candidate_lines
-    from lines
-    inner join partial_orders on partial_orders.order_name = lines.order_name
-    cross join lateral (select unnest(generate_series(
-        case when lines.sales_line_index = 1 then 0 else 1 end, lines.quantity)) as k) as units
-    where lines.quantity > 0
-      and lines.order_name not in (select order_name from enumerable)
+        order_name,
+        {{ integer_list_with_one('sales_lines', 'sales_line_index', 'cast(k as integer)') }} as units_per_line,
+        cast({{ cents('k * value_charged / quantity') }} as decimal(18, 2)) as candidate_value,
+        cast(k as integer) as units,
+        case when k > 0 then 1 else 0 end as candidate_lines
+    from (
+        select
+            lines.order_name,
+            lines.sales_line_index,
+            lines.quantity,
+            lines.value_charged,
+            partial_orders.sales_lines,
+            {{ integer_series('case when lines.sales_line_index = 1 then 0 else 1 end', 'lines.quantity') }} as k
+        from lines
+        inner join partial_orders on partial_orders.order_name = lines.order_name
+        where lines.quantity > 0
+          and lines.order_name not in (select order_name from enumerable)
+    ) as line_units
 ),
 
 candidates as (
-    select * from enumerated_candidates
-    union all by name
-    select * from unit_candidates
+    select order_name, units_per_line, candidate_value, units, candidate_lines
+    from enumerated_candidates
+    union all
+    select order_name, units_per_line, candidate_value, units, candidate_lines
+    from unit_candidates
 ),
 
 gaps as (
@@ -202,7 +222,7 @@ gaps as (
 ),
 
 matches as (
-    select gaps.* exclude (gap, tolerance, shipping), abs(gap) > tolerance as with_shipping
+    select {{ star_except('gaps', ['gap', 'tolerance', 'shipping']) }}, abs(gap) > tolerance as with_shipping
     from gaps
     where (units > 0 and abs(gap) <= tolerance)
        or (shipping > 0 and abs(gap - shipping) <= tolerance)

@@ -108,7 +108,7 @@ select
               + gift_card_sales - refunded_gift_card_sales)') }} as reconciliation_difference,
     case when is_revenue and customer_id is not null then
         row_number() over (
-            partition by customer_id, is_revenue order by created_at, order_name
+            partition by customer_id, is_revenue order by created_at nulls last, order_name
         )
     end as customer_order_number
 from sales

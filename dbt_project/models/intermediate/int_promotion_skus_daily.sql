@@ -5,14 +5,17 @@ with promotions as (
 ),
 
 by_sku as (
-    select
-        promotion_name,
-        starts_on,
-        ends_on,
-        expected_uplift,
-        trim(unnest(regexp_split_to_array(sku_list, '[;,]'))) as sku
-    from promotions
-    where sku_list is not null
+    select promotion_name, starts_on, ends_on, expected_uplift, trim(listed_sku) as sku
+    from (
+        select
+            promotion_name,
+            starts_on,
+            ends_on,
+            expected_uplift,
+            {{ split_to_rows('sku_list', '[;,]') }} as listed_sku
+        from promotions
+        where sku_list is not null
+    ) as listed
 ),
 
 by_collection as (
@@ -36,11 +39,8 @@ promo_skus as (
 )
 
 select
-    promo_skus.sku,
-    cast(day.day as date) as promo_date,
-    promo_skus.promotion_name,
-    promo_skus.expected_uplift
+    sku,
+    {{ date_series('starts_on', 'ends_on') }} as promo_date,
+    promotion_name,
+    expected_uplift
 from promo_skus
-cross join lateral (
-    select unnest(generate_series(promo_skus.starts_on, promo_skus.ends_on, interval 1 day)) as day
-) as day

@@ -19,7 +19,7 @@ as_of as (
 orders as (
     select
         *,
-        lag(order_date) over (partition by customer_id order by created_at, order_name) as previous_order_date
+        lag(order_date) over (partition by customer_id order by created_at nulls last, order_name) as previous_order_date
     from {{ ref('fct_orders') }}
     where is_revenue and customer_id is not null and order_date <= {{ as_of_date() }}
 ),
@@ -38,9 +38,13 @@ order_stats as (
         sum(refunds) as refunds,
         sum(net_revenue) as net_revenue,
         avg(case when has_discount then 1.0 else 0.0 end) as discount_order_share,
-        arg_min(channel, created_at) as acquisition_channel,
-        arg_min(discount_code, created_at) as first_order_discount_code,
-        arg_max(order_date - previous_order_date, created_at) as days_since_previous_order_at_last
+        -- min_by / max_by skip rows whose ordering is null; DuckDB's (arg_min) also skips a
+        -- null value, Spark's does not, so the filters say which rows count
+        min_by(channel, created_at) as acquisition_channel,
+        min_by(discount_code, created_at) filter (where discount_code is not null)
+            as first_order_discount_code,
+        max_by({{ dbt.datediff('previous_order_date', 'order_date', 'day') }}, created_at)
+            filter (where previous_order_date is not null) as days_since_previous_order_at_last
     from orders
     group by customer_id
 ),
@@ -49,7 +53,7 @@ tickets as (
     select
         {{ hash_email('email_normalised') }} as customer_id,
         count(*) as support_contacts,
-        arg_max(is_satisfied, created_at) filter (where is_satisfied is not null) as last_csat_is_satisfied,
+        max_by(is_satisfied, created_at) filter (where is_satisfied is not null) as last_csat_is_satisfied,
         avg(case when is_satisfied then 1.0 when not is_satisfied then 0.0 end) as csat_share_satisfied,
         count(*) filter (where category = 'complaint') as complaints
     from {{ ref('int_tickets_unioned') }}
@@ -81,9 +85,10 @@ joined as (
         coalesce(order_stats.refunds, 0) as refunds,
         coalesce(order_stats.net_revenue, 0) as net_revenue,
         order_stats.net_revenue / nullif(order_stats.orders, 0) as average_order_value,
-        as_of.as_of_date - order_stats.last_order_date as days_since_last_order,
+        {{ dbt.datediff('order_stats.last_order_date', 'as_of.as_of_date', 'day') }} as days_since_last_order,
         case when order_stats.orders > 1
-            then (order_stats.last_order_date - order_stats.first_order_date) / (order_stats.orders - 1.0)
+            then {{ dbt.datediff('order_stats.first_order_date', 'order_stats.last_order_date', 'day') }}
+                 / (order_stats.orders - 1.0)
         end as average_days_between_orders,
         coalesce(order_stats.acquisition_channel, 'none') as acquisition_channel,
         order_stats.first_order_discount_code,
@@ -155,7 +160,7 @@ select
     recency_score_inverse as recency_score,
     frequency_score,
     monetary_score,
-    cast(recency_score_inverse as varchar) || cast(frequency_score as varchar)
-        || cast(monetary_score as varchar) as rfm_segment_code,
+    cast(recency_score_inverse as {{ dbt.type_string() }}) || cast(frequency_score as {{ dbt.type_string() }})
+        || cast(monetary_score as {{ dbt.type_string() }}) as rfm_segment_code,
     as_of_date
 from scored

@@ -40,7 +40,7 @@ keys as (
 )
 
 select
-    keys.channel || '|' || cast(keys.channel_date as varchar) as channel_day_id,
+    keys.channel || '|' || cast(keys.channel_date as {{ dbt.type_string() }}) as channel_day_id,
     keys.channel_date,
     keys.channel,
     coalesce(spend.spend, 0) as spend,

@@ -8,7 +8,7 @@
     Orders up to the run's as-of date (int_as_of_resolved).
 -#}
 with orders as (
-    select distinct customer_id, date_trunc('month', order_date)::date as order_month
+    select distinct customer_id, cast({{ dbt.date_trunc('month', 'order_date') }} as date) as order_month
     from {{ ref('fct_orders') }}
     where is_revenue and customer_id is not null and order_date <= {{ as_of_date() }}
 ),
@@ -28,7 +28,7 @@ sizes as (
 active as (
     select
         cohorts.cohort_month,
-        date_diff('month', cohorts.cohort_month, orders.order_month) as months_after,
+        {{ dbt.datediff('cohorts.cohort_month', 'orders.order_month', 'month') }} as months_after,
         count(*) as active_customers
     from orders
     inner join cohorts on cohorts.customer_id = orders.customer_id
@@ -38,13 +38,20 @@ active as (
 as_of as (
     select
         as_of_date,
-        date_trunc('month', as_of_date)::date as as_of_month,
+        cast({{ dbt.date_trunc('month', 'as_of_date') }} as date) as as_of_month,
         -- the last month that has ended: the as-of month itself when it is its last day
-        case when as_of_date + 1 = date_trunc('month', as_of_date + 1)::date
-            then date_trunc('month', as_of_date)::date
-            else (date_trunc('month', as_of_date) - interval 1 month)::date
+        case when as_of_date = last_day(as_of_date)
+            then cast({{ dbt.date_trunc('month', 'as_of_date') }} as date)
+            else cast({{ dbt.dateadd('month', -1, dbt.date_trunc('month', 'as_of_date')) }} as date)
         end as last_complete_month
     from {{ ref('int_as_of_resolved') }}
+),
+
+months_after as (
+    -- 0 to the months from the first cohort to the as-of month
+    select {{ integer_series('0', dbt.datediff('first_cohort_month', 'as_of_month', 'month')) }} as months_after
+    from (select min(cohort_month) as first_cohort_month from sizes) as first_cohort
+    cross join as_of
 ),
 
 grid as (
@@ -52,12 +59,12 @@ grid as (
         sizes.cohort_month,
         sizes.cohort_customers,
         months_after.months_after,
-        (sizes.cohort_month + to_months(months_after.months_after))::date as activity_month
+        cast({{ dbt.dateadd('month', 'months_after.months_after', 'sizes.cohort_month') }} as date)
+            as activity_month
     from sizes
     cross join as_of
-    cross join generate_series(0, date_diff('month', (select min(cohort_month) from sizes), as_of.as_of_month))
-        as months_after(months_after)
-    where sizes.cohort_month + to_months(months_after.months_after) <= as_of.as_of_month
+    cross join months_after
+    where {{ dbt.dateadd('month', 'months_after.months_after', 'sizes.cohort_month') }} <= as_of.as_of_month
 )
 
 select

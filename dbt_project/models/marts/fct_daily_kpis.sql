@@ -11,11 +11,15 @@
     ad spend; return_rate = orders with a refund / orders (by order date);
     fulfilment_hours_median = paid to fulfilled. Null, not zero, when a source is absent.
 -#}
-with days as (
+with bounds as (
     -- Never past the as-of date (a replay) nor the last order (days after it are unknown).
-    select cast(unnest(generate_series(
-        min(order_date), least(max(order_date), {{ as_of_date() }}), interval 1 day)) as date) as kpi_date
+    select min(order_date) as first_date, least(max(order_date), {{ as_of_date() }}) as last_date
     from {{ ref('fct_orders') }}
+),
+
+days as (
+    select {{ date_series('first_date', 'last_date') }} as kpi_date
+    from bounds
 ),
 
 orders as (

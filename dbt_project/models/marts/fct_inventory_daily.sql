@@ -2,10 +2,12 @@
 -- A day is a stockout when nothing is available to sell at the end of it.
 -- Incremental: snapshots loaded since the last build replace their (sku, location, day)
 -- rows; staging already keeps the newest export per key, so a full refresh is identical.
-{{ config(materialized='incremental', unique_key='inventory_day_id', incremental_strategy='delete+insert') }}
+-- On Spark a table: dbt-spark has no delete+insert (its merge needs Delta, Iceberg or Hudi).
+{{ config(materialized=('table' if target.type == 'spark' else 'incremental'),
+          unique_key='inventory_day_id', incremental_strategy='delete+insert') }}
 
 select
-    sku || '|' || location || '|' || cast(snapshot_date as varchar) as inventory_day_id,
+    sku || '|' || location || '|' || cast(snapshot_date as {{ dbt.type_string() }}) as inventory_day_id,
     snapshot_date as inventory_date,
     sku,
     location,

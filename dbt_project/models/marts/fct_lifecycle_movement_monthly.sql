@@ -11,7 +11,7 @@ with orders as (
         customer_id,
         order_date,
         created_at,
-        order_date - lag(order_date) over (partition by customer_id order by created_at, order_name) as days_since_previous_order
+        lag(order_date) over (partition by customer_id order by created_at nulls last, order_name) as previous_order_date
     from {{ ref('fct_orders') }}
     where is_revenue and customer_id is not null and order_date <= {{ as_of_date() }}
 ),
@@ -20,10 +20,12 @@ with orders as (
 per_month as (
     select
         customer_id,
-        date_trunc('month', order_date)::date as month_start,
+        cast({{ dbt.date_trunc('month', 'order_date') }} as date) as month_start,
         count(*) as orders,
         max(order_date) as last_order_date,
-        arg_max({'gap': days_since_previous_order}, created_at) as gap_at_last
+        -- in a struct: a null gap (the first order) is still the last order's
+        max_by({{ struct_of('gap', dbt.datediff('previous_order_date', 'order_date', 'day')) }}, created_at)
+            as gap_at_last
     from orders
     group by all
 ),
@@ -33,16 +35,14 @@ as_of as (
 ),
 
 months as (
-    select
-        month_start::date as month_start,
-        (month_start + interval 1 month - interval 1 day)::date as month_end
-    from as_of
-    cross join generate_series(
-        (select min(month_start) from per_month),
-        as_of.as_of_date::timestamp,
-        interval 1 month
-    ) as series(month_start)
-    where (month_start + interval 1 month - interval 1 day)::date <= as_of.as_of_date
+    select month_start, last_day(month_start) as month_end
+    from (
+        select
+            {{ date_series('(select min(month_start) from per_month)', 'as_of_date', 'month') }} as month_start,
+            as_of_date
+        from as_of
+    ) as series
+    where last_day(month_start) <= as_of_date
 ),
 
 firsts as (
@@ -57,8 +57,8 @@ state as (
         months.month_start,
         months.month_end,
         sum(coalesce(per_month.orders, 0)) over customer_months as orders,
-        last_value(per_month.last_order_date ignore nulls) over customer_months as last_order_date,
-        last_value(per_month.gap_at_last ignore nulls) over customer_months as gap_at_last
+        {{ last_value_ignore_nulls('per_month.last_order_date') }} over customer_months as last_order_date,
+        {{ last_value_ignore_nulls('per_month.gap_at_last') }} over customer_months as gap_at_last
     from firsts
     inner join months on months.month_start >= firsts.first_month
     left join per_month
@@ -74,7 +74,7 @@ staged as (
         customer_id,
         month_start,
         month_end,
-        {{ lifecycle_stage('orders', 'month_end - last_order_date', 'gap_at_last.gap') }} as stage
+        {{ lifecycle_stage('orders', dbt.datediff('last_order_date', 'month_end', 'day'), 'gap_at_last.gap') }} as stage
     from state
 ),
 

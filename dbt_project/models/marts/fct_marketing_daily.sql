@@ -25,7 +25,7 @@ with unioned as (
 )
 
 select
-    platform || '|' || cast(report_date as varchar) || '|' || campaign_name as marketing_day_id,
+    platform || '|' || cast(report_date as {{ dbt.type_string() }}) || '|' || campaign_name as marketing_day_id,
     report_date as marketing_date,
     platform as channel,
     campaign_name,

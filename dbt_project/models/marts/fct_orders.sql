@@ -58,7 +58,7 @@ select
     paid_at,
     fulfilled_at,
     case when fulfilled_at is not null and paid_at is not null
-        then date_diff('minute', paid_at, fulfilled_at) / 60.0
+        then {{ minutes_between('paid_at', 'fulfilled_at') }} / 60.0
     end as fulfilment_hours,
     cancelled_at,
     is_cancelled,

@@ -47,9 +47,11 @@ select
     pos.expected_date,
     pos.received_date,
     pos.status,
-    pos.expected_date - pos.ordered_date as expected_lead_time_days,
-    pos.received_date - pos.ordered_date as actual_lead_time_days,
-    case when pos.received_date is not null then pos.received_date - pos.expected_date end as days_late_on_receipt,
+    {{ dbt.datediff('pos.ordered_date', 'pos.expected_date', 'day') }} as expected_lead_time_days,
+    {{ dbt.datediff('pos.ordered_date', 'pos.received_date', 'day') }} as actual_lead_time_days,
+    case when pos.received_date is not null
+        then {{ dbt.datediff('pos.expected_date', 'pos.received_date', 'day') }}
+    end as days_late_on_receipt,
     pos.status = 'received' and coalesce(pos.qty_received, 0) < pos.qty_ordered as is_short_shipped,
     pos.status in ('open', 'partial', 'draft') as is_open,
     pos.status = 'draft' as is_draft,
@@ -57,7 +59,7 @@ select
     (pos.status in ('open', 'partial', 'draft') and pos.expected_date < as_of.as_of_date)
         or (pos.received_date is not null and pos.received_date > pos.expected_date) as is_late,
     case when pos.status in ('open', 'partial', 'draft') and pos.expected_date < as_of.as_of_date
-        then as_of.as_of_date - pos.expected_date
+        then {{ dbt.datediff('pos.expected_date', 'as_of.as_of_date', 'day') }}
     end as days_overdue,
     as_of.as_of_date
 from pos

@@ -18,7 +18,7 @@ with as_of as (
 ),
 
 days as (
-    select cast(unnest(generate_series(first_date, as_of_date, interval 1 day)) as date) as demand_date
+    select {{ date_series('first_date', 'as_of_date') }} as demand_date
     from as_of
 ),
 
@@ -55,7 +55,7 @@ stock as (
 
 promos as (
     select sku, promo_date as demand_date, max(expected_uplift) as promo_expected_uplift,
-           string_agg(promotion_name, '; ') as promotion_names
+           {{ dbt.listagg('promotion_name', "'; '") }} as promotion_names
     from {{ ref('int_promotion_skus_daily') }}
     group by 1, 2
 ),
@@ -89,7 +89,7 @@ daily as (
 )
 
 select
-    sku || '|' || cast(demand_date as varchar) as sku_day_id,
+    sku || '|' || cast(demand_date as {{ dbt.type_string() }}) as sku_day_id,
     *,
     sum(units) over w28 as units_28d,
     sum(units_refunded) over w28 as units_refunded_28d,

@@ -8,7 +8,7 @@ renamed as (
         day as report_date,
         campaign as campaign_name,
         ad_group as ad_group_name,
-        cast(null as varchar) as ad_name,
+        cast(null as {{ dbt.type_string() }}) as ad_name,
         currency_code,
         cost as spend,
         impressions,

@@ -5,15 +5,15 @@ with source as (
 renamed as (
     select
         'gorgias' as helpdesk,
-        'gorgias-' || cast(id as varchar) as ticket_id,
+        'gorgias-' || cast(id as {{ dbt.type_string() }}) as ticket_id,
         id as helpdesk_ticket_id,
         customer_email as requester_email,
         subject,
         tags,
         lower(status) as status,
-        cast(null as varchar) as priority,
+        cast(null as {{ dbt.type_string() }}) as priority,
         lower(channel) as channel,
-        cast(null as varchar) as ticket_type,
+        cast(null as {{ dbt.type_string() }}) as ticket_type,
         assignee_user_name as assignee,
         created_datetime as created_at,
         last_message_datetime as updated_at,
@@ -26,10 +26,10 @@ renamed as (
         satisfaction_survey_score as satisfaction_score,
         messages_count,
         case when opened_datetime is not null
-            then date_diff('minute', created_datetime, opened_datetime)
+            then {{ minutes_between('created_datetime', 'opened_datetime') }}
         end as first_reply_minutes,
         case when closed_datetime is not null
-            then date_diff('minute', created_datetime, closed_datetime)
+            then {{ minutes_between('created_datetime', 'closed_datetime') }}
         end as full_resolution_minutes,
         _source_file,
         _source_row,

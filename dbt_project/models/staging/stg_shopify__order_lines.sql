@@ -26,7 +26,7 @@ lines as (
 
 renamed as (
     select
-        name || '-' || cast(line_number as varchar) as order_line_id,
+        name || '-' || cast(line_number as {{ dbt.type_string() }}) as order_line_id,
         name as order_name,
         line_number,
         nullif(trim(lineitem_sku), '') as sku,

@@ -22,7 +22,7 @@ deduplicated as (
 renamed as (
     select
         name as order_name,
-        case when regexp_full_match(trim(id), '[0-9]+') then trim(id) else name end as shopify_order_id,
+        case when {{ regex_full_match('trim(id)', '[0-9]+') }} then trim(id) else name end as shopify_order_id,
         email,
         {{ normalise_email('email') }} as email_normalised,
         lower(financial_status) as financial_status,
@@ -68,7 +68,7 @@ renamed as (
         nullif(trim(regexp_extract(note_attributes, 'utm_medium:\s*([^\n,]+)', 1)), '') as utm_medium,
         nullif(trim(regexp_extract(note_attributes, 'utm_campaign:\s*([^\n,]+)', 1)), '') as utm_campaign,
         cancelled_at is not null as is_cancelled,
-        coalesce(regexp_matches(lower(tags), '(^|[ ,])test($|[ ,])'), false) as is_test,
+        coalesce({{ regex_contains('lower(tags)', '(^|[ ,])test($|[ ,])') }}, false) as is_test,
         _source_file,
         _source_row,
         _loaded_at
@@ -76,6 +76,6 @@ renamed as (
 )
 
 select
-    renamed.* exclude (named_tax_rate_sum),
+    {{ star_except('renamed', ['named_tax_rate_sum']) }},
     nullif(named_tax_rate_sum, 0) as named_tax_rate
 from renamed

@@ -5,7 +5,7 @@ with source as (
 renamed as (
     select
         'zendesk' as helpdesk,
-        'zendesk-' || cast(id as varchar) as ticket_id,
+        'zendesk-' || cast(id as {{ dbt.type_string() }}) as ticket_id,
         id as helpdesk_ticket_id,
         requester_email,
         subject,
