@@ -197,3 +197,18 @@
 {% macro spark__last_value_ignore_nulls(expression) -%}
     last_value({{ expression }}, true)
 {%- endmacro %}
+
+
+{#- The product of a column's values over a group, in doubles (an aggregate). Spark has
+    product() in its DataFrame API only, not in SQL. -#}
+{% macro product_aggregate(expression) -%}
+    {{ return(adapter.dispatch('product_aggregate')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__product_aggregate(expression) -%}
+    product({{ expression }})
+{%- endmacro %}
+
+{% macro spark__product_aggregate(expression) -%}
+    aggregate(collect_list(cast({{ expression }} as double)), cast(1 as double), (total, value) -> total * value)
+{%- endmacro %}

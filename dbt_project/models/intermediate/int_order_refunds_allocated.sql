@@ -120,7 +120,7 @@ enumerable as (
     having count(*) <= 12
        and max(lines.sales_line_index) = count(*)
        and min(lines.quantity) > 0
-       and product(lines.quantity + 1) <= 4096
+       and {{ product_aggregate("lines.quantity + 1") }} <= 4096
 ),
 
 line_units as (
