@@ -3,8 +3,9 @@
 A test that hand-builds a few marts can build the marts derived from them with the model's
 own SQL and macros instead of a copy of its rules: `build_model(con, "fct_cohort_retention")`
 after creating the tables the model refs. Only what the rendered models use is supported:
-`ref` (schema from the name's prefix, as dbt_project.yml sets it), `var` (from `variables`)
-and the project's macros.
+`ref` (schema from the name's prefix, as dbt_project.yml sets it), `var` (from `variables`),
+the project's macros with `adapter.dispatch` going to their duckdb__ versions, `target.type`
+('duckdb') and the few dbt cross-database macros the models call, as dbt-duckdb renders them.
 """
 
 from __future__ import annotations
@@ -29,13 +30,55 @@ def ref(model: str) -> str:
     return f"{schema_of(model)}.{model}"
 
 
+class DbtCrossDatabase:
+    """dbt's cross-database macros (`dbt.datediff`, ...) the models call, in the SQL
+    dbt-duckdb renders for them."""
+
+    @staticmethod
+    def type_string() -> str:
+        return "varchar"
+
+    @staticmethod
+    def date_trunc(datepart: str, date: str) -> str:
+        return f"date_trunc('{datepart}', {date})"
+
+    @staticmethod
+    def datediff(first_date: str, second_date: str, datepart: str) -> str:
+        return f"(date_diff('{datepart}', {first_date}::timestamp, {second_date}::timestamp))"
+
+    @staticmethod
+    def dateadd(datepart: str, interval, from_date_or_timestamp: str) -> str:
+        return f"({from_date_or_timestamp} + cast({interval} as bigint) * interval 1 {datepart})"
+
+    @staticmethod
+    def listagg(measure: str, delimiter_text: str = "','") -> str:
+        return f"string_agg({measure}, {delimiter_text})"
+
+
+class DuckDBAdapter:
+    """`adapter.dispatch(name)`: the project's duckdb__<name> macro, else default__<name>."""
+
+    def __init__(self, macros):
+        self.macros = macros
+
+    def dispatch(self, name: str, macro_namespace: str | None = None):
+        for prefix in ("duckdb__", "default__"):
+            if hasattr(self.macros, prefix + name):
+                return getattr(self.macros, prefix + name)
+        raise KeyError(f"no duckdb__{name} or default__{name} macro in dbt_project/macros")
+
+
 def render_model(model: str, variables: dict | None = None) -> str:
     """The model's select statement with refs, vars and macros resolved."""
     macros = "\n".join(path.read_text() for path in sorted((DBT_PROJECT / "macros").glob("*.sql")))
     source = next((DBT_PROJECT / "models").rglob(f"{model}.sql")).read_text()
     values = variables or {}
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"])
-    env.globals.update(ref=ref, var=lambda name, default=None: values.get(name, default))
+    env.globals.update(ref=ref, var=lambda name, default=None: values.get(name, default),
+                       target={"type": "duckdb"}, dbt=DbtCrossDatabase())
+    # dbt's return(): a dispatching macro's whole output is the value it returns
+    env.globals["return"] = lambda value: value
+    env.globals["adapter"] = DuckDBAdapter(env.from_string(macros).module)
     return env.from_string(macros + "\n" + source).render()
 
 
