@@ -10,18 +10,12 @@ def setting(con: duckdb.DuckDBPyConnection) -> str:
     return con.sql("select current_setting('memory_limit')").fetchall()[0][0]
 
 
-def test_the_default_is_two_gib_per_core_at_most_a_quarter_of_ram(monkeypatch):
+def test_the_default_is_duckdbs_own_eighty_percent_of_ram(monkeypatch, tmp_path):
     monkeypatch.delenv(warehouse_handle.MEMORY_LIMIT_ENV, raising=False)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    monkeypatch.setattr("os.sysconf", lambda name: {"SC_PAGE_SIZE": 4096,
-                                                    "SC_PHYS_PAGES": 64 * 2**30 // 4096}[name])
-    assert warehouse_handle.memory_limit() == "4096MiB"
-    monkeypatch.setattr("os.sysconf", lambda name: {"SC_PAGE_SIZE": 4096,
-                                                    "SC_PHYS_PAGES": 8 * 2**30 // 4096}[name])
-    assert warehouse_handle.memory_limit() == "2048MiB"  # a quarter of 8 GiB
-    monkeypatch.setattr("os.sysconf", lambda name: {"SC_PAGE_SIZE": 4096,
-                                                    "SC_PHYS_PAGES": 2 * 2**30 // 4096}[name])
-    assert warehouse_handle.memory_limit() == "1024MiB"  # never under 1 GiB
+    assert warehouse_handle.memory_limit() == "80%"
+    with warehouse_handle.connect(tmp_path / "w.duckdb") as con:
+        assert setting(con) == duckdb.connect().sql(
+            "select current_setting('memory_limit')").fetchall()[0][0]
 
 
 @pytest.mark.parametrize("held", [False, True])
