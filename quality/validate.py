@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from quality.suites import Rule, Suite
 
 EXAMPLES = 5
 _context = None
+SOURCE = "storeops"  # the pandas data source of one validation (run_suite)
 
 
 @dataclass
@@ -180,11 +182,6 @@ def context():
 def run_suite(suite: Suite, frame) -> SuiteResult:
     """Validate a pandas frame against a suite; every rule gets an outcome, also when a
     column is missing (that is an outcome, not an exception)."""
-    import time
-
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
-
     started = time.monotonic()
     # GX's type check misreads pandas' nullable integers (observed "int64", yet failed):
     # hand it numpy floats, as DuckDB gives for integer columns holding nulls.
@@ -195,18 +192,26 @@ def run_suite(suite: Suite, frame) -> SuiteResult:
         frame = frame.astype(nullable)
     ctx = context()
     name = suite.name.replace(".", "__")
+    # A data source per validation, deleted after it: GX's pandas execution engine keeps
+    # every batch it loaded (BatchManager's batch data cache) for as long as its data
+    # source lives, so a process-wide one held each suite's whole frame until the process
+    # ended: every raw and mart table of a run at once (GiBs at the 10x store).
     try:
-        source = ctx.data_sources.get("storeops")
-    except (KeyError, ValueError):
-        source = ctx.data_sources.add_pandas("storeops")
-    try:
-        asset = source.get_asset(name)
-    except LookupError:
-        asset = source.add_dataframe_asset(name)
-    try:
-        definition = asset.get_batch_definition("all")
+        ctx.data_sources.delete(SOURCE)
     except (KeyError, ValueError, LookupError):
-        definition = asset.add_batch_definition_whole_dataframe("all")
+        pass
+    source = ctx.data_sources.add_pandas(SOURCE)
+    try:
+        return _validate(suite, frame, source.add_dataframe_asset(name), started)
+    finally:
+        ctx.data_sources.delete(SOURCE)
+
+
+def _validate(suite: Suite, frame, asset, started: float) -> SuiteResult:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    definition = asset.add_batch_definition_whole_dataframe("all")
     batch = definition.get_batch(batch_parameters={"dataframe": frame})
 
     present = set(frame.columns)
