@@ -4,7 +4,8 @@
   intervals, model chosen per SKU by cross-validation (forecasting/demand.py).
 - `backtest(history, horizon, *, windows)` and `summarise_backtest(result)`: rolling-origin
   accuracy against seasonal naive (forecasting/backtest.py); `backtest_detail` adds
-  every candidate model's scores on the same points.
+  every candidate model's scores on the same points; `sample_series` spreads a large
+  store's backtest over sales volume.
 - `reorder_suggestions(forecast, position, terms, *, as_of, ...)`: periodic-review
   order-up-to lines for the buyers (forecasting/policy.py).
 - `simulate_inventory(...)`: replays true demand day by day under a policy: fill rate,
@@ -16,10 +17,10 @@
   pipeline forecasts, read from the marts (the forecasting assets and benchmarks use it).
 """
 
-from forecasting.backtest import backtest, backtest_detail, summarise_backtest
+from forecasting.backtest import backtest, backtest_detail, sample_series, summarise_backtest
 from forecasting.demand import forecast_demand
 from forecasting.policy import reorder_suggestions
 from forecasting.simulate import simulate_inventory
 
-__all__ = ["backtest", "backtest_detail", "forecast_demand", "reorder_suggestions", "simulate_inventory",
-           "summarise_backtest"]
+__all__ = ["backtest", "backtest_detail", "forecast_demand", "reorder_suggestions",
+           "sample_series", "simulate_inventory", "summarise_backtest"]

@@ -3,7 +3,8 @@
 `backtest(history, horizon, *, windows)` replays `forecast_demand` on the last
 `windows * horizon` periods: for each test window the model is chosen exactly as in
 production, by cross-validation on the `cv_windows` windows just before it, and scored on
-the window it did not see. `summarise_backtest` aggregates the per-series rows.
+the window it did not see. `summarise_backtest` aggregates the per-series rows;
+`sample_series` picks the series a large store backtests (spread over sales volume).
 """
 
 from __future__ import annotations
@@ -319,6 +320,42 @@ def backtest_detail(history: pl.DataFrame, horizon: int, *, windows: int = 3,
         .select(list(POINTS_SCHEMA)).cast(points_schema), freq, month_end)
     return BacktestDetail(result.sort("unique_id"), by_model,
                           points.sort("unique_id", "ds"))
+
+
+def sample_series(history: pl.DataFrame, max_series: int) -> pl.DataFrame:
+    """At most `max_series` series of `history`, spread evenly over their sales volume.
+
+    Args:
+        history: long frame with at least `unique_id` and `y` (units per period).
+        max_series: the most series to keep (a positive integer).
+
+    Returns:
+        `history`'s rows (all columns, same order) for the kept series: every series when
+        there are at most `max_series`, else a systematic sample over the ranking by total
+        units (ties broken by unique_id): the series are sorted by volume, cut into
+        `max_series` equal runs, and the middle series of each run is kept. Each stratum of
+        volume is represented in proportion, from the best sellers to the slowest movers,
+        so a unit-weighted mean over the sample estimates the whole store's (systematic
+        sampling of an ordered list, Cochran 1977, *Sampling Techniques*, 3rd ed., ch. 8).
+        Deterministic: the same history gives the same sample.
+
+    Raises:
+        ValueError: `max_series` is not a positive integer, or `unique_id` or `y` is missing.
+    """
+    if not isinstance(max_series, int) or isinstance(max_series, bool) or max_series < 1:
+        raise ValueError(f"max_series must be a positive integer, got {max_series!r}")
+    missing = {"unique_id", "y"} - set(history.columns)
+    if missing:
+        raise ValueError(f"history is missing column(s) {sorted(missing)}")
+    volume = (history.group_by("unique_id").agg(pl.col("y").sum().alias("units"))
+              .sort(["units", "unique_id"], descending=[True, False]))
+    n = volume.height
+    if n <= max_series:
+        return history
+    # Run i covers ranks [i*n/k, (i+1)*n/k); its middle rank is floor((i + 0.5) * n / k).
+    picks = [int((i + 0.5) * n / max_series) for i in range(max_series)]
+    kept = volume[picks].select("unique_id")
+    return history.join(kept, on="unique_id", how="semi", maintain_order="left")
 
 
 def _unscored_rows(unscored: pl.DataFrame) -> pl.DataFrame:

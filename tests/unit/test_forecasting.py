@@ -6,7 +6,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from forecasting import backtest, backtest_detail, forecast_demand, summarise_backtest
+from forecasting import (
+    backtest,
+    backtest_detail,
+    forecast_demand,
+    sample_series,
+    summarise_backtest,
+)
 from forecasting.demand import (
     ENSEMBLE,
     INTERMITTENT_MODELS,
@@ -463,3 +469,28 @@ def test_the_wider_level_is_at_least_the_normal_tail_of_the_narrower():
     assert out["thin"] == pytest.approx(z95 / z50)
     two = nested(widths.drop("width_50"), (80, 95))
     assert two["width_95"].to_list() == pytest.approx([z95 / z80, 3.0])
+
+
+def test_a_large_stores_backtest_sample_spans_its_sales_volume():
+    # 10 series with 1..10 units a day: 10 kept when allowed 10 or more; 5 of them, one
+    # from each pair of neighbours in the volume ranking, when allowed 5.
+    days = [date(2025, 1, 1) + timedelta(days=i) for i in range(3)]
+    history = pl.DataFrame({
+        "unique_id": [f"S{k:02d}" for k in range(1, 11) for _ in days],
+        "ds": days * 10,
+        "y": [float(k) for k in range(1, 11) for _ in days],
+    })
+    assert sample_series(history, 10).equals(history)
+    assert sample_series(history, 50).equals(history)
+    kept = sample_series(history, 5)
+    # Ranked by volume: S10, S09, ..., S01; runs of 2; the middle of each run: ranks 1, 3, ..
+    assert kept["unique_id"].unique(maintain_order=True).to_list() == [
+        "S01", "S03", "S05", "S07", "S09"]
+    assert kept.height == 15 and kept.columns == history.columns
+    assert kept.equals(sample_series(history, 5))  # deterministic
+    # Mean units a day per series: 5 in the sample (1, 3, .., 9) against 5.5 in the store.
+    assert kept["y"].mean() == 5.0 and history["y"].mean() == 5.5
+    with pytest.raises(ValueError, match="positive integer"):
+        sample_series(history, 0)
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['y'\]"):
+        sample_series(history.drop("y"), 3)
