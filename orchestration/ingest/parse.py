@@ -182,13 +182,18 @@ def decimal_marks(frame: pl.DataFrame, kinds: dict[str, str], *,
     names = [n for n in kinds if n in frame.columns]
     if not names:
         return {}
+    # Each column is classified once (a Python batch function polars cannot share between
+    # expressions: classifying it in each of the four aggregates took 4x as long, 5.5 s
+    # of a 14 s load of a 139 MB orders file).
+    classes = frame.select(number_class(pl.col(n)).alias(f"k{i}") for i, n in enumerate(names))
     aggs = []
     for i, n in enumerate(names):
-        cls = number_class(pl.col(n))
+        cls = pl.col(f"k{i}")
         aggs += [(cls == "comma").any().alias(f"c{i}"), (cls == "dot").any().alias(f"d{i}"),
                  pl.col(n).filter(cls == "comma").first().alias(f"ce{i}"),
                  pl.col(n).filter(cls == "dot").first().alias(f"de{i}")]
-    row = frame.select(aggs).row(0, named=True) if frame.height else {}
+    row = (pl.concat([frame.select(names), classes], how="horizontal").select(aggs)
+           .row(0, named=True) if frame.height else {})
     own: dict[str, DecimalMark] = {}
     for i, n in enumerate(names):
         comma, dot = bool(row.get(f"c{i}")), bool(row.get(f"d{i}"))
