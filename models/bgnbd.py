@@ -49,19 +49,48 @@ class GammaGammaParams:
     gamma: float
 
 
-def _bgnbd_log_likelihood(log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
-                          age: np.ndarray) -> float:
+@dataclass(frozen=True)
+class _Customers:
+    """Customers' (x, t_x, T) with each distinct value of each stored once and an index
+    back to the customers: the special functions and logarithms of the likelihood are
+    evaluated per distinct value (a few dozen frequencies, a few hundred weeks) instead of
+    per customer. The 10x store's 14 fits took 97 s of its 269 s churn scoring."""
+
+    x: np.ndarray
+    x_values: np.ndarray
+    x_index: np.ndarray
+    t_values: np.ndarray
+    t_index: np.ndarray
+    age_values: np.ndarray
+    age_index: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> _Customers:
+        x_values, x_index = np.unique(x, return_inverse=True)
+        t_values, t_index = np.unique(t_x, return_inverse=True)
+        age_values, age_index = np.unique(age, return_inverse=True)
+        return cls(x, x_values, x_index, t_values, t_index, age_values, age_index)
+
+
+def _bgnbd_log_likelihood(log_params: np.ndarray, customers: _Customers) -> float:
+    """Minus the BG/NBD log-likelihood of the customers at exp(log_params) = (r, alpha,
+    a, b); each customer's term is the same expression as per customer, with its
+    x-, t_x- and T-dependent parts looked up from their distinct values."""
     r, alpha, a, b = np.exp(log_params)
-    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    c = customers
+    x = c.x
+    common = (special.gammaln(r + c.x_values)[c.x_index] - special.gammaln(r)
+              + r * np.log(alpha))
     # Still alive at T: B(a, b+x)/B(a, b) * ... / (alpha+T)^(r+x)
-    alive = (special.betaln(a, b + x) - special.betaln(a, b)
-             - (r + x) * np.log(alpha + age))
+    alive = (special.betaln(a, b + c.x_values)[c.x_index] - special.betaln(a, b)
+             - (r + x) * np.log(alpha + c.age_values)[c.age_index])
     # Dropped out right after the last purchase (only possible when x > 0).
     with np.errstate(divide="ignore", invalid="ignore"):
         dropped = np.where(
             x > 0,
-            special.betaln(a + 1, np.maximum(b + x - 1, 1e-12)) - special.betaln(a, b)
-            - (r + x) * np.log(alpha + t_x),
+            special.betaln(a + 1, np.maximum(b + c.x_values - 1, 1e-12))[c.x_index]
+            - special.betaln(a, b)
+            - (r + x) * np.log(alpha + c.t_values)[c.t_index],
             -np.inf,
         )
     total = common + np.logaddexp(alive, dropped)
@@ -78,8 +107,8 @@ def fit_bgnbd(frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) -> Bg
     if np.any(t_x > age + 1e-9) or np.any(x < 0):
         raise ValueError("fit_bgnbd: recency must not exceed age and frequency must be >= 0")
     start = np.log([0.5, max(float(np.mean(age)), 1.0), 0.8, 2.5])
-    result = optimize.minimize(_bgnbd_log_likelihood, start, args=(x, t_x, age),
-                               method="L-BFGS-B",
+    result = optimize.minimize(_bgnbd_log_likelihood, start,
+                               args=(_Customers.of(x, t_x, age),), method="L-BFGS-B",
                                bounds=[(-9.0, 9.0)] * 4)
     r, alpha, a, b = np.exp(result.x)
     return BgNbdParams(r=float(r), alpha=float(alpha), a=float(a), b=float(b))
