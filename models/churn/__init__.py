@@ -62,6 +62,7 @@ from models.churn.features import (
     customer_features,
     cutoff_dates,
     label_features,
+    order_days,
     validate_inputs,
 )
 from models.churn.scoring import CLV_DAYS, ChurnResult, churn_scores, score_customers
@@ -91,5 +92,5 @@ __all__ = [
     "MIN_HISTORY_DAYS", "REACTIVATED_GAP_DAYS", "RFM_FEATURES", "TRAINING_CUTOFFS", "Candidate",
     "ChurnResult", "ModelChoice", "assign_segments", "auc_difference", "choose_model",
     "churn_labels", "churn_scores", "customer_features", "cutoff_dates", "label_features",
-    "score_customers", "validate_inputs",
+    "order_days", "score_customers", "validate_inputs",
 ]

@@ -90,22 +90,19 @@ def validate_inputs(orders: pl.DataFrame, tickets: pl.DataFrame | None
     return orders, tickets
 
 
-def customer_features(orders: pl.DataFrame, *, cutoff: date,
-                      tickets: pl.DataFrame | None = None,
-                      horizon_days: int = HORIZON_DAYS) -> tuple[pl.DataFrame, bgnbd.BgNbdParams | None]:
-    """One row per customer with an order on or before `cutoff`, from data up to it only.
+def order_days(orders: pl.DataFrame) -> pl.DataFrame:
+    """One row per customer and day with an order: `customer_id, order_date, day_orders,
+    net_revenue, gross_revenue, refunds, discounted_orders, channel` (of the day's first
+    order) and `interval_days` (days since the customer's previous order day, null for
+    the first), sorted by customer and day. BG/NBD counts days with an order, and two
+    orders placed minutes apart (a forgotten item) are one purchase occasion.
 
-    orders: `customer_id, order_date, net_revenue` (+ `order_id, gross_revenue, refunds,
-    has_discount, channel`); tickets: `customer_id, created_date` (+ `category,
-    is_satisfied`). Days are calendar days, money is the store currency. Also fits BG/NBD
-    on these customers and adds its outputs (`bg_*`); returns the features and the fit.
-    """
-    orders, tickets = validate_inputs(orders, tickets)
-    past = orders.filter(pl.col("order_date") <= cutoff)
-    # One row per customer and order day: BG/NBD counts days with an order, and two orders
-    # placed minutes apart (a forgotten item) are one purchase occasion.
-    days = (
-        past.group_by("customer_id", "order_date")
+    orders: as `customer_features` takes them. Raises as `validate_inputs`. The rows up
+    to a cutoff are the days of the orders up to it (an interval looks back only), so
+    `customer_features` at several cutoffs can share one call (`days=`)."""
+    orders, _ = validate_inputs(orders, None)
+    return (
+        orders.group_by("customer_id", "order_date")
         .agg(pl.len().alias("day_orders"), pl.col("net_revenue").sum(),
              pl.col("gross_revenue").sum(), pl.col("refunds").sum(),
              pl.col("has_discount").sum().alias("discounted_orders"),
@@ -114,6 +111,24 @@ def customer_features(orders: pl.DataFrame, *, cutoff: date,
         .with_columns((pl.col("order_date") - pl.col("order_date").shift(1).over("customer_id"))
                       .dt.total_days().alias("interval_days"))
     )
+
+
+def customer_features(orders: pl.DataFrame, *, cutoff: date,
+                      tickets: pl.DataFrame | None = None,
+                      horizon_days: int = HORIZON_DAYS,
+                      days: pl.DataFrame | None = None) -> tuple[pl.DataFrame, bgnbd.BgNbdParams | None]:
+    """One row per customer with an order on or before `cutoff`, from data up to it only.
+
+    orders: `customer_id, order_date, net_revenue` (+ `order_id, gross_revenue, refunds,
+    has_discount, channel`); tickets: `customer_id, created_date` (+ `category,
+    is_satisfied`). Days are calendar days, money is the store currency. days: optional,
+    `order_days(orders)` computed once by a caller that asks for several cutoffs of the
+    same orders (the same result, without regrouping the orders each time). Also fits
+    BG/NBD on these customers and adds its outputs (`bg_*`); returns the features and
+    the fit.
+    """
+    orders, tickets = validate_inputs(orders, tickets)
+    days = (order_days(orders) if days is None else days).filter(pl.col("order_date") <= cutoff)
     cutoff_lit = pl.lit(cutoff)
     features = (
         days.group_by("customer_id")

@@ -21,6 +21,7 @@ from models.churn.features import (
     customer_features,
     cutoff_dates,
     label_features,
+    order_days,
     validate_inputs,
 )
 from models.churn.segments import _usual_interval_from_products, _value_tiers, assign_segments
@@ -86,11 +87,12 @@ def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame 
     started = time.perf_counter()
     earliest = orders["order_date"].min() + timedelta(days=MIN_HISTORY_DAYS)
     cache: dict[date, pl.DataFrame] = {}
+    days = order_days(orders)  # shared by the features at every cutoff
 
     def labelled(cutoff: date) -> pl.DataFrame:
         if cutoff not in cache:
             features, _ = customer_features(orders, cutoff=cutoff, tickets=tickets,
-                                            horizon_days=horizon_days)
+                                            horizon_days=horizon_days, days=days)
             cache[cutoff] = label_features(features, orders, cutoff, horizon_days)
         return cache[cutoff]
 
@@ -142,13 +144,13 @@ def score_customers(orders: pl.DataFrame, *, as_of: date, tickets: pl.DataFrame 
             if name == choice.model:
                 reliability = _calibration(test["churned"].to_numpy().astype(int), p)
         test_features, test_params = customer_features(orders, cutoff=test_cutoff, tickets=tickets,
-                                                       horizon_days=horizon_days)
+                                                       horizon_days=horizon_days, days=days)
         rows += _clv_rows(test, _fit_gamma_gamma(test_features), test_params, horizon_days, "test")
         timings["test_s"] = time.perf_counter() - test_started
 
     score_started = time.perf_counter()
     features_now, params = customer_features(orders, cutoff=as_of, tickets=tickets,
-                                             horizon_days=horizon_days)
+                                             horizon_days=horizon_days, days=days)
     if choice is not None and choice.model not in ("bgnbd",) and final_train:
         p_churn = Candidate(choice.model, seed, features).fit(stacked(final_train)).predict(features_now)
     elif choice is not None and choice.model == "bgnbd" and params is not None:

@@ -15,6 +15,7 @@ from models.churn import (
     choose_model,
     churn_labels,
     customer_features,
+    order_days,
     score_customers,
 )
 from models.repurchase import product_repurchase, replenishment_reminders, win_back_list
@@ -107,6 +108,16 @@ def test_features_at_a_cutoff_ignore_everything_after_it():
     without, _ = customer_features(orders.filter(pl.col("order_date") <= cutoff), cutoff=cutoff)
     assert with_future.equals(without)
     assert with_future["last_order_date"].max() <= cutoff
+
+
+def test_order_days_shared_across_cutoffs_give_the_same_features():
+    # score_customers groups the orders into order days once and filters them per cutoff.
+    orders = synthetic_orders(400)
+    days = order_days(orders)
+    for cutoff in (date(2024, 9, 1), date(2025, 3, 1), date(2025, 12, 1)):
+        alone, alone_fit = customer_features(orders, cutoff=cutoff)
+        shared, shared_fit = customer_features(orders, cutoff=cutoff, days=days)
+        assert shared.equals(alone) and shared_fit == alone_fit
 
 
 def test_labels_come_only_from_the_following_window():
