@@ -22,7 +22,7 @@ from rich.markup import escape
 
 from orchestration.pipeline import RunSummary, execute_pipeline, prepare_home
 from orchestration.processes import die_with_parent, run_until_stopped, tool_env
-from orchestration.settings import Settings, SettingsError
+from orchestration.settings import LANDING_ENV, Settings, SettingsError
 from orchestration.summary import console, err, print_summary
 
 app = typer.Typer(
@@ -125,18 +125,20 @@ def demo(
 
 @app.command()
 def run(
-    landing: Annotated[Path, typer.Option(help="Landing directory with one folder per source.")],
+    landing: Annotated[Path | None, typer.Option(help="Landing directory with one folder per source; default: `landing:` in the home's storeops.yml, else <home>/landing.")] = None,
     home: HomeOption = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Compute outputs as of this date (YYYY-MM-DD); default: the last date in the data.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build the warehouse, analytics and outputs even when nothing they are built from changed since the last finished run.")] = False,
 ) -> None:
     """Ingest what is new in the landing directory, build, write outputs. When no raw table, setting, code or as-of date changed since the last finished run, only ingest runs and the outputs stand (--rebuild builds anyway)."""
     as_of_date = _parse_as_of(as_of)
-    if not landing.is_dir():
-        err.print(f"[red]Landing directory {landing} does not exist.[/red] "
+    settings = _load_settings(home, landing)
+    if not settings.landing.is_dir():
+        source = ("--landing" if landing else
+                  f"${LANDING_ENV}, storeops.yml's landing or <home>/landing")
+        err.print(f"[red]Landing directory {settings.landing} does not exist[/red] (from {source}). "
                   "It should hold one folder per source (shopify/orders/, meta_ads/, …).")
         raise typer.Exit(2)
-    settings = _load_settings(home, landing)
     run_stoppably(settings, as_of_date, rebuild=rebuild)
 
 

@@ -49,7 +49,8 @@ def test_demo_then_run_again_adds_nothing(tmp_path):
     # succeeds, nothing is added or lost.
     bad = home / "landing" / "meta_ads" / "not_meta.csv"
     shutil.copy(next((home / "landing" / "zendesk").glob("*.csv")), bad)
-    again = storeops("run", "--landing", str(home / "landing"), home=home)
+    # Without --landing a run reads the home's own landing folder.
+    again = storeops("run", home=home)
     assert again.returncode == 0, again.stderr[-3000:]
     totals = next(ln for ln in again.stdout.splitlines() if ln.startswith("│ total "))
     cells = [c.strip() for c in totals.strip("│").split("│")]
@@ -64,6 +65,18 @@ def test_bad_usage_exits_2(tmp_path):
     missing = storeops("run", "--landing", str(tmp_path / "nope"), home=tmp_path / "h")
     assert missing.returncode == 2
     assert "does not exist" in missing.stdout + missing.stderr
+    # No --landing: storeops.yml's landing, else <home>/landing; either missing is named.
+    no_landing = storeops("run", home=tmp_path / "h")
+    assert no_landing.returncode == 2
+    assert f"{tmp_path / 'h' / 'landing'} does not exist" in " ".join(
+        (no_landing.stdout + no_landing.stderr).split())
+    configured = tmp_path / "configured"
+    configured.mkdir()
+    (configured / "storeops.yml").write_text(f"landing: {tmp_path / 'exports'}\n")
+    from_settings = storeops("run", home=configured)
+    assert from_settings.returncode == 2
+    assert f"{tmp_path / 'exports'} does not exist" in " ".join(
+        (from_settings.stdout + from_settings.stderr).split())
     bad_date = storeops("run", "--landing", str(tmp_path), "--as-of", "2026-02-30", home=tmp_path / "h")
     assert bad_date.returncode == 2
     assert "--as-of" in bad_date.stdout + bad_date.stderr
