@@ -19,6 +19,7 @@ from quality.suites import Rule, Suite
 EXAMPLES = 5
 _context = None
 SOURCE = "storeops"  # the pandas data source of one validation (run_suite)
+NARROW_ROWS = 200_000  # from this many rows a suite is validated column set by column set
 
 
 @dataclass
@@ -181,7 +182,15 @@ def context():
 
 def run_suite(suite: Suite, frame) -> SuiteResult:
     """Validate a pandas frame against a suite; every rule gets an outcome, also when a
-    column is missing (that is an outcome, not an exception)."""
+    column is missing (that is an outcome, not an exception).
+
+    A frame of NARROW_ROWS rows or more is validated one column set at a time: the rules
+    reading the same columns together, on a frame of those columns and the suite's
+    locate_by columns. GX copies the whole frame for every metric it filters (its pandas
+    engine drops the rows a column's rule ignores by copying the batch), so on the 10x
+    store's orders (4M rows, 15 columns) the suite took 74 s whole and 31 s by column
+    set. Each rule sees the same rows of its own columns either way: the outcomes are
+    the same."""
     started = time.monotonic()
     # GX's type check misreads pandas' nullable integers (observed "int64", yet failed):
     # hand it numpy floats, as DuckDB gives for integer columns holding nulls.
@@ -190,8 +199,45 @@ def run_suite(suite: Suite, frame) -> SuiteResult:
                                            "UInt16", "UInt32", "UInt64")}
     if nullable:
         frame = frame.astype(nullable)
+    present = set(frame.columns)
+    outcomes: list[RuleOutcome] = []
+    runnable: list[Rule] = []
+    for rule in suite.rules:
+        missing = [c for c in _columns(rule) if c not in present]
+        if missing and rule.expectation != "ExpectColumnToExist":
+            outcomes.append(RuleOutcome(rule, False, len(frame),
+                                        error=f"column {', '.join(missing)} missing"))
+        else:
+            runnable.append(rule)
+    locate = [c for c in suite.locate_by if c in present]
+    if len(frame) >= NARROW_ROWS:
+        groups: dict[tuple[str, ...], list[Rule]] = {}
+        for rule in runnable:
+            columns = tuple(dict.fromkeys(c for c in (*locate, *_columns(rule)) if c in present))
+            groups.setdefault(columns, []).append(rule)
+        parts = [(frame[list(columns)], rules) for columns, rules in groups.items()]
+    else:
+        parts = [(frame, runnable)] if runnable else []
+    for part, rules in parts:
+        outcomes += _validate(suite.name, part, rules, locate)
+    order = {id(r): i for i, r in enumerate(suite.rules)}
+    outcomes.sort(key=lambda o: order[id(o.rule)])
+    return SuiteResult(suite, len(frame), outcomes, seconds=time.monotonic() - started)
+
+
+def _columns(rule: Rule) -> list[str]:
+    """The columns a rule reads."""
+    named = [rule.kwargs.get(k) for k in ("column", "column_A", "column_B")]
+    return [c for c in (*named, *rule.kwargs.get("column_list", [])) if c]
+
+
+def _validate(name: str, frame, rules: list[Rule], locate: list[str]) -> list[RuleOutcome]:
+    """GX's outcomes of `rules` on `frame` (every column they read is present, except
+    the one an ExpectColumnToExist rule looks for)."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
     ctx = context()
-    name = suite.name.replace(".", "__")
     # A data source per validation, deleted after it: GX's pandas execution engine keeps
     # every batch it loaded (BatchManager's batch data cache) for as long as its data
     # source lives, so a process-wide one held each suite's whole frame until the process
@@ -202,44 +248,24 @@ def run_suite(suite: Suite, frame) -> SuiteResult:
         pass
     source = ctx.data_sources.add_pandas(SOURCE)
     try:
-        return _validate(suite, frame, source.add_dataframe_asset(name), started)
-    finally:
-        ctx.data_sources.delete(SOURCE)
-
-
-def _validate(suite: Suite, frame, asset, started: float) -> SuiteResult:
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
-
-    definition = asset.add_batch_definition_whole_dataframe("all")
-    batch = definition.get_batch(batch_parameters={"dataframe": frame})
-
-    present = set(frame.columns)
-    outcomes: list[RuleOutcome] = []
-    expectations = []
-    rules_run: list[Rule] = []
-    for rule in suite.rules:
-        needed = [rule.kwargs.get(k) for k in ("column", "column_A", "column_B")]
-        needed += list(rule.kwargs.get("column_list", []))
-        missing = [c for c in needed if c and c not in present]
-        if missing and rule.expectation != "ExpectColumnToExist":
-            outcomes.append(RuleOutcome(rule, False, len(frame),
-                                        error=f"column {', '.join(missing)} missing"))
-            continue
+        asset = source.add_dataframe_asset(name.replace(".", "__"))
+        batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+            batch_parameters={"dataframe": frame})
         # GX does not keep the suite's order in its results: each expectation carries
         # the index of its rule.
-        expectations.append(getattr(gxe, rule.expectation)(**rule.kwargs,
-                                                          meta={"rule": len(rules_run)}))
-        rules_run.append(rule)
-    gx_suite = gx.ExpectationSuite(name=suite.name, expectations=expectations)
-    locate = [c for c in suite.locate_by if c in present]
-    result = batch.validate(gx_suite, result_format={
-        "result_format": "SUMMARY",
-        "partial_unexpected_count": EXAMPLES,
-        "unexpected_index_column_names": locate,
-    })
+        expectations = [getattr(gxe, rule.expectation)(**rule.kwargs, meta={"rule": i})
+                        for i, rule in enumerate(rules)]
+        result = batch.validate(gx.ExpectationSuite(name=name, expectations=expectations),
+                                result_format={
+                                    "result_format": "SUMMARY",
+                                    "partial_unexpected_count": EXAMPLES,
+                                    "unexpected_index_column_names": locate,
+                                })
+    finally:
+        ctx.data_sources.delete(SOURCE)
+    outcomes = []
     for res in result.results:
-        rule = rules_run[int(res.expectation_config.meta["rule"])]
+        rule = rules[int(res.expectation_config.meta["rule"])]
         error = _exception(res.exception_info)
         detail = res.result or {}
         examples = list(detail.get("partial_unexpected_index_list") or [])[:EXAMPLES]
@@ -250,6 +276,4 @@ def _validate(suite: Suite, frame, asset, started: float) -> SuiteResult:
             unexpected_count=int(detail.get("unexpected_count") or 0),
             error=error, examples=examples,
         ))
-    order = {id(r): i for i, r in enumerate(suite.rules)}
-    outcomes.sort(key=lambda o: order[id(o.rule)])
-    return SuiteResult(suite, len(frame), outcomes, seconds=time.monotonic() - started)
+    return outcomes

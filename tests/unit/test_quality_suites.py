@@ -217,6 +217,38 @@ def test_a_suite_lets_go_of_its_frame(con, tmp_path):
     assert [o.describe(suite.locate_by) for o in again.failed] == [outcome.describe(suite.locate_by)]
 
 
+def test_a_large_frame_validated_by_column_set_gives_the_same_outcomes(con, tmp_path,
+                                                                        monkeypatch):
+    """From quality.validate.NARROW_ROWS rows GX sees one column set at a time (it copies
+    the whole frame per metric otherwise): every outcome, count and located example must
+    be what the whole frame gives, failures included."""
+    from quality import validate
+
+    write(tmp_path, "shopify/orders/a.csv", orders_file(300, status={17: "disputed"}))
+    ingest_source(con, tmp_path, SPECS_BY_TABLE["shopify_orders"], run_id="test",
+                  timezone="UTC")
+    suite = raw_suite(SPECS_BY_TABLE["shopify_orders"], "USD")
+    frame = con.execute(suite.query()).df()
+    frame.loc[[3, 40, 41], "currency"] = "EUR"           # in set
+    frame.loc[[5, 6], "lineitem_price"] = -1.0            # between
+    frame.loc[[7], "name"] = None                         # not null
+    frame.loc[[9], "refunded_amount"] = 999.0             # pair A >= B
+    frame = frame.drop(columns=["lineitem_sku"])          # exists, and its rules' columns
+
+    def outcomes(narrow_rows: int) -> list[tuple]:
+        monkeypatch.setattr(validate, "NARROW_ROWS", narrow_rows)
+        result = run_suite(suite, frame)
+        return [(o.rule.expectation, str(o.rule.kwargs), o.success, o.rows,
+                 o.unexpected_count, o.error, o.describe(suite.locate_by))
+                for o in result.outcomes]
+
+    whole, narrow = outcomes(10**9), outcomes(1)
+    assert narrow == whole
+    failed = {(o[0], o[1]) for o in whole if not o[2]}
+    assert len(failed) >= 6, failed
+    assert any("lineitem_sku" in kwargs for _, kwargs in failed)
+
+
 def test_a_suite_does_not_fingerprint_the_whole_frame(con, tmp_path, monkeypatch):
     """GX hashes every pandas batch under 1 GB for a batch marker storeops never reads
     (60% of a suite's time); quality.validate turns that off, and the verdicts stand."""
