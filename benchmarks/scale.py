@@ -53,20 +53,43 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
+ROLES = ("run worker", "dbt", "other")
+
+
+def role(pid: int, root: int) -> str:
+    """Which part of a run a process is: the run worker (`python -m orchestration.cli`,
+    Dagster and every Python step), dbt, or other (the `storeops` command itself, the
+    forecasts' worker processes)."""
+    if pid == root:
+        return "other"
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "other"
+    if "orchestration.cli" in cmdline:
+        return "run worker"
+    return "dbt" if "dbt" in cmdline else "other"
+
+
 class TreeSampler(threading.Thread):
     """Samples the RSS of a process and all its descendants every `interval` seconds:
-    `samples` is a list of (unix time, bytes)."""
+    `samples` is a list of (unix time, bytes of the tree, {role: bytes}) (`role`)."""
 
     def __init__(self, pid: int, interval: float = 0.1):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
-        self.samples: list[tuple[float, int]] = []
+        self.samples: list[tuple[float, int, dict[str, int]]] = []
         self.done = threading.Event()
+        self.roles: dict[int, str] = {}
 
     def run(self) -> None:
         while not self.done.is_set():
-            pids = [self.pid, *(p for p, _ in descendants(self.pid))]
-            self.samples.append((time.time(), sum(rss_bytes(p) for p in pids)))
+            by_role = dict.fromkeys(ROLES, 0)
+            for pid in [self.pid, *(p for p, _ in descendants(self.pid))]:
+                if pid not in self.roles:
+                    self.roles[pid] = role(pid, self.pid)
+                by_role[self.roles[pid]] += rss_bytes(pid)
+            self.samples.append((time.time(), sum(by_role.values()), by_role))
             self.done.wait(self.interval)
 
 
@@ -111,12 +134,15 @@ def profile_run(home: Path, landing: Path) -> dict:
         raise SystemExit(f"storeops run failed ({process.returncode}):\n{output[-3000:]}")
     run_start, run_end, run_seconds, steps = step_times(home)
     for step in steps:
-        inside = [b for t, b in sampler.samples if step["start"] <= t <= step["end"]]
-        step["peak_rss_mib"] = round(max(inside) / 2**20) if inside else None
+        inside = [(b, parts) for t, b, parts in sampler.samples if step["start"] <= t <= step["end"]]
+        step["peak_rss_mib"] = round(max(b for b, _ in inside) / 2**20) if inside else None
+        for name in ROLES:  # each part's own peak during the step
+            step[f"peak_{name.replace(' ', '_')}_mib"] = (
+                round(max(p[name] for _, p in inside) / 2**20) if inside else None)
     return {
         "wall_s": round(ended - started, 2),
         "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
-        "peak_rss_mib": round(max((b for _, b in sampler.samples), default=0) / 2**20),
+        "peak_rss_mib": round(max((b for _, b, _ in sampler.samples), default=0) / 2**20),
         "dagster_run_s": round(run_seconds, 2),
         "before_run_s": round(run_start - started, 2),  # process start, imports, definitions
         "after_run_s": round(ended - run_end, 2),  # summary, report, exit
@@ -128,7 +154,8 @@ def profile_run(home: Path, landing: Path) -> dict:
 def grouped(steps: list[dict]) -> list[dict]:
     """Steps with the Great Expectations suites and the ingest assets summed into one line
     each (their count in the name), slowest first."""
-    groups: dict[str, dict] = defaultdict(lambda: {"seconds": 0.0, "peak_rss_mib": 0, "n": 0})
+    peaks = ["peak_rss_mib", *(f"peak_{n.replace(' ', '_')}_mib" for n in ROLES)]
+    groups: dict[str, dict] = defaultdict(lambda: {"seconds": 0.0, "n": 0, **dict.fromkeys(peaks, 0)})
     for step in steps:
         name = step["step"]
         if name.endswith("_gx_suite"):
@@ -137,10 +164,11 @@ def grouped(steps: list[dict]) -> list[dict]:
             name = "ingest (raw tables)"
         g = groups[name]
         g["seconds"] += step["seconds"]
-        g["peak_rss_mib"] = max(g["peak_rss_mib"], step.get("peak_rss_mib") or 0)
+        for peak in peaks:
+            g[peak] = max(g[peak], step.get(peak) or 0)
         g["n"] += 1
     rows = [{"step": k if g["n"] == 1 else f"{k} ({g['n']})", "seconds": round(g["seconds"], 2),
-             "peak_rss_mib": g["peak_rss_mib"]} for k, g in groups.items()]
+             **{peak: g[peak] for peak in peaks}} for k, g in groups.items()]
     return sorted(rows, key=lambda r: -r["seconds"])
 
 
@@ -191,8 +219,14 @@ def markdown(results: list[dict], label: str) -> str:
                       (f"{r['order_lines']:,} order lines, {r['customers']:,} customers, "
                       f"{r['skus']:,} SKUs. Outside the Dagster run: {run['before_run_s']} s "
                       f"before it (process start, imports, definitions), {run['after_run_s']} s "
-                      "after it."), "", "| step | seconds | peak RSS MiB |", "|---|---|---|"]
-            lines += [f"| {s['step']} | {s['seconds']} | {s['peak_rss_mib']} |"
+                      "after it. Peak RSS of the whole tree, then each part's own peak in the step: "
+                      "the run worker (Dagster and the Python steps), dbt, and other processes "
+                      "(the storeops command, the forecasts' workers)."), "",
+                      "| step | seconds | peak RSS MiB | run worker | dbt | other |",
+                      "|---|---|---|---|---|---|"]
+            lines += [f"| {s['step']} | {s['seconds']} | {s['peak_rss_mib']} | "
+                      f"{s.get('peak_run_worker_mib', '')} | {s.get('peak_dbt_mib', '')} | "
+                      f"{s.get('peak_other_mib', '')} |"
                       for s in grouped(run["steps"])]
     return "\n".join(lines) + "\n"
 
