@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
 
 from orchestration.harness import STOREOPS, clean_env
 from orchestration.processes import descendants
+from orchestration.warehouse_handle import MEMORY_LIMIT_ENV
 
 RESULTS = Path(__file__).parent / "results"
 PAGE = 4096 if not hasattr(os, "sysconf") else os.sysconf("SC_PAGE_SIZE")
@@ -116,12 +117,16 @@ def step_times(home: Path) -> tuple[float, float, float, list[dict]]:
     return first, last, last - first, steps
 
 
-def profile_run(home: Path, landing: Path) -> dict:
-    """One `storeops run` in its own process, sampled and read back from its event log."""
+def profile_run(home: Path, landing: Path, memory_limit: str | None = None) -> dict:
+    """One `storeops run` in its own process, sampled and read back from its event log;
+    `memory_limit` is passed as $STOREOPS_DUCKDB_MEMORY_LIMIT (DuckDB's, storeops' and
+    dbt's connections)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     process = subprocess.Popen([STOREOPS, "run", "--landing", str(landing), "--home", str(home)],
-                               cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE,
+                               cwd=ROOT, env=clean_env(**({MEMORY_LIMIT_ENV: memory_limit}
+                                                          if memory_limit else {})),
+                               stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     sampler = TreeSampler(process.pid)
     sampler.start()
@@ -172,7 +177,8 @@ def grouped(steps: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: -r["seconds"])
 
 
-def measure(scale: float, days: int, seed: int, keep: Path | None) -> dict:
+def measure(scale: float, days: int, seed: int, keep: Path | None,
+            memory_limit: str | None = None) -> dict:
     from orchestration.demo import generate_store
 
     home = (keep or Path(tempfile.mkdtemp(prefix="storeops-scale-"))) / f"scale-{scale}"
@@ -184,15 +190,16 @@ def measure(scale: float, days: int, seed: int, keep: Path | None) -> dict:
     landing = home / "landing"
     print(f"scale {scale}: {store.n_order_lines:,} order lines generated in {generated_s:.0f} s",
           flush=True)
-    first = profile_run(home, landing)
+    first = profile_run(home, landing, memory_limit)
     print(f"  first run {first['wall_s']} s, peak {first['peak_rss_mib']} MiB", flush=True)
-    rerun = profile_run(home, landing)
+    rerun = profile_run(home, landing, memory_limit)
     print(f"  unchanged rerun {rerun['wall_s']} s", flush=True)
     if keep is None:
         shutil.rmtree(home.parent, ignore_errors=True)
     return {"scale": scale, "days": days, "seed": seed, "orders": store.n_orders,
             "order_lines": store.n_order_lines, "customers": store.n_customers,
             "skus": store.n_skus, "generate_s": round(generated_s, 1),
+            "duckdb_memory_limit": memory_limit or "default (80% of RAM)",
             "first_run": first, "unchanged_rerun": rerun}
 
 
@@ -201,7 +208,8 @@ def markdown(results: list[dict], label: str) -> str:
              "`uv run python benchmarks/scale.py " + " ".join(sys.argv[1:]) + "` on "
              f"{os.cpu_count()} cores. Each run is `storeops run` in its own process "
              "(clean environment); time and peak RSS cover the whole process tree (storeops, "
-             "dbt, workers). *Unchanged rerun*: the same landing folder again, nothing new.", "",
+             "dbt, workers). *Unchanged rerun*: the same landing folder again, nothing new. "
+             f"DuckDB memory limit: {results[0].get('duckdb_memory_limit', 'default')}.", "",
              ("| scale | order lines | run | wall s | CPU s | peak RSS MiB | Dagster run s | "
              "before the run s | s per M order lines |"),
              "|---|---|---|---|---|---|---|---|---|"]
@@ -238,8 +246,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--label", default="scale", help="results file name: <label>.md/json")
     parser.add_argument("--keep", type=Path, help="build the homes here and keep them")
+    parser.add_argument("--memory-limit", help="DuckDB memory limit for the runs (e.g. 4GB): "
+                        "$STOREOPS_DUCKDB_MEMORY_LIMIT; default DuckDB's 80%% of RAM")
     args = parser.parse_args()
-    results = [measure(s, args.days, args.seed, args.keep) for s in args.scales]
+    results = [measure(s, args.days, args.seed, args.keep, args.memory_limit)
+               for s in args.scales]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.label}.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / f"{args.label}.md").write_text(markdown(results, args.label))
