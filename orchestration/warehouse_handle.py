@@ -36,10 +36,13 @@ def memory_limit() -> str:
 
     $STOREOPS_DUCKDB_MEMORY_LIMIT when set (any value DuckDB's `SET memory_limit` accepts,
     e.g. "3GiB": several stores on one machine), else 80% of the machine's RAM, DuckDB's own
-    default (https://duckdb.org/docs/stable/configuration/overview). A 4 GiB default was
-    tried on the 10x store: the dbt step's peak fell from 10.9 to 9.0 GiB but the run's did
-    not (15.0 GiB; the Python steps hold it, docs/scaling.md), and whether dbt then spilled
-    and slowed could not be told on a busy machine, so the default stays DuckDB's."""
+    default (https://duckdb.org/docs/stable/configuration/overview). Measured on the 10x
+    store (benchmarks/results/scale10*.md): with the default dbt's DuckDB held 6.5 GiB and
+    the run peaked at 9.5 GiB on a 23 GiB machine; with "4GB" dbt held 4.1 GiB, the run
+    peaked at 7.1 GiB and took 2.6% longer (784 against 764 s); "3GB" ran out of memory in
+    int_orders_enriched. DuckDB spills what it can beyond the limit but some operators
+    cannot, so a fixed default low enough for small machines would fail big stores: the
+    default stays DuckDB's, and docs/scaling.md says when to set it."""
     return os.environ.get(MEMORY_LIMIT_ENV, "").strip() or "80%"
 
 
