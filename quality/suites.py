@@ -67,6 +67,11 @@ class Rule:
         """Whether a failure beyond the tolerance blocks (False: always a warning)."""
         return self.block_above is not None
 
+    def reads(self) -> list[str]:
+        """The columns the expectation reads (column, column_A, column_B, column_list)."""
+        named = [self.kwargs.get(k) for k in ("column", "column_A", "column_B")]
+        return [c for c in (*named, *self.kwargs.get("column_list", [])) if c]
+
 
 @dataclass(frozen=True)
 class Suite:
@@ -98,9 +103,8 @@ class Suite:
         known = {c.name for c in self.spec.columns} if self.spec else set()
         out: list[str] = []
         for rule in self.rules:
-            for k in ("column", "column_A", "column_B"):
-                col = rule.kwargs.get(k)
-                if col and col in known and col not in out:
+            for col in rule.reads():
+                if col in known and col not in out:
                     out.append(col)
         return out
 

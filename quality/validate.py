@@ -203,7 +203,7 @@ def run_suite(suite: Suite, frame) -> SuiteResult:
     outcomes: list[RuleOutcome] = []
     runnable: list[Rule] = []
     for rule in suite.rules:
-        missing = [c for c in _columns(rule) if c not in present]
+        missing = [c for c in rule.reads() if c not in present]
         if missing and rule.expectation != "ExpectColumnToExist":
             outcomes.append(RuleOutcome(rule, False, len(frame),
                                         error=f"column {', '.join(missing)} missing"))
@@ -213,7 +213,7 @@ def run_suite(suite: Suite, frame) -> SuiteResult:
     if len(frame) >= NARROW_ROWS:
         groups: dict[tuple[str, ...], list[Rule]] = {}
         for rule in runnable:
-            columns = tuple(dict.fromkeys(c for c in (*locate, *_columns(rule)) if c in present))
+            columns = tuple(dict.fromkeys(c for c in (*locate, *rule.reads()) if c in present))
             groups.setdefault(columns, []).append(rule)
         parts = [(frame[list(columns)], rules) for columns, rules in groups.items()]
     else:
@@ -223,12 +223,6 @@ def run_suite(suite: Suite, frame) -> SuiteResult:
     order = {id(r): i for i, r in enumerate(suite.rules)}
     outcomes.sort(key=lambda o: order[id(o.rule)])
     return SuiteResult(suite, len(frame), outcomes, seconds=time.monotonic() - started)
-
-
-def _columns(rule: Rule) -> list[str]:
-    """The columns a rule reads."""
-    named = [rule.kwargs.get(k) for k in ("column", "column_A", "column_B")]
-    return [c for c in (*named, *rule.kwargs.get("column_list", [])) if c]
 
 
 def _validate(name: str, frame, rules: list[Rule], locate: list[str]) -> list[RuleOutcome]:
