@@ -101,6 +101,11 @@ def order_days(orders: pl.DataFrame) -> pl.DataFrame:
     to a cutoff are the days of the orders up to it (an interval looks back only), so
     `customer_features` at several cutoffs can share one call (`days=`)."""
     orders, _ = validate_inputs(orders, None)
+    return _order_days(orders)
+
+
+def _order_days(orders: pl.DataFrame) -> pl.DataFrame:
+    """`order_days` of orders `validate_inputs` already returned."""
     return (
         orders.group_by("customer_id", "order_date")
         .agg(pl.len().alias("day_orders"), pl.col("net_revenue").sum(),
@@ -128,7 +133,7 @@ def customer_features(orders: pl.DataFrame, *, cutoff: date,
     the fit.
     """
     orders, tickets = validate_inputs(orders, tickets)
-    days = (order_days(orders) if days is None else days).filter(pl.col("order_date") <= cutoff)
+    days = (_order_days(orders) if days is None else days).filter(pl.col("order_date") <= cutoff)
     cutoff_lit = pl.lit(cutoff)
     features = (
         days.group_by("customer_id")
