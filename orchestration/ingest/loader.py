@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -286,22 +288,37 @@ def _repeats_message(repeats: pl.DataFrame) -> str:
             f"({rows_text(rows)} repeat{'s' if n == 1 else ''} {rows_text(firsts)})")
 
 
-def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data: bytes, *,
-              landing: Path, run_id: str, timezone: str, timezone_configured: bool = True,
-              window_start: date = DEFAULT_EXPORT_WINDOW_START) -> FileResult:
-    """Load one file in one transaction. Returns what happened; never raises for bad data.
+@dataclass
+class PreparedFile:
+    """A landing file read and parsed, not yet written: what `prepare_file` hands to
+    `commit_file`. `result` is the FileResult to record (status "loaded" or "rejected");
+    `good` and `quarantine` are the rows for `raw.<table>` and `raw.quarantine` (None
+    when the file is rejected); size, mtime and now go to `raw.load_log`."""
 
-    timezone_configured: whether storeops.yml sets the timezone (the timezone warning
-    says which); window_start: the setting export_window_start (rows dated before it are
-    quarantined)."""
+    spec: SourceSpec
+    result: FileResult
+    size: int
+    mtime: datetime
+    now: datetime
+    good: pl.DataFrame | None = None
+    quarantine: pl.DataFrame | None = None
+
+
+def prepare_file(spec: SourceSpec, path: Path, data: bytes, *, landing: Path, run_id: str,
+                 timezone: str, timezone_configured: bool = True,
+                 window_start: date = DEFAULT_EXPORT_WINDOW_START,
+                 sha: str | None = None) -> PreparedFile:
+    """Read and parse one landing file without touching the warehouse (so it can run in
+    another thread while the previous file is written). Never raises for bad data: a file
+    that cannot be read is a PreparedFile whose result is "rejected", with the reason.
+
+    Settings as in `load_file`; sha: the file's sha256 when the caller has it already.
+    Raises AssertionError when rows in != loaded + quarantined + duplicate (a storeops bug).
+    """
     rel = path.relative_to(landing).as_posix()
-    sha = sha256_of(data)
+    sha = sha or sha256_of(data)
     now = datetime.now(UTC).replace(tzinfo=None)
     mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-    twin = _already_loaded(con, spec, sha)
-    if twin is not None:
-        message = "" if twin == rel else f"same content as {twin}, already loaded"
-        return FileResult(spec.table, rel, sha, "skipped", message=message)
     try:
         text = xlsx_to_text(data, rel) if path.suffix.lower() == ".xlsx" else decode(data, rel)
         if not text.strip():
@@ -319,12 +336,8 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
                              timezone_configured=timezone_configured,
                              delimiter=read.delimiter, file_name=rel)
     except FileRejected as exc:
-        result = FileResult(spec.table, rel, sha, "rejected", message=str(exc))
-        if not _already_rejected(con, sha, result.message):
-            con.execute("begin")
-            _log(con, result, run_id=run_id, size=len(data), mtime=mtime, now=now)
-            con.execute("commit")
-        return result
+        return PreparedFile(spec, FileResult(spec.table, rel, sha, "rejected", message=str(exc)),
+                            size=len(data), mtime=mtime, now=now)
 
     bad = parsed.bad
     if bad_lines:
@@ -376,6 +389,29 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
         pl.lit(run_id).alias("run_id"),
         pl.lit(now).cast(pl.Datetime("us")).alias("quarantined_at"),
     )
+    return PreparedFile(spec, result, size=len(data), mtime=mtime, now=now, good=good,
+                        quarantine=quarantine)
+
+
+def commit_file(con: duckdb.DuckDBPyConnection, prepared: PreparedFile, *,
+                run_id: str) -> FileResult:
+    """Write a prepared file in one transaction: its rows, its quarantined rows and its
+    `raw.load_log` line (a rejected file: the log line only, once per reason). A file
+    whose content is loaded already by then (the same bytes under another name earlier
+    in this batch) is skipped instead. Returns the FileResult."""
+    spec, result = prepared.spec, prepared.result
+    twin = _already_loaded(con, spec, result.sha256)
+    if twin is not None:
+        message = "" if twin == result.path else f"same content as {twin}, already loaded"
+        return FileResult(spec.table, result.path, result.sha256, "skipped", message=message)
+    log = {"run_id": run_id, "size": prepared.size, "mtime": prepared.mtime, "now": prepared.now}
+    if result.status == "rejected":
+        if not _already_rejected(con, result.sha256, result.message):
+            con.execute("begin")
+            _log(con, result, **log)
+            con.execute("commit")
+        return result
+    good, quarantine = prepared.good, prepared.quarantine
     con.execute("begin")
     try:
         if good.height:
@@ -388,12 +424,33 @@ def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data
             con.register("incoming_bad", quarantine.to_arrow())
             con.execute("insert into raw.quarantine by name select * from incoming_bad")
             con.unregister("incoming_bad")
-        _log(con, result, run_id=run_id, size=len(data), mtime=mtime, now=now)
+        _log(con, result, **log)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     return result
+
+
+def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, data: bytes, *,
+              landing: Path, run_id: str, timezone: str, timezone_configured: bool = True,
+              window_start: date = DEFAULT_EXPORT_WINDOW_START) -> FileResult:
+    """Load one file in one transaction (`prepare_file`, then `commit_file`). Returns what
+    happened; never raises for bad data.
+
+    timezone_configured: whether storeops.yml sets the timezone (the timezone warning
+    says which); window_start: the setting export_window_start (rows dated before it are
+    quarantined)."""
+    sha = sha256_of(data)
+    twin = _already_loaded(con, spec, sha)
+    if twin is not None:
+        rel = path.relative_to(landing).as_posix()
+        message = "" if twin == rel else f"same content as {twin}, already loaded"
+        return FileResult(spec.table, rel, sha, "skipped", message=message)
+    prepared = prepare_file(spec, path, data, landing=landing, run_id=run_id, timezone=timezone,
+                            timezone_configured=timezone_configured, window_start=window_start,
+                            sha=sha)
+    return commit_file(con, prepared, run_id=run_id)
 
 
 def _claims(spec: SourceSpec, path: Path, data: bytes, rel: str) -> bool:
@@ -410,24 +467,62 @@ def _claims(spec: SourceSpec, path: Path, data: bytes, rel: str) -> bool:
         return siblings[0] is spec
 
 
+# Files parsed ahead of the one being written: parsing (polars) and writing (DuckDB) both
+# release the GIL, so a folder of many files loads in about the time of the slower of the
+# two instead of their sum. One file ahead: the frames of two files are in memory at once.
+PARSE_AHEAD = 1
+
+
 def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, spec: SourceSpec, *,
                   run_id: str, timezone: str, timezone_configured: bool = True,
                   window_start: date = DEFAULT_EXPORT_WINDOW_START,
                   on_file: Callable[[FileResult], None] | None = None) -> SourceResult:
-    """Load every new file of one raw table's landing folder (settings: see load_file)."""
+    """Load every new file of one raw table's landing folder (settings: see load_file).
+
+    Files are written one at a time in name order, each in its own transaction, while the
+    next one (PARSE_AHEAD) is read and parsed in a worker thread; the outcome is the same
+    as loading them one by one with `load_file`."""
     ensure_schema(con)
     result = SourceResult(spec.table)
-    for path in landing_files(landing, spec):
+    loaded = dict(con.execute(
+        "select file_sha256, any_value(source_file) from raw.load_log "
+        "where source = ? and status = 'loaded' group by file_sha256", [spec.table]).fetchall())
+
+    def prepare(path: Path) -> PreparedFile | FileResult | None:
         data = path.read_bytes()
         rel = path.relative_to(landing).as_posix()
         if spec.shares_folder and not _claims(spec, path, data, rel):
-            continue
-        file_result = load_file(con, spec, path, data, landing=landing, run_id=run_id,
-                                timezone=timezone, timezone_configured=timezone_configured,
-                                window_start=window_start)
+            return None
+        sha = sha256_of(data)
+        if sha in loaded:
+            twin = loaded[sha]
+            message = "" if twin == rel else f"same content as {twin}, already loaded"
+            return FileResult(spec.table, rel, sha, "skipped", message=message)
+        return prepare_file(spec, path, data, landing=landing, run_id=run_id,
+                            timezone=timezone, timezone_configured=timezone_configured,
+                            window_start=window_start, sha=sha)
+
+    def finish(outcome: PreparedFile | FileResult | None) -> None:
+        if outcome is None:
+            return
+        file_result = (commit_file(con, outcome, run_id=run_id)
+                       if isinstance(outcome, PreparedFile) else outcome)
         result.files.append(file_result)
         if on_file:
             on_file(file_result)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse") as pool:
+        pending: deque[Future] = deque()
+        try:
+            for path in landing_files(landing, spec):
+                pending.append(pool.submit(prepare, path))
+                while len(pending) > PARSE_AHEAD:
+                    finish(pending.popleft().result())
+            while pending:
+                finish(pending.popleft().result())
+        finally:
+            for future in pending:
+                future.cancel()
     result.total_rows = con.execute(f"select count(*) from raw.{spec.table}").fetchall()[0][0]
     if spec.date_columns:
         # The row's date: the first non-empty of the date columns (Meta: Day, else
@@ -463,6 +558,6 @@ def quarantine_preview(con: duckdb.DuckDBPyConnection, table: str, limit: int = 
 
 
 __all__ = [
-    "FileResult", "SourceResult", "ensure_schema", "ingest_landing", "ingest_source",
-    "load_file", "quarantine_preview",
+    "FileResult", "PreparedFile", "SourceResult", "commit_file", "ensure_schema",
+    "ingest_landing", "ingest_source", "load_file", "prepare_file", "quarantine_preview",
 ]

@@ -68,6 +68,27 @@ def test_rerun_is_a_noop_and_same_content_under_another_name_is_skipped(con, tmp
                   "column 'lead_time_days': 'x' is not a number")]
 
 
+def test_twins_new_in_the_same_batch_load_once_in_name_order(con, tmp_path):
+    # The next file is parsed while the previous one is written (loader.PARSE_AHEAD):
+    # a twin parsed before its first copy was committed must still be skipped, and the
+    # results keep the files' name order.
+    landing = tmp_path / "landing"
+    body = SUPPLIERS + "Acme,21,3,100,12,7,USD\n"
+    write(landing / "purchasing/suppliers_a.csv", body)
+    write(landing / "purchasing/suppliers_b.csv", body)
+    write(landing / "purchasing/suppliers_c.csv", SUPPLIERS + "Beta,14,2,50,6,7,USD\n")
+    write(landing / "purchasing/suppliers_d.csv", "")
+    write(landing / "purchasing/suppliers_e.csv", body)
+    result = run(con, landing)["purchasing_suppliers"]
+    assert [(f.path.split("/")[1], f.status) for f in result.files] == [
+        ("suppliers_a.csv", "loaded"), ("suppliers_b.csv", "skipped"),
+        ("suppliers_c.csv", "loaded"), ("suppliers_d.csv", "rejected"),
+        ("suppliers_e.csv", "skipped")]
+    assert result.files[1].message == "same content as purchasing/suppliers_a.csv, already loaded"
+    assert count(con, "select count(*) from raw.purchasing_suppliers") == 2
+    assert count(con, "select count(*) from raw.load_log where status = 'loaded'") == 2
+
+
 def test_a_file_is_one_transaction(con, tmp_path, monkeypatch):
     landing = tmp_path / "landing"
     write(landing / "purchasing/po.csv", POS + "PO-1,Acme,SKU-1,10,0,2026-11-01,2026-11-20,,open\n"
