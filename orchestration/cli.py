@@ -217,6 +217,58 @@ def forget(
 
 
 @app.command()
+def pull(
+    home: HomeOption = None,
+    source: Annotated[str | None, typer.Option(help="Pull only this source (shopify); default: every source under `sources:` in storeops.yml.")] = None,
+    since: Annotated[str | None, typer.Option(help="Pull what changed since this date (YYYY-MM-DD) instead of since the saved cursor.")] = None,
+) -> None:
+    """Pull what is new from the vendors' APIs into the landing directory (`storeops run`
+    then loads it like any export). The token comes from the environment only."""
+    from orchestration.pull import CredentialError
+    from orchestration.pull.shopify import PullError, ShopifySettings, pull_orders
+
+    settings = _load_settings(home)
+    pullers = {"shopify": "orders"}
+    configured = [name for name in settings.sources if name in pullers]
+    unknown = sorted(set(settings.sources) - set(pullers))
+    if unknown:
+        err.print(f"[red]sources: {', '.join(unknown)} cannot be pulled yet[/red] "
+                  f"(pulled today: {', '.join(pullers)}).")
+        raise typer.Exit(2)
+    if source is not None and source not in pullers:
+        err.print(f"[red]Unknown source {source!r}[/red]: choose from {', '.join(pullers)}.")
+        raise typer.Exit(2)
+    wanted = [source] if source else configured
+    if not wanted or any(name not in settings.sources for name in wanted):
+        err.print(f"[red]Nothing to pull:[/red] add `sources: {source or 'shopify'}:` to "
+                  f"{settings.home / 'storeops.yml'} (README, 'Connecting the APIs').")
+        raise typer.Exit(2)
+    since_iso = None
+    if since:
+        since_iso = f"{_parse_as_of(since).isoformat()}T00:00:00Z"
+    try:
+        shopify = ShopifySettings.from_config(settings.sources["shopify"],
+                                              str(settings.home / "storeops.yml"))
+    except ValueError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        log = pull_orders(settings.home, settings.landing, shopify, timezone=settings.timezone,
+                          since=since_iso)
+    except CredentialError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except PullError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red] (the pages written so far stay; the next "
+                  "pull resumes after them)", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"shopify orders: {log.records:,} orders in {log.pages} pages "
+                  f"({log.rows:,} rows) into {settings.landing / 'shopify' / 'orders'}; "
+                  f"{log.requests} requests, {log.throttle_waits} throttle waits; "
+                  f"cursor {log.cursor or 'none'} ({log.seconds:.1f} s)", soft_wrap=True)
+
+
+@app.command()
 def ui(
     home: HomeOption = None,
     port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,

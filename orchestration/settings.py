@@ -102,7 +102,8 @@ class Settings:
     are quarantined; default 1995-01-01, so history imported from older platforms loads)
     a `replenishment:` section (see ReplenishmentSettings) and `compute` (where the
     forecasts run: local, default, or a Fugue engine: duckdb, dask, spark, ray; see
-    forecasting.compute); anything not set falls back to the defaults. `timezone_configured` says whether the timezone came from the
+    forecasting.compute) and `sources:` (the vendors' APIs to pull, orchestration.pull);
+    anything not set falls back to the defaults. `timezone_configured` says whether the timezone came from the
     file (False: the default applies, and exports whose offsets do not fit it are warned of).
     """
 
@@ -115,6 +116,9 @@ class Settings:
     export_window_start: dt.date = DEFAULT_EXPORT_WINDOW_START
     timezone_configured: bool = False
     compute: str = "local"
+    # `sources:` per vendor (orchestration/pull): shop, API version, base_url, ...; each
+    # source checks its own section when it pulls. Credentials never live here.
+    sources: dict = field(default_factory=dict)
 
     @property
     def warehouse_path(self) -> Path:
@@ -175,6 +179,10 @@ class Settings:
             if compute not in COMPUTE:
                 raise SettingsError(f"{config_file}: compute must be one of "
                                     f"{', '.join(COMPUTE)}, got {compute!r}")
+        sources = config.get("sources") or {}
+        if not isinstance(sources, dict):
+            raise SettingsError(f"{config_file}: sources must be a mapping of vendor to "
+                                f"settings (sources: shopify: shop: ...), got {sources!r}")
         return cls(
             home=home_path,
             landing=Path(landing_path).resolve() if landing_path else home_path / "landing",
@@ -186,6 +194,7 @@ class Settings:
             export_window_start=window_start,
             timezone_configured="timezone" in config,
             compute=compute,
+            sources=sources,
         )
 
     def child_env(self) -> dict[str, str]:

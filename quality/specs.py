@@ -148,7 +148,10 @@ SHOPIFY_ORDERS = SourceSpec(
     folder="shopify/orders",
     label="Shopify orders export",
     group_by="name",
-    date_columns=("created_at",),
+    # A page pulled from the API (orchestration/pull/shopify.py) carries `Updated at`, which
+    # dates its rows (so a pulled order replaces an older export's copy); an export has
+    # none and its rows are dated by `Created at`.
+    date_columns=("updated_at", "created_at"),
     natural_key=("name", "_line_in_order"),
     first_row_only=("created_at",),
     offsets_in_store_timezone=True,
@@ -192,6 +195,7 @@ SHOPIFY_ORDERS = SourceSpec(
         c("Source"),
         c("Note Attributes"),
         c("Duties", "money"),
+        c("Updated at", "timestamp_tz"),  # API pages only
         # Shopify names each tax with its rate ("GB VAT 20%", "NY State Tax 4%"): the
         # rate splits a tax-inclusive order's Taxes between goods and shipping exactly.
         *(col for n in range(1, 6)

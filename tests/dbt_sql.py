@@ -3,7 +3,7 @@
 A test that hand-builds a few marts can build the marts derived from them with the model's
 own SQL and macros instead of a copy of its rules: `build_model(con, "fct_cohort_retention")`
 after creating the tables the model refs. Only what the rendered models use is supported:
-`ref` (schema from the name's prefix, as dbt_project.yml sets it), `var` (from `variables`),
+`ref` (schema from the name's prefix, as dbt_project.yml sets it), `source` (raw.<table>), `var` (from `variables`),
 the project's macros with `adapter.dispatch` going to their duckdb__ versions, `target.type`
 ('duckdb') and the few dbt cross-database macros the models call, as dbt-duckdb renders them.
 """
@@ -74,7 +74,8 @@ def render_model(model: str, variables: dict | None = None) -> str:
     source = next((DBT_PROJECT / "models").rglob(f"{model}.sql")).read_text()
     values = variables or {}
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"])
-    env.globals.update(ref=ref, var=lambda name, default=None: values.get(name, default),
+    env.globals.update(ref=ref, source=lambda schema, table: f"{schema}.{table}",
+                       var=lambda name, default=None: values.get(name, default),
                        target={"type": "duckdb"}, dbt=DbtCrossDatabase())
     # dbt's return(): a dispatching macro's whole output is the value it returns
     env.globals["return"] = lambda value: value

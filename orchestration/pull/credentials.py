@@ -1,0 +1,62 @@
+"""API credentials: only from the environment, never printed, logged or stored.
+
+A credential is read from the environment variable its source names (for Shopify,
+`SHOPIFY_ACCESS_TOKEN`). For a machine where variables are awkward (a cron job, a
+systemd unit) `$STOREOPS_SECRETS_FILE` may name a file of `NAME=value` lines kept
+outside the repository and the home; a variable set in the environment wins over it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SECRETS_FILE_ENV = "STOREOPS_SECRETS_FILE"
+
+
+class CredentialError(RuntimeError):
+    """A credential is missing or was rejected. The message is one line that names the
+    variable and never contains its value."""
+
+
+def _from_file(name: str) -> str | None:
+    path = os.environ.get(SECRETS_FILE_ENV)
+    if not path:
+        return None
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise CredentialError(f"${SECRETS_FILE_ENV} names {file}, which is not a file")
+    for number, line in enumerate(file.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise CredentialError(f"{file}: line {number} is not NAME=value")
+        if key.strip() == name:
+            return value.strip().strip('"').strip("'")
+    return None
+
+
+def credential(name: str, *, purpose: str) -> str:
+    """The value of the credential `name` (an environment variable name), from the
+    environment, else from the file named by $STOREOPS_SECRETS_FILE.
+
+    purpose: what it is for, in the error ("the Shopify Admin API access token").
+    Returns a non-empty string. Raises CredentialError naming `name` when it is unset or
+    empty, or when the secrets file cannot be read.
+    """
+    value = os.environ.get(name) or _from_file(name)
+    if not value:
+        raise CredentialError(f"{name} is not set: export {name}=<{purpose}> "
+                              f"(or put it in the file named by ${SECRETS_FILE_ENV})")
+    return value
+
+
+def redact(text: str, *secrets: str) -> str:
+    """`text` with every occurrence of each secret replaced by `***` (for error messages
+    that quote a server's reply)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

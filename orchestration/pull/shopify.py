@@ -1,0 +1,523 @@
+"""Shopify orders through the GraphQL Admin API, written as pages of the orders export.
+
+API: https://shopify.dev/docs/api/admin-graphql (version `api_version`, default
+API_VERSION). One POST per page to `/admin/api/<version>/graphql.json` with the header
+`X-Shopify-Access-Token` (an Admin API access token with the `read_orders` scope, plus
+`read_customers` for marketing consent), querying
+
+    orders(first: N, after: <cursor>, sortKey: UPDATED_AT, query: "updated_at:>='<since>'")
+
+so a pull fetches every order created or changed since the last one (refunds,
+fulfilment and cancellation all change `updatedAt`). Nested lists are small to keep a page's
+requested cost under 1,000 points; an order with more line items or refunds is completed
+with follow-up `order(id:)` and `refund(id:)` queries.
+
+Rate limits (https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits): the
+Admin API charges each query its calculated cost from a bucket that refills at
+`restoreRate` points a second, and says so in `extensions.cost.throttleStatus` of every
+response. A query the bucket cannot pay is answered with HTTP 200 and
+`errors: [{extensions: {code: "THROTTLED"}}]` (not always a 429): the client then waits
+until the bucket holds the requested cost and asks again; after a page it waits ahead
+when the bucket cannot pay the next page. HTTP 429 (honouring Retry-After), 5xx and
+dropped connections are retried by dlt's requests client.
+
+Each page becomes one CSV file in `<landing>/shopify/orders/`, shaped as Shopify's own
+orders export (one row per line item; order-level money on the order's first row; times
+in the store's timezone, `2026-11-01 09:03:00 -0500`) so the loader and staging read it as
+they read an export, plus columns only the API has:
+- `Updated at` (every row): when the order last changed. It dates the page's rows, so a
+  pulled order replaces an export's copy unless a later export carries it.
+- `Refunded Shipping`, `Refunded Taxes` (first row): what the refunds returned of
+  shipping (net of its tax) and of tax (lines and shipping).
+- `Lineitem refunded quantity` (every row).
+Names, street addresses and phone numbers are not requested (the models do not use them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import requests
+
+from orchestration.pull.credentials import CredentialError, credential, redact
+from orchestration.pull.state import PullLog, PullState, write_atomic
+from quality import failpoints
+
+API_VERSION = "2026-10"
+TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
+SOURCE = "shopify"
+RESOURCE = "orders"
+LANDING_FOLDER = "shopify/orders"
+PAGE_SIZE = 5
+MAX_PAGE_SIZE = 6
+MAX_THROTTLED = 20  # THROTTLED answers in a row before a pull gives up
+
+_MONEY = "shopMoney { amount currencyCode }"
+# Nested page sizes keep a page's requested cost under Shopify's 1,000-point maximum per
+# query (connections cost 2 + first x the node's cost): 5 orders a page cost 822, 6 cost
+# 986 (MAX_PAGE_SIZE).
+# An order with more lines or refunds than fit is completed by follow-up queries.
+LINES_FIRST = 10
+REFUNDS_FIRST = 2
+REFUND_LINES_FIRST = 5
+REFUND_SHIPPING_FIRST = 2
+_LINE_FIELDS = f"""
+  id name sku quantity requiresShipping taxable vendor unfulfilledQuantity
+  originalUnitPriceSet {{ {_MONEY} }}
+  totalDiscountSet {{ {_MONEY} }}
+"""
+_REFUND_LINE_FIELDS = f"quantity lineItem {{ id }} totalTaxSet {{ {_MONEY} }}"
+_REFUND_SHIPPING_FIELDS = f"subtotalAmountSet {{ {_MONEY} }} taxAmountSet {{ {_MONEY} }}"
+ORDERS_QUERY = f"""
+query StoreopsOrders($first: Int!, $after: String, $query: String) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      id legacyResourceId name email createdAt updatedAt processedAt cancelledAt
+      displayFinancialStatus displayFulfillmentStatus
+      tags sourceName discountCodes paymentGatewayNames
+      customAttributes {{ key value }}
+      customer {{ emailMarketingConsent {{ marketingState }} }}
+      shippingLine {{ title }}
+      shippingAddress {{ province provinceCode countryCodeV2 }}
+      billingAddress {{ countryCodeV2 }}
+      subtotalPriceSet {{ {_MONEY} }}
+      totalShippingPriceSet {{ {_MONEY} }}
+      totalTaxSet {{ {_MONEY} }}
+      totalPriceSet {{ {_MONEY} }}
+      totalDiscountsSet {{ {_MONEY} }}
+      totalRefundedSet {{ {_MONEY} }}
+      totalOutstandingSet {{ {_MONEY} }}
+      currentTotalDutiesSet {{ {_MONEY} }}
+      taxLines {{ title ratePercentage priceSet {{ {_MONEY} }} }}
+      transactions(first: 5) {{ kind status processedAt }}
+      fulfillments(first: 5) {{ createdAt }}
+      refunds(first: {REFUNDS_FIRST}) {{
+        id
+        refundLineItems(first: {REFUND_LINES_FIRST}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {_REFUND_LINE_FIELDS} }} }}
+        refundShippingLines(first: {REFUND_SHIPPING_FIRST}) {{ pageInfo {{ hasNextPage }} nodes {{ {_REFUND_SHIPPING_FIELDS} }} }}
+      }}
+      lineItems(first: {LINES_FIRST}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {_LINE_FIELDS} }} }}
+    }}
+  }}
+}}
+"""
+LINE_ITEMS_QUERY = f"""
+query StoreopsOrderLines($id: ID!, $after: String) {{
+  order(id: $id) {{
+    lineItems(first: 100, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {_LINE_FIELDS} }} }}
+  }}
+}}
+"""
+REFUND_IDS_QUERY = """
+query StoreopsOrderRefunds($id: ID!) {
+  order(id: $id) { refunds(first: 250) { id } }
+}
+"""
+REFUND_QUERY = f"""
+query StoreopsRefund($id: ID!, $after: String) {{
+  refund(id: $id) {{
+    id
+    refundLineItems(first: 100, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {_REFUND_LINE_FIELDS} }} }}
+    refundShippingLines(first: 50) {{ pageInfo {{ hasNextPage }} nodes {{ {_REFUND_SHIPPING_FIELDS} }} }}
+  }}
+}}
+"""
+
+# The export's columns, in its order, then the API-only ones.
+EXPORT_COLUMNS = [
+    "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at",
+    "Accepts Marketing", "Currency", "Subtotal", "Shipping", "Taxes", "Total",
+    "Discount Code", "Discount Amount", "Shipping Method", "Created at", "Lineitem quantity",
+    "Lineitem name", "Lineitem price", "Lineitem compare at price", "Lineitem sku",
+    "Lineitem requires shipping", "Lineitem taxable", "Lineitem fulfillment status",
+    "Billing Country", "Shipping Province", "Shipping Country", "Note Attributes",
+    "Cancelled at", "Payment Method", "Refunded Amount", "Vendor", "Outstanding Balance",
+    "Id", "Tags", "Source", "Lineitem discount",
+    *(f"Tax {n} {part}" for n in range(1, 6) for part in ("Name", "Value")),
+    "Duties", "Shipping Province Name",
+]
+API_COLUMNS = ["Updated at", "Refunded Shipping", "Refunded Taxes", "Lineitem refunded quantity"]
+# Written on every line row, as the export does; the rest of the order's fields only on
+# its first row.
+EVERY_ROW = {"Name", "Email", "Financial Status", "Paid at", "Fulfillment Status",
+             "Fulfilled at", "Accepts Marketing", "Currency", "Created at", "Updated at"}
+FULFILLMENT = {"FULFILLED": "fulfilled", "UNFULFILLED": "unfulfilled",
+               "PARTIALLY_FULFILLED": "partial"}
+
+
+class PullError(RuntimeError):
+    """A pull that cannot go on: the API refused, or kept failing after its retries.
+    The message names the source, the request and the server's reply (secrets removed)."""
+
+
+@dataclass
+class ShopifySettings:
+    """`sources: shopify:` in storeops.yml.
+
+    shop: the shop's domain (`my-store.myshopify.com`); api_version: the Admin API
+    version (default API_VERSION); base_url: where to send requests instead of
+    `https://<shop>` (a proxy, or a test server); page_size: orders per request (1-MAX_PAGE_SIZE);
+    token_env: the environment variable holding the access token.
+    """
+
+    shop: str
+    api_version: str = API_VERSION
+    base_url: str | None = None
+    page_size: int = PAGE_SIZE
+    token_env: str = TOKEN_ENV
+
+    @classmethod
+    def from_config(cls, config: dict, where: str = "storeops.yml") -> ShopifySettings:
+        """Read and check `sources: shopify:`. Raises ValueError naming `where` and the key."""
+        if not isinstance(config, dict) or not config.get("shop"):
+            raise ValueError(f"{where}: sources: shopify: needs shop: <name>.myshopify.com")
+        unknown = set(config) - {"shop", "api_version", "base_url", "page_size", "token_env"}
+        if unknown:
+            raise ValueError(f"{where}: sources: shopify: unknown keys {sorted(unknown)}")
+        page_size = config.get("page_size", PAGE_SIZE)
+        if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"{where}: sources: shopify: page_size must be 1-{MAX_PAGE_SIZE} "
+                             f"(a page's query must cost at most 1,000 points), got {page_size!r}")
+        return cls(shop=str(config["shop"]), api_version=str(config.get("api_version", API_VERSION)),
+                   base_url=config.get("base_url"), page_size=page_size,
+                   token_env=str(config.get("token_env", TOKEN_ENV)))
+
+    @property
+    def endpoint(self) -> str:
+        base = (self.base_url or f"https://{self.shop}").rstrip("/")
+        return f"{base}/admin/api/{self.api_version}/graphql.json"
+
+
+@dataclass
+class Page:
+    """One page of orders: the GraphQL nodes and the connection's cursor."""
+
+    orders: list[dict]
+    has_next: bool
+    end_cursor: str | None
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    throttle_waits: int = 0
+    throttle_seconds: float = 0.0
+    waits: list[float] = field(default_factory=list)
+
+
+class ShopifyClient:
+    """GraphQL Admin API client: dlt's retrying requests session, Shopify's throttling.
+
+    token: the access token (never logged). max_attempts and backoff go to dlt's client
+    (429 and 5xx retries; Retry-After honoured); sleep: how to wait (time.sleep).
+    """
+
+    def __init__(self, settings: ShopifySettings, token: str, *, max_attempts: int = 5,
+                 backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep,
+                 timeout: float = 60.0):
+        os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # nothing calls home
+        from dlt.sources.helpers.requests import Client
+
+        self.settings = settings
+        self._token = token
+        self._sleep = sleep
+        self.counters = Counters()
+        self._client = Client(request_timeout=timeout, raise_for_status=False,
+                              request_max_attempts=max_attempts,
+                              request_backoff_factor=backoff, request_max_retry_delay=60)
+        self._next_cost: float | None = None
+        self._status: dict | None = None
+
+    def _count(self, response, *args, **kwargs):
+        self.counters.requests += 1
+        return response
+
+    def _wait(self, seconds: float) -> None:
+        self.counters.throttle_waits += 1
+        self.counters.throttle_seconds += seconds
+        self.counters.waits.append(seconds)
+        self._sleep(seconds)
+
+    def _post(self, query: str, variables: dict) -> dict:
+        session = self._client.session
+        if self._count not in session.hooks["response"]:
+            session.hooks["response"].append(self._count)
+        try:
+            response = session.post(self.settings.endpoint, json={"query": query, "variables": variables},
+                                    headers={"X-Shopify-Access-Token": self._token,
+                                             "Content-Type": "application/json"})
+        except requests.RequestException as exc:  # connection errors after dlt's retries
+            raise PullError(f"shopify: {self.settings.endpoint}: "
+                            f"{redact(str(exc), self._token)}") from None
+        if response.status_code in (401, 403):
+            raise CredentialError(
+                f"{self.settings.token_env} was rejected by {self.settings.shop} "
+                f"(HTTP {response.status_code}): check the token and that the app has the "
+                "read_orders and read_customers scopes")
+        if response.status_code != 200:
+            raise PullError(f"shopify: {self.settings.endpoint} answered HTTP "
+                            f"{response.status_code} after retries: "
+                            f"{redact(response.text[:300], self._token)}")
+        return response.json()
+
+    def query(self, query: str, variables: dict) -> dict:
+        """Run one GraphQL query and return its `data`, waiting out THROTTLED answers.
+        Raises PullError for GraphQL errors other than THROTTLED, or MAX_THROTTLED
+        THROTTLED answers in a row; CredentialError for 401/403."""
+        if self._status and self._next_cost:
+            # Wait ahead when the bucket cannot pay what the last query asked for.
+            deficit = self._next_cost - float(self._status["currentlyAvailable"])
+            if deficit > 0:
+                self._wait(deficit / float(self._status["restoreRate"]))
+        for _ in range(MAX_THROTTLED):
+            body = self._post(query, variables)
+            cost = (body.get("extensions") or {}).get("cost") or {}
+            self._status = cost.get("throttleStatus") or self._status
+            errors = body.get("errors") or []
+            if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+                requested = float(cost.get("requestedQueryCost") or 0)
+                status = self._status or {}
+                deficit = requested - float(status.get("currentlyAvailable", 0))
+                rate = float(status.get("restoreRate") or 50)
+                self._wait(max(deficit, 1.0) / rate)
+                continue
+            if errors:
+                messages = "; ".join(str(e.get("message")) for e in errors)[:300]
+                raise PullError(f"shopify: the query failed: {redact(messages, self._token)}")
+            # Shopify runs a query only when the bucket holds its requested cost.
+            self._next_cost = float(cost.get("requestedQueryCost") or 0)
+            return body["data"]
+        raise PullError(f"shopify: throttled {MAX_THROTTLED} times in a row; "
+                        "try again later or lower page_size")
+
+    def _complete(self, order: dict) -> None:
+        """Fetch what did not fit in the page: line items past LINES_FIRST, refunds past
+        REFUNDS_FIRST, refund lines and refunded shipping lines past theirs."""
+        lines = order["lineItems"]
+        while lines["pageInfo"]["hasNextPage"]:
+            more = self.query(LINE_ITEMS_QUERY, {"id": order["id"],
+                                                 "after": lines["pageInfo"]["endCursor"]})
+            lines["nodes"] += more["order"]["lineItems"]["nodes"]
+            lines["pageInfo"] = more["order"]["lineItems"]["pageInfo"]
+        refunds = order.get("refunds") or []
+        if len(refunds) >= REFUNDS_FIRST:
+            ids = [r["id"] for r in self.query(REFUND_IDS_QUERY, {"id": order["id"]})["order"]["refunds"]]
+            known = {r["id"] for r in refunds}
+            refunds += [{"id": i, "refundLineItems": {"pageInfo": {"hasNextPage": True,
+                                                                   "endCursor": None}, "nodes": []},
+                         "refundShippingLines": {"pageInfo": {"hasNextPage": True}, "nodes": []}}
+                        for i in ids if i not in known]
+            order["refunds"] = refunds
+        for refund in refunds:
+            items, shipping = refund["refundLineItems"], refund["refundShippingLines"]
+            if not (items["pageInfo"]["hasNextPage"] or shipping["pageInfo"]["hasNextPage"]):
+                continue
+            # Fetched again whole from its first page: a refund has few lines.
+            nodes, after = [], None
+            while True:
+                data = self.query(REFUND_QUERY, {"id": refund["id"], "after": after})["refund"]
+                nodes += data["refundLineItems"]["nodes"]
+                if data["refundShippingLines"]["pageInfo"]["hasNextPage"]:
+                    raise PullError(f"shopify: refund {refund['id']} of order {order['name']} "
+                                    "has more than 50 shipping refunds; storeops cannot read it")
+                shipping_nodes = data["refundShippingLines"]["nodes"]
+                if not data["refundLineItems"]["pageInfo"]["hasNextPage"]:
+                    break
+                after = data["refundLineItems"]["pageInfo"]["endCursor"]
+            refund["refundLineItems"] = {"pageInfo": {"hasNextPage": False}, "nodes": nodes}
+            refund["refundShippingLines"] = {"pageInfo": {"hasNextPage": False},
+                                             "nodes": shipping_nodes}
+
+    def order_pages(self, since: str | None) -> Iterator[Page]:
+        """Pages of orders updated at or after `since` (ISO 8601; None: every order),
+        oldest change first; each order's line items complete."""
+        after = None
+        search = f"updated_at:>='{since}'" if since else None
+        while True:
+            data = self.query(ORDERS_QUERY, {"first": self.settings.page_size, "after": after,
+                                             "query": search})
+            connection = data["orders"]
+            orders = connection["nodes"]
+            for order in orders:
+                self._complete(order)
+            info = connection["pageInfo"]
+            yield Page(orders, info["hasNextPage"], info["endCursor"])
+            if not info["hasNextPage"]:
+                return
+            after = info["endCursor"]
+
+
+def _money(bag: dict | None) -> Decimal | None:
+    if not bag or not bag.get("shopMoney"):
+        return None
+    return Decimal(str(bag["shopMoney"]["amount"]))
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _local(timestamp: str | None, zone: ZoneInfo) -> str:
+    """An API timestamp (ISO 8601, UTC) as the export writes it, in the store's timezone."""
+    if not timestamp:
+        return ""
+    moment = datetime.fromisoformat(timestamp).astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def order_rows(order: dict, timezone: str) -> list[dict[str, str]]:
+    """One Shopify order (a node of ORDERS_QUERY) as the orders export's rows.
+
+    Returns one dict per line item (an order without lines: one row), keys from
+    EXPORT_COLUMNS + API_COLUMNS, values as the export writes them (money with 2
+    decimals in the shop's currency, times in `timezone`). Raises KeyError when the node
+    lacks a field the query asks for.
+    """
+    zone = ZoneInfo(timezone)
+    paid = sorted(t["processedAt"] for t in order.get("transactions") or []
+                  if t.get("kind") in ("SALE", "CAPTURE") and t.get("status") == "SUCCESS"
+                  and t.get("processedAt"))
+    fulfilled = sorted(f["createdAt"] for f in order.get("fulfillments") or [] if f.get("createdAt"))
+    consent = ((order.get("customer") or {}).get("emailMarketingConsent") or {}).get("marketingState")
+    refunded_quantity: dict[str, int] = {}
+    refunded_tax = Decimal(0)
+    refunded_shipping = Decimal(0)
+    for refund in order.get("refunds") or []:
+        for item in refund["refundLineItems"]["nodes"]:
+            line_id = item["lineItem"]["id"]
+            refunded_quantity[line_id] = refunded_quantity.get(line_id, 0) + int(item["quantity"])
+            refunded_tax += _money(item.get("totalTaxSet")) or 0
+        for shipping in refund["refundShippingLines"]["nodes"]:
+            refunded_shipping += _money(shipping.get("subtotalAmountSet")) or 0
+            refunded_tax += _money(shipping.get("taxAmountSet")) or 0
+    currency = (order["totalPriceSet"] or {}).get("shopMoney", {}).get("currencyCode", "")
+    first = {
+        "Name": order["name"], "Email": order.get("email") or "",
+        "Financial Status": (order.get("displayFinancialStatus") or "").lower(),
+        "Paid at": _local(paid[0] if paid else None, zone),
+        "Fulfillment Status": FULFILLMENT.get(order.get("displayFulfillmentStatus") or "",
+                                              (order.get("displayFulfillmentStatus") or "").lower()),
+        "Fulfilled at": _local(fulfilled[-1] if fulfilled and order.get("displayFulfillmentStatus")
+                               == "FULFILLED" else None, zone),
+        "Accepts Marketing": "" if consent is None else ("yes" if consent == "SUBSCRIBED" else "no"),
+        "Currency": currency,
+        "Subtotal": _text(_money(order.get("subtotalPriceSet"))),
+        "Shipping": _text(_money(order.get("totalShippingPriceSet"))),
+        "Taxes": _text(_money(order.get("totalTaxSet"))),
+        "Total": _text(_money(order.get("totalPriceSet"))),
+        "Discount Code": ", ".join(order.get("discountCodes") or []),
+        "Discount Amount": _text(_money(order.get("totalDiscountsSet"))),
+        "Shipping Method": (order.get("shippingLine") or {}).get("title") or "",
+        "Created at": _local(order["createdAt"], zone),
+        "Billing Country": (order.get("billingAddress") or {}).get("countryCodeV2") or "",
+        "Shipping Province": (order.get("shippingAddress") or {}).get("provinceCode") or "",
+        "Shipping Country": (order.get("shippingAddress") or {}).get("countryCodeV2") or "",
+        "Shipping Province Name": (order.get("shippingAddress") or {}).get("province") or "",
+        "Note Attributes": "\n".join(f"{a['key']}: {a['value']}"
+                                     for a in order.get("customAttributes") or []),
+        "Cancelled at": _local(order.get("cancelledAt"), zone),
+        "Payment Method": " + ".join(order.get("paymentGatewayNames") or []),
+        "Refunded Amount": _text(_money(order.get("totalRefundedSet"))),
+        "Outstanding Balance": _text(_money(order.get("totalOutstandingSet"))),
+        "Id": str(order.get("legacyResourceId") or ""),
+        "Tags": ", ".join(order.get("tags") or []),
+        "Source": order.get("sourceName") or "",
+        "Duties": _text(_money(order.get("currentTotalDutiesSet"))),
+        "Updated at": _local(order["updatedAt"], zone),
+        "Refunded Shipping": _text(refunded_shipping),
+        "Refunded Taxes": _text(refunded_tax),
+    }
+    for n, tax in enumerate((order.get("taxLines") or [])[:5], start=1):
+        rate = tax.get("ratePercentage")
+        first[f"Tax {n} Name"] = f"{tax['title']} {Decimal(str(rate)).normalize():f}%" if rate is not None else tax["title"]
+        first[f"Tax {n} Value"] = _text(_money(tax.get("priceSet")))
+    lines = order["lineItems"]["nodes"] or [None]
+    rows = []
+    for index, line in enumerate(lines):
+        row = dict.fromkeys(EXPORT_COLUMNS + API_COLUMNS, "")
+        row.update(first if index == 0 else {k: v for k, v in first.items() if k in EVERY_ROW})
+        if line is not None:
+            row.update({
+                "Lineitem quantity": str(line["quantity"]),
+                "Lineitem name": line.get("name") or "",
+                "Lineitem price": _text(_money(line.get("originalUnitPriceSet"))),
+                "Lineitem sku": line.get("sku") or "",
+                "Lineitem requires shipping": str(bool(line.get("requiresShipping"))).lower(),
+                "Lineitem taxable": str(bool(line.get("taxable"))).lower(),
+                "Lineitem fulfillment status": ("fulfilled" if line.get("unfulfilledQuantity") == 0
+                                                else "pending"),
+                "Vendor": line.get("vendor") or "",
+                "Lineitem discount": _text(_money(line.get("totalDiscountSet"))),
+                "Lineitem refunded quantity": str(refunded_quantity.get(line["id"], 0)),
+            })
+        rows.append(row)
+    return rows
+
+
+def page_csv(rows: list[dict[str, str]]) -> bytes:
+    """Rows of `order_rows` as the CSV file the loader reads (UTF-8, header first)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS + API_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def pull_orders(home: Path, landing: Path, settings: ShopifySettings, *, timezone: str,
+                since: str | None = None, client: ShopifyClient | None = None,
+                on_page: Callable[[str, int], None] | None = None) -> PullLog:
+    """Pull the orders changed since the saved cursor (or `since`, ISO 8601, which wins)
+    into `<landing>/shopify/orders/` as export-shaped CSV pages; save the cursor after
+    each page and append the pull to `<home>/pulls/log.jsonl`.
+
+    Returns the PullLog (pages, records, rows, requests, throttle waits, cursor, files).
+    Raises CredentialError (token missing or rejected: one line naming the variable) or
+    PullError; either way the pages written so far stay, with their cursor saved.
+    """
+    state = PullState(home)
+    started = time.perf_counter()
+    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    window = since or state.cursor(SOURCE, RESOURCE)
+    log = PullLog(SOURCE, RESOURCE, pull_id, window)
+    client = client or ShopifyClient(settings, credential(settings.token_env,
+                                                          purpose="Shopify Admin API access token"))
+    folder = Path(landing) / LANDING_FOLDER
+    cursor = window
+    try:
+        for number, page in enumerate(client.order_pages(window), start=1):
+            if not page.orders:
+                continue
+            rows = [row for order in page.orders for row in order_rows(order, timezone)]
+            name = f"api_orders_{pull_id}_p{number:04d}.csv"
+            write_atomic(folder / name, page_csv(rows))
+            failpoints.hit("pull")  # crash tests: killed between a page and its cursor
+            cursor = max(o["updatedAt"] for o in page.orders)
+            state.save(SOURCE, RESOURCE, cursor)
+            log.pages += 1
+            log.records += len(page.orders)
+            log.rows += len(rows)
+            log.files.append(f"{LANDING_FOLDER}/{name}")
+            if on_page:
+                on_page(name, len(page.orders))
+        log.status = "done"
+    except (CredentialError, PullError) as exc:
+        log.status, log.error = "failed", str(exc)
+        raise
+    finally:
+        log.cursor = cursor
+        log.requests = client.counters.requests
+        log.throttle_waits = client.counters.throttle_waits
+        log.throttle_seconds = round(client.counters.throttle_seconds, 3)
+        log.seconds = round(time.perf_counter() - started, 3)
+        log.append_to(home)
+    return log

@@ -1,0 +1,71 @@
+"""Where a pull resumes from, and what each pull did.
+
+`<home>/pulls/state.json`: per source and resource, the cursor of the last page whose
+file is in the landing folder, written atomically (temporary file, fsync, rename) after
+each page. `<home>/pulls/log.jsonl`: one line per pull (source, resource, window, pages,
+records, requests, throttle waits, cursor, status), appended when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a reader (or a crash) sees the old file or the whole
+    new one, never part of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class PullState:
+    """Cursors per `source/resource`, kept in `<home>/pulls/state.json`."""
+
+    def __init__(self, home: Path):
+        self.path = Path(home) / "pulls" / "state.json"
+        self._cursors: dict[str, str] = (json.loads(self.path.read_text())
+                                         if self.path.exists() else {})
+
+    def cursor(self, source: str, resource: str) -> str | None:
+        """The saved cursor (an ISO 8601 timestamp), or None before the first pull."""
+        return self._cursors.get(f"{source}/{resource}")
+
+    def save(self, source: str, resource: str, cursor: str) -> None:
+        """Record `cursor` and write the state file at once (atomically)."""
+        self._cursors[f"{source}/{resource}"] = cursor
+        write_atomic(self.path, json.dumps(self._cursors, indent=2, sort_keys=True).encode())
+
+
+@dataclass
+class PullLog:
+    """What one pull of one resource did (appended to `<home>/pulls/log.jsonl`)."""
+
+    source: str
+    resource: str
+    pull_id: str
+    since: str | None  # the window's start: the cursor it resumed from, or --since
+    status: str = "running"  # running, done, failed
+    pages: int = 0
+    records: int = 0  # entities fetched (orders), not rows written
+    rows: int = 0  # rows written to landing files
+    requests: int = 0  # HTTP requests sent, retries included
+    throttle_waits: int = 0
+    throttle_seconds: float = 0.0
+    cursor: str | None = None
+    files: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def append_to(self, home: Path) -> None:
+        path = Path(home) / "pulls" / "log.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as handle:
+            handle.write(json.dumps(asdict(self), sort_keys=True) + "\n")

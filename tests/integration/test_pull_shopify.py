@@ -1,0 +1,283 @@
+"""Shopify orders pulled through the GraphQL Admin API (a local mock that answers as
+Shopify documents: tests/shopify_mock.py) land as export-shaped pages that the real
+loader and staging read like an export."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.ingest import SPECS_BY_TABLE, ingest_source
+from orchestration.pull import CredentialError
+from orchestration.pull.shopify import (
+    MAX_PAGE_SIZE,
+    ORDERS_QUERY,
+    PullError,
+    ShopifyClient,
+    ShopifySettings,
+    pull_orders,
+)
+from tests.dbt_sql import build_model
+from tests.shopify_mock import MAX_QUERY_COST, ShopifyMock, order, requested_cost
+
+TOKEN = "shpat_planted_secret_0123456789abcdef"
+TZ = "America/Chicago"
+
+
+def shop_orders() -> list[dict]:
+    """12 orders: #1012 has 12 lines (past a page's 10), #1007 three refunds (past a
+    page's 2), one with 7 refunded lines (past 5) and refunded shipping."""
+    orders = []
+    for n in range(1001, 1013):
+        lines = [{"sku": f"SKU-{n % 3}", "quantity": 1 + n % 2, "price": 10 + n % 5}]
+        if n == 1012:
+            lines = [{"sku": f"SKU-L{i}", "quantity": 1, "price": 3} for i in range(12)]
+        refunds = []
+        if n == 1007:
+            lines = [{"sku": f"SKU-R{i}", "quantity": 2, "price": 4} for i in range(8)]
+            refunds = [{"lines": [(i, 1, "0.32") for i in range(7)], "shipping": [("5.00", "0.40")]},
+                       {"lines": [(7, 1, "0.32")]}, {"lines": [(7, 1, "0.32")]}]
+        orders.append(order(n, created=f"2026-11-{n - 990:02d}T15:00:00Z",
+                            updated=f"2026-11-{n - 990:02d}T18:00:00Z", lines=lines,
+                            refunds=refunds, financial="PARTIALLY_REFUNDED" if refunds else "PAID"))
+    return orders
+
+
+@pytest.fixture
+def shop(httpserver):
+    return ShopifyMock(httpserver, token=TOKEN, orders=shop_orders())
+
+
+@pytest.fixture
+def settings(httpserver):
+    return ShopifySettings(shop="storeops-test.myshopify.com", base_url=httpserver.url_for("/"))
+
+
+def client(settings, **kwargs) -> ShopifyClient:
+    return ShopifyClient(settings, TOKEN, backoff=0.05, **kwargs)
+
+
+def load(landing: Path, con) -> object:
+    return ingest_source(con, landing, SPECS_BY_TABLE["shopify_orders"], run_id="test",
+                         timezone=TZ)
+
+
+def test_the_orders_query_fits_shopifys_cost_limit():
+    assert requested_cost(ORDERS_QUERY, {"first": MAX_PAGE_SIZE}) <= MAX_QUERY_COST
+    assert requested_cost(ORDERS_QUERY, {"first": MAX_PAGE_SIZE + 1}) > MAX_QUERY_COST
+    with pytest.raises(ValueError, match="page_size must be 1-6"):
+        ShopifySettings.from_config({"shop": "x.myshopify.com", "page_size": 50})
+
+
+def test_a_pull_lands_pages_the_loader_reads_like_an_export(shop, settings, tmp_path):
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    log = pull_orders(home, landing, settings, timezone=TZ, client=client(settings))
+    assert (log.status, log.records, log.pages) == ("done", 12, 3)
+    # 3 pages + the follow-ups: #1012's lines, #1007's refund ids, its refund with 7 lines
+    # and its third refund (not in the page); a query the bucket could not pay yet was
+    # answered THROTTLED and asked again.
+    answered = [r[0] for r in shop.requests if r[2] == 200]
+    assert answered.count("StoreopsOrders") == 3
+    assert answered.count("StoreopsOrderLines") == 1
+    assert answered.count("StoreopsOrderRefunds") == 1
+    assert answered.count("StoreopsRefund") == 2
+    assert log.requests == len(shop.requests) == 7 + [r[2] for r in shop.requests].count("THROTTLED")
+    assert max(r[3] for r in shop.requests) <= MAX_QUERY_COST
+    assert log.cursor == "2026-11-22T18:00:00Z"
+    assert log.rows == 10 + 12 + 8  # one line each, #1012 12 lines, #1007 8
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    result = load(landing, con)
+    assert [f.status for f in result.files] == ["loaded"] * 3
+    assert result.rows_loaded == log.rows and result.rows_quarantined == 0
+    assert not [w for f in result.files for w in f.warnings]
+    # The export's shape: order money on the first row, times in the store's zone.
+    first = con.execute("""
+        select name, created_at, updated_at, subtotal, taxes, total, refunded_amount,
+               refunded_shipping, refunded_taxes, tax_1_name, accepts_marketing,
+               financial_status, _source_file
+        from raw.shopify_orders where name = '#1007' and subtotal is not null""").fetchone()
+    assert first[0] == "#1007"
+    assert str(first[1]) == "2026-11-17 15:00:00"  # stored in UTC, read from 09:00 -0600
+    assert str(first[2]) == "2026-11-17 18:00:00"
+    assert (first[3], first[4], first[5]) == (Decimal("64.0000"), Decimal("5.1200"), Decimal("74.1200"))
+    # Refunds: 9 units at $4 with $0.32 tax each, shipping $5.00 with $0.40 tax.
+    assert first[6] == Decimal("36.0000") + Decimal("2.8800") + Decimal("5.4000")
+    assert (first[7], first[8]) == ("5.00", "3.28")
+    assert first[9] == "Texas State Tax 8%"
+    assert (first[10], first[11]) == (True, "partially_refunded")
+    assert first[12].startswith("shopify/orders/api_orders_")
+    refunded = con.execute("""select sum(cast(lineitem_refunded_quantity as int))
+                              from raw.shopify_orders where name = '#1007'""").fetchone()[0]
+    assert refunded == 9
+    assert con.execute("select count(*) from raw.shopify_orders where name = '#1012'").fetchone()[0] == 12
+
+
+def test_a_second_pull_fetches_only_what_changed_and_newest_wins_in_staging(shop, settings, tmp_path):
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    pull_orders(home, landing, settings, timezone=TZ, client=client(settings))
+    before = len(shop.requests)
+    # Two orders change after the first pull: #1003 is refunded in full, #1010 cancelled.
+    for o in shop.orders:
+        if o["name"] == "#1003":
+            o["updatedAt"], o["displayFinancialStatus"] = "2026-11-30T12:00:00Z", "REFUNDED"
+            o["totalRefundedSet"] = o["totalPriceSet"]
+        if o["name"] == "#1010":
+            o["updatedAt"], o["cancelledAt"] = "2026-11-30T13:00:00Z", "2026-11-30T13:00:00Z"
+    second = pull_orders(home, landing, settings, timezone=TZ, client=client(settings))
+    # Resumed from the cursor (>= 2026-11-22T18:00:00Z): #1012 again, then the two changed.
+    assert shop.requests[before][1]["query"] == "updated_at:>='2026-11-22T18:00:00Z'"
+    assert second.records == 3 and second.pages == 1
+    assert second.requests == len(shop.requests) - before == 2  # the page and #1012's lines
+    assert second.cursor == "2026-11-30T13:00:00Z"
+    # With nothing new, a pull fetches the boundary order (#1010) again: the first such
+    # page is new content, the next is the same file content, which the loader skips.
+    third = pull_orders(home, landing, settings, timezone=TZ, client=client(settings))
+    fourth = pull_orders(home, landing, settings, timezone=TZ, client=client(settings))
+    assert third.records == fourth.records == 1
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    statuses = [f.status for f in load(landing, con).files]
+    assert statuses.count("loaded") == 5 and statuses.count("skipped") == 1
+    build_model(con, "stg_shopify__orders", {"taxes_included": "auto", "store_timezone": TZ})
+    rows = dict(con.execute("select order_name, financial_status from staging.stg_shopify__orders"
+                            ).fetchall())
+    assert len(rows) == 12
+    assert rows["#1003"] == "refunded" and rows["#1004"] == "paid"
+    cancelled = con.execute("select is_cancelled from staging.stg_shopify__orders "
+                            "where order_name = '#1010'").fetchone()[0]
+    assert cancelled is True
+    log = [json.loads(line) for line in (home / "pulls" / "log.jsonl").read_text().splitlines()]
+    assert [entry["records"] for entry in log] == [12, 3, 1, 1]
+    assert log[1]["since"] == "2026-11-22T18:00:00Z"
+
+
+def test_a_newer_export_wins_over_an_older_pull_and_the_reverse(shop, settings, tmp_path):
+    """newest_file_wins: a page is dated by its orders' Updated at, an export by its orders'
+    Created at, so whichever copy of an order is newer is the one staging keeps."""
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    pull_orders(home, landing, settings, timezone=TZ, client=client(settings))
+    export = landing / "shopify" / "orders" / "orders_export_1.csv"
+    header = ("Name,Email,Financial Status,Paid at,Fulfillment Status,Currency,Subtotal,Shipping,"
+              "Taxes,Total,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku\n")
+    # An old export (orders up to Nov 12) still saying #1002 is pending: the pull is newer.
+    # A later export (reaching Dec 1) saying #1005 was voided: the export is newer.
+    export.write_text(header +
+                      "#1002,a@example.com,pending,,unfulfilled,USD,20,5,1.6,26.6,"
+                      "2026-11-12 09:00:00 -0600,1,P,20,SKU-2\n")
+    (export.parent / "orders_export_2.csv").write_text(
+        header + "#1005,b@example.com,voided,,unfulfilled,USD,20,5,1.6,26.6,"
+        "2026-12-01 09:00:00 -0600,1,P,20,SKU-2\n")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    load(landing, con)
+    build_model(con, "stg_shopify__orders", {"taxes_included": "auto", "store_timezone": TZ})
+    rows = dict(con.execute("select order_name, financial_status from staging.stg_shopify__orders"
+                            ).fetchall())
+    assert rows["#1002"] == "paid"
+    assert rows["#1005"] == "voided"
+
+
+def test_throttled_answers_are_waited_out_from_the_throttle_status(httpserver, settings, tmp_path):
+    # A bucket of 1,000 points refilling at 2,000 a second, empty at the start: the first
+    # query is answered THROTTLED with HTTP 200 (not a 429), the client waits what the
+    # bucket lacks at the restore rate and asks again; later pages wait ahead.
+    shop = ShopifyMock(httpserver, token=TOKEN, orders=shop_orders(), maximum=1000,
+                       restore_rate=2000)
+    shop.available = 0
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    log = pull_orders(tmp_path / "home", tmp_path / "landing", settings, timezone=TZ,
+                      client=client(settings, sleep=sleep))
+    assert log.status == "done" and log.records == 12
+    statuses = [r[2] for r in shop.requests]
+    assert statuses[0] == "THROTTLED" and statuses[1] == 200
+    assert 0.4 < waits[0] < 0.45  # 822 points lacking at 2,000 a second
+    assert log.throttle_waits == len(waits) > 1
+    assert all(0 < w < 1 for w in waits)
+
+
+def test_429_and_500_are_retried_and_a_rejected_token_is_one_line(shop, settings, tmp_path):
+    shop.fail = {1: "429", 3: "500"}
+    log = pull_orders(tmp_path / "home", tmp_path / "landing", settings, timezone=TZ,
+                      client=client(settings))
+    assert log.status == "done" and log.records == 12
+    assert [r[2] for r in shop.requests[:4]] == [429, 200, 500, 200]
+
+    wrong = ShopifyClient(settings, "shpat_wrong", backoff=0.05)
+    with pytest.raises(CredentialError) as caught:
+        pull_orders(tmp_path / "home2", tmp_path / "landing2", settings, timezone=TZ, client=wrong)
+    message = str(caught.value)
+    assert "SHOPIFY_ACCESS_TOKEN was rejected" in message and "\n" not in message
+    assert "shpat_wrong" not in message
+
+    shop.fail = {n: "500" for n in range(len(shop.requests) + 1, len(shop.requests) + 10)}
+    with pytest.raises(PullError, match="HTTP 500 after retries"):
+        pull_orders(tmp_path / "home3", tmp_path / "landing3", settings, timezone=TZ,
+                    client=ShopifyClient(settings, TOKEN, backoff=0.01, max_attempts=3))
+
+
+def test_storeops_pull_killed_mid_pull_resumes_and_never_leaks_the_token(shop, httpserver, tmp_path):
+    """`storeops pull` killed (SIGKILL) between writing a page and saving its cursor, then
+    run again: every order lands, none twice in staging; the token is nowhere."""
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    home.mkdir()
+    (home / "storeops.yml").write_text(
+        f"timezone: {TZ}\nlanding: {landing}\nsources:\n  shopify:\n"
+        f"    shop: storeops-test.myshopify.com\n    base_url: {httpserver.url_for('/')}\n")
+    env = {**os.environ, "SHOPIFY_ACCESS_TOKEN": TOKEN, "STOREOPS_FAILPOINT": "pull:2"}
+    cmd = [sys.executable, "-m", "orchestration.cli", "pull", "--home", str(home)]
+    killed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert killed.returncode == -9
+    pages = sorted((landing / "shopify" / "orders").iterdir())
+    assert len(pages) == 2  # the second page written, its cursor not saved
+    state = json.loads((home / "pulls" / "state.json").read_text())
+    assert state == {"shopify/orders": "2026-11-15T18:00:00Z"}  # after page 1
+
+    del env["STOREOPS_FAILPOINT"]
+    resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "shopify orders: 8 orders in 2 pages" in resumed.stdout
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    result = load(landing, con)
+    assert result.rows_quarantined == 0
+    build_model(con, "stg_shopify__orders", {"taxes_included": "auto", "store_timezone": TZ})
+    names = [r[0] for r in con.execute("select order_name from staging.stg_shopify__orders").fetchall()]
+    assert sorted(names) == [f"#{n}" for n in range(1001, 1013)]
+
+    # The planted token appears in no output, log, landing file, state or table.
+    for text in (killed.stdout, killed.stderr, resumed.stdout, resumed.stderr):
+        assert TOKEN not in text
+    for path in [*home.rglob("*"), *landing.rglob("*")]:
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+    for (table,) in con.execute("select table_schema || '.' || table_name "
+                                "from information_schema.tables").fetchall():
+        assert not con.execute(f"select count(*) from {table} t "
+                               "where position(? in cast(t as varchar)) > 0", [TOKEN]).fetchone()[0]
+
+
+def test_a_missing_token_is_one_line_naming_the_variable(httpserver, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "storeops.yml").write_text(
+        "sources:\n  shopify:\n    shop: storeops-test.myshopify.com\n"
+        f"    base_url: {httpserver.url_for('/')}\n")
+    env = {k: v for k, v in os.environ.items() if k != "SHOPIFY_ACCESS_TOKEN"}
+    run = subprocess.run([sys.executable, "-m", "orchestration.cli", "pull", "--home", str(home)],
+                         env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 2
+    assert run.stderr.strip().startswith("SHOPIFY_ACCESS_TOKEN is not set")
+    assert len(run.stderr.strip().splitlines()) == 1

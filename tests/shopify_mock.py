@@ -1,0 +1,262 @@
+"""A local Shopify GraphQL Admin API for tests (pytest-httpserver), answering as Shopify
+documents it (https://shopify.dev/docs/api/admin-graphql, .../rate-limits):
+
+- `POST /admin/api/<version>/graphql.json` with `X-Shopify-Access-Token`; a wrong token
+  gets HTTP 401 `{"errors": "[API] Invalid API key or access token (unrecognized login or
+  wrong password)"}`.
+- `orders(first, after, query: "updated_at:>='...'", sortKey: UPDATED_AT)` as a Relay
+  connection (`pageInfo { hasNextPage endCursor }`, `nodes`), nested lists cut at the
+  `first` the query asks for (with their own pageInfo), `order(id:)` and `refund(id:)`.
+- Calculated query cost: the requested cost is worked out from the query text by
+  Shopify's published rules (scalars 0, objects 1, a connection or list 2 + first x its
+  node), a query over 1,000 points is refused (MAX_COST_EXCEEDED), and a leaky bucket
+  (`maximum`, `restore_rate` per second) answers THROTTLED with HTTP 200 when it cannot
+  pay the requested cost. Every answer carries `extensions.cost.throttleStatus`.
+- Planned faults by request number: `fail[n] = "429"` (with Retry-After), `"500"`.
+
+Which operation was asked is read from the operation name (StoreopsOrders, ...); the
+mock does not execute arbitrary GraphQL.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from copy import deepcopy
+from decimal import Decimal
+
+from graphql import parse
+from graphql.language import FieldNode, OperationDefinitionNode
+from werkzeug import Request, Response
+
+MAX_QUERY_COST = 1000
+
+
+def _int_arg(field: FieldNode, name: str, variables: dict) -> int | None:
+    for arg in field.arguments:
+        if arg.name.value == name:
+            node = arg.value
+            if node.kind == "variable":
+                return variables.get(node.name.value)
+            return int(node.value)
+    return None
+
+
+def _selection_cost(selections, variables) -> int:
+    total = 0
+    for node in selections or []:
+        if not isinstance(node, FieldNode) or node.selection_set is None:
+            continue  # scalars and enums cost 0
+        if node.name.value == "pageInfo":
+            continue  # part of its connection
+        first = _int_arg(node, "first", variables)
+        children = node.selection_set.selections
+        if first is not None:
+            inner = next((c for c in children if isinstance(c, FieldNode)
+                          and c.name.value == "nodes"), None)
+            item = inner.selection_set.selections if inner is not None else children
+            total += 2 + first * (1 + _selection_cost(item, variables))
+        else:
+            total += 1 + _selection_cost(children, variables)
+    return total
+
+
+def requested_cost(query: str, variables: dict) -> int:
+    """A query's requested cost by Shopify's published rules (see the module docstring)."""
+    document = parse(query)
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    return _selection_cost(operation.selection_set.selections, variables)
+
+
+def money(amount, currency: str = "USD") -> dict:
+    return {"shopMoney": {"amount": f"{Decimal(str(amount)):.2f}", "currencyCode": currency}}
+
+
+def order(number: int, *, created: str, updated: str, lines: list[dict], refunds=(),
+          email: str = "", shipping: float = 5.0, tax_rate: float = 0.08,
+          consent: str = "SUBSCRIBED", financial: str = "PAID",
+          fulfillment: str = "FULFILLED", tags=(), source: str = "web") -> dict:
+    """An order node as the Admin API returns it. lines: dicts with sku, quantity, price
+    (and optionally discount); refunds: dicts with lines [(line index, quantity, tax)]
+    and shipping (subtotal, tax). Money in USD."""
+    subtotal = sum(Decimal(str(li["price"])) * li["quantity"] - Decimal(str(li.get("discount", 0)))
+                   for li in lines)
+    tax = (subtotal * Decimal(str(tax_rate))).quantize(Decimal("0.01"))
+    total = subtotal + Decimal(str(shipping)) + tax
+    line_nodes = [{
+        "id": f"gid://shopify/LineItem/{number * 100 + i}", "name": f"Product {li['sku']}",
+        "sku": li["sku"], "quantity": li["quantity"], "requiresShipping": True, "taxable": True,
+        "vendor": "Acme", "unfulfilledQuantity": 0 if fulfillment == "FULFILLED" else li["quantity"],
+        "originalUnitPriceSet": money(li["price"]), "totalDiscountSet": money(li.get("discount", 0)),
+    } for i, li in enumerate(lines)]
+    refund_nodes, refunded = [], Decimal(0)
+    for r, refund in enumerate(refunds):
+        items = [{"quantity": q, "lineItem": {"id": line_nodes[i]["id"]}, "totalTaxSet": money(t)}
+                 for i, q, t in refund.get("lines", [])]
+        ship = [{"subtotalAmountSet": money(s), "taxAmountSet": money(t)}
+                for s, t in refund.get("shipping", [])]
+        refunded += sum(Decimal(str(lines[i]["price"])) * q + Decimal(str(t))
+                        for i, q, t in refund.get("lines", []))
+        refunded += sum(Decimal(str(s)) + Decimal(str(t)) for s, t in refund.get("shipping", []))
+        refund_nodes.append({"id": f"gid://shopify/Refund/{number * 10 + r}",
+                             "refundLineItems": {"nodes": items},
+                             "refundShippingLines": {"nodes": ship}})
+    return {
+        "id": f"gid://shopify/Order/{5000000000 + number}", "legacyResourceId": str(5000000000 + number),
+        "name": f"#{number}", "email": email or f"customer{number}@example.com",
+        "createdAt": created, "updatedAt": updated, "processedAt": created, "cancelledAt": None,
+        "displayFinancialStatus": financial, "displayFulfillmentStatus": fulfillment,
+        "tags": list(tags), "sourceName": source, "discountCodes": [],
+        "paymentGatewayNames": ["shopify_payments"],
+        "customAttributes": [{"key": "utm_source", "value": "google"}],
+        "customer": {"emailMarketingConsent": {"marketingState": consent}},
+        "shippingLine": {"title": "Standard"},
+        "shippingAddress": {"province": "Texas", "provinceCode": "TX", "countryCodeV2": "US"},
+        "billingAddress": {"countryCodeV2": "US"},
+        "subtotalPriceSet": money(subtotal), "totalShippingPriceSet": money(shipping),
+        "totalTaxSet": money(tax), "totalPriceSet": money(total), "totalDiscountsSet": money(0),
+        "totalRefundedSet": money(refunded), "totalOutstandingSet": money(0),
+        "currentTotalDutiesSet": None,
+        "taxLines": [{"title": "Texas State Tax", "ratePercentage": tax_rate * 100,
+                      "priceSet": money(tax)}],
+        "transactions": [{"kind": "SALE", "status": "SUCCESS", "processedAt": created}],
+        "fulfillments": [{"createdAt": updated}] if fulfillment == "FULFILLED" else [],
+        "refunds": refund_nodes,
+        "lineItems": {"nodes": line_nodes},
+    }
+
+
+def _cursor(index: int) -> str:
+    return base64.b64encode(json.dumps({"last": index}).encode()).decode()
+
+
+def _page(nodes: list, first: int, after: str | None) -> dict:
+    start = json.loads(base64.b64decode(after))["last"] + 1 if after else 0
+    chunk = nodes[start:start + first]
+    end = start + len(chunk) - 1
+    return {"pageInfo": {"hasNextPage": start + first < len(nodes),
+                         "endCursor": _cursor(end) if chunk else None},
+            "nodes": chunk}
+
+
+class ShopifyMock:
+    """The mock shop: `orders` (nodes from `order()`), a token, a bucket, planned faults.
+    `requests` records (operation, variables, HTTP status or "THROTTLED", requested cost)
+    per request. `available`: the bucket now (set it to 0 to start empty)."""
+
+    def __init__(self, httpserver, *, token: str, orders: list[dict], version: str = "2026-10",
+                 maximum: float = 1000.0, restore_rate: float = 20000.0):
+        self.token = token
+        self.orders = orders
+        self.maximum = maximum
+        self.restore_rate = restore_rate
+        self.available = maximum
+        self._at = time.monotonic()
+        self.fail: dict[int, str] = {}
+        self.requests: list[tuple] = []
+        self._lock = threading.Lock()
+        httpserver.expect_request(f"/admin/api/{version}/graphql.json",
+                                  method="POST").respond_with_handler(self.handle)
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.available = min(self.maximum, self.available + (now - self._at) * self.restore_rate)
+        self._at = now
+
+    def _status(self) -> dict:
+        return {"maximumAvailable": self.maximum, "currentlyAvailable": round(self.available, 1),
+                "restoreRate": self.restore_rate}
+
+    def handle(self, request: Request) -> Response:
+        with self._lock:
+            return self._handle(request)
+
+    def _handle(self, request: Request) -> Response:
+        number = len(self.requests) + 1
+        body = request.get_json()
+        operation = re.search(r"query\s+(\w+)", body["query"]).group(1)
+        variables = body.get("variables") or {}
+        if request.headers.get("X-Shopify-Access-Token") != self.token:
+            self.requests.append((operation, variables, 401, None))
+            return Response(json.dumps({"errors": "[API] Invalid API key or access token "
+                                        "(unrecognized login or wrong password)"}), status=401,
+                            content_type="application/json")
+        fault = self.fail.get(number)
+        if fault == "429":
+            self.requests.append((operation, variables, 429, None))
+            return Response(json.dumps({"errors": "Throttled"}), status=429,
+                            headers={"Retry-After": "1"}, content_type="application/json")
+        if fault == "500":
+            self.requests.append((operation, variables, 500, None))
+            return Response(json.dumps({"errors": "Internal Server Error"}), status=500,
+                            content_type="application/json")
+        cost = requested_cost(body["query"], variables)
+        self._refill()
+        if cost > MAX_QUERY_COST:
+            self.requests.append((operation, variables, 200, cost))
+            return self._json({"errors": [{"message": f"Query cost is {cost}, which exceeds the "
+                                           f"single query max cost limit ({MAX_QUERY_COST}).",
+                                           "extensions": {"code": "MAX_COST_EXCEEDED", "cost": cost,
+                                                          "maxCost": MAX_QUERY_COST}}]})
+        if self.available < cost:
+            self.requests.append((operation, variables, "THROTTLED", cost))
+            return self._json({"errors": [{"message": "Throttled", "extensions": {
+                "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+                "extensions": {"cost": {"requestedQueryCost": cost, "actualQueryCost": None,
+                                        "throttleStatus": self._status()}}})
+        data = self._answer(operation, variables)
+        actual = max(1, cost // 4)
+        self.available -= actual
+        self.requests.append((operation, variables, 200, cost))
+        return self._json({"data": data, "extensions": {"cost": {
+            "requestedQueryCost": cost, "actualQueryCost": actual,
+            "throttleStatus": self._status()}}})
+
+    @staticmethod
+    def _json(payload: dict) -> Response:
+        return Response(json.dumps(payload), status=200, content_type="application/json")
+
+    def _find(self, gid: str) -> dict:
+        return next(o for o in self.orders if o["id"] == gid)
+
+    def _shaped(self, node: dict) -> dict:
+        """An order cut to the first-sizes of ORDERS_QUERY, as Shopify returns it."""
+        from orchestration.pull import shopify
+
+        out = deepcopy(node)
+        out["lineItems"] = _page(node["lineItems"]["nodes"], shopify.LINES_FIRST, None)
+        out["refunds"] = [{
+            "id": r["id"],
+            "refundLineItems": _page(r["refundLineItems"]["nodes"], shopify.REFUND_LINES_FIRST, None),
+            "refundShippingLines": _page(r["refundShippingLines"]["nodes"],
+                                         shopify.REFUND_SHIPPING_FIRST, None),
+        } for r in node["refunds"][:shopify.REFUNDS_FIRST]]
+        return out
+
+    def _answer(self, operation: str, variables: dict) -> dict:
+        if operation == "StoreopsOrders":
+            since = None
+            if variables.get("query"):
+                since = re.fullmatch(r"updated_at:>='([^']+)'", variables["query"]).group(1)
+            nodes = sorted((o for o in self.orders if since is None or o["updatedAt"] >= since),
+                           key=lambda o: (o["updatedAt"], o["id"]))
+            page = _page(nodes, variables["first"], variables.get("after"))
+            page["nodes"] = [self._shaped(o) for o in page["nodes"]]
+            return {"orders": page}
+        if operation == "StoreopsOrderLines":
+            node = self._find(variables["id"])
+            return {"order": {"lineItems": _page(node["lineItems"]["nodes"], 100,
+                                                 variables.get("after"))}}
+        if operation == "StoreopsOrderRefunds":
+            return {"order": {"refunds": [{"id": r["id"]} for r in self._find(variables["id"])["refunds"]]}}
+        if operation == "StoreopsRefund":
+            refund = next(r for o in self.orders for r in o["refunds"] if r["id"] == variables["id"])
+            return {"refund": {"id": refund["id"],
+                               "refundLineItems": _page(refund["refundLineItems"]["nodes"], 100,
+                                                        variables.get("after")),
+                               "refundShippingLines": _page(refund["refundShippingLines"]["nodes"], 50,
+                                                            None)}}
+        raise AssertionError(f"the mock does not answer {operation}")
