@@ -65,7 +65,7 @@ def _finish(summary: RunSummary, settings: Settings) -> None:
 
 
 def _run_with_progress(settings: Settings, as_of: date | None,
-                       rebuild: bool = False) -> RunSummary:
+                       rebuild: bool = False, pull: bool = False) -> RunSummary:
     from orchestration.runlock import HomeBusy
 
     try:
@@ -73,7 +73,7 @@ def _run_with_progress(settings: Settings, as_of: date | None,
             def on_progress(message: str) -> None:
                 status.update(f"Running the pipeline… {message}")
             return execute_pipeline(settings, as_of=as_of, on_progress=on_progress,
-                                    rebuild=rebuild)
+                                    rebuild=rebuild, pull=pull)
     except HomeBusy as exc:
         err.print(f"[red]Another storeops run is using this home:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -129,6 +129,7 @@ def run(
     home: HomeOption = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Compute outputs as of this date (YYYY-MM-DD); default: the last date in the data.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build the warehouse, analytics and outputs even when nothing they are built from changed since the last finished run.")] = False,
+    pull: Annotated[bool, typer.Option("--pull", help="First pull what changed from the vendors' APIs configured under `sources:` (as `storeops pull` does).")] = False,
 ) -> None:
     """Ingest what is new in the landing directory, build, write outputs. When no raw table, setting, code or as-of date changed since the last finished run, only ingest runs and the outputs stand (--rebuild builds anyway)."""
     as_of_date = _parse_as_of(as_of)
@@ -139,21 +140,22 @@ def run(
         err.print(f"[red]Landing directory {settings.landing} does not exist[/red] (from {source}). "
                   "It should hold one folder per source (shopify/orders/, meta_ads/, …).")
         raise typer.Exit(2)
-    run_stoppably(settings, as_of_date, rebuild=rebuild)
+    run_stoppably(settings, as_of_date, rebuild=rebuild, pull=pull)
 
 
-def run_stoppably(settings: Settings, as_of: date | None, *, rebuild: bool = False) -> None:
+def run_stoppably(settings: Settings, as_of: date | None, *, rebuild: bool = False,
+                  pull: bool = False) -> None:
     """Run the pipeline on `settings` and print the summary, in a worker process this one
     can stop at once (`storeops run` and `demo`): Dagster defers SIGTERM and SIGINT to the
     end of the running step, and churn scoring takes minutes. In the worker itself
     (STOREOPS_RUN_WORKER=1), run in process."""
     if os.environ.get(RUN_WORKER_ENV) == "1":
         die_with_parent()
-        _finish(_run_with_progress(settings, as_of, rebuild), settings)
+        _finish(_run_with_progress(settings, as_of, rebuild, pull), settings)
         return
     worker = [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(settings.landing),
               "--home", str(settings.home), *(["--as-of", as_of.isoformat()] if as_of else []),
-              *(["--rebuild"] if rebuild else [])]
+              *(["--rebuild"] if rebuild else []), *(["--pull"] if pull else [])]
     exit_like(run_until_stopped(worker, {**tool_env(), RUN_WORKER_ENV: "1"}, stopped_code=None,
                                 on_stop=lambda: err.print("Stopping ...")))
 

@@ -17,6 +17,7 @@ from orchestration.defs import (
     ingest,
     inputs,
     outputs,
+    pull,
     quality,
     warehouse,
 )
@@ -40,10 +41,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         description="The daily run at 06:00 store time, before the morning brief is read.",
     )
     return dg.Definitions(
-        assets=[*ingest.raw_assets, *inputs.inputs_assets, warehouse.warehouse_dbt_assets, warehouse.warehouse_docs,
+        assets=[*pull.pull_assets, *ingest.raw_assets, *inputs.inputs_assets, warehouse.warehouse_dbt_assets, warehouse.warehouse_docs,
                 *forecasting.forecasting_assets, *customers.customer_assets,
                 *anomalies.anomaly_assets, *outputs.output_assets, *quality.quality_assets],
-        asset_checks=[*ingest.raw_checks, *customers.customer_checks, *quality.gx_checks],
+        asset_checks=[*pull.pull_checks, *ingest.raw_checks, *customers.customer_checks, *quality.gx_checks],
         jobs=[ingest.ingest_job, daily_job],
         schedules=[daily_schedule],
         sensors=[ingest.new_landing_files_sensor],

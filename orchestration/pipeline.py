@@ -99,28 +99,29 @@ def _value(metadata: dict, key: str, default=0):
 
 
 def execute_pipeline(settings: Settings, *, as_of: date | None = None,
-                     on_progress=None, rebuild: bool = False) -> RunSummary:
+                     on_progress=None, rebuild: bool = False, pull: bool = False) -> RunSummary:
     """Run the daily job in process on this home and summarise it (one run per home at a
     time: a second one waits, then raises HomeBusy).
 
     When nothing the warehouse is built from changed since the last finished build (raw
     tables, code, settings, as-of date), only ingest and its checks run and
-    `RunSummary.unchanged` says so; `rebuild=True` builds everything regardless."""
+    `RunSummary.unchanged` says so; `rebuild=True` builds everything regardless.
+    `pull=True` first pulls the sources configured under `sources:` (defs/pull.py)."""
     from orchestration.runlock import home_lock
 
     with home_lock(settings.home, on_wait=on_progress):
         return _execute_pipeline(settings, as_of=as_of, on_progress=on_progress,
-                                 rebuild=rebuild)
+                                 rebuild=rebuild, pull=pull)
 
 
 def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
-                      rebuild: bool) -> RunSummary:
+                      rebuild: bool, pull: bool = False) -> RunSummary:
     import dagster as dg
 
     from orchestration.warehouse_handle import held_open
 
     defs = load_definitions(settings)
-    from orchestration.defs.shared import AS_OF_TAG, INPUTS_KEY, REBUILD_TAG
+    from orchestration.defs.shared import AS_OF_TAG, INPUTS_KEY, PULL_TAG, REBUILD_TAG
 
     job = defs.resolve_job_def("daily_job")
     tags = {"storeops/trigger": "cli"}
@@ -128,6 +129,8 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
         tags[AS_OF_TAG] = as_of.isoformat()
     if rebuild:
         tags[REBUILD_TAG] = "true"
+    if not pull:
+        tags[PULL_TAG] = "false"
     progress.set_listener(on_progress)
     started = time.monotonic()
     quiet = _NoResultFilter()

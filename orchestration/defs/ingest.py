@@ -15,7 +15,7 @@ import dagster as dg
 
 from orchestration import progress
 from orchestration.defs.resources import StoreResource, WarehouseResource
-from orchestration.defs.shared import DUCKDB_POOL, raw_key
+from orchestration.defs.shared import DUCKDB_POOL, PULLED_TABLES, pull_key, raw_key
 from orchestration.ingest import SPECS, SourceSpec, ingest_source, quarantine_preview
 from orchestration.ingest.loader import FileResult
 from orchestration.privacy import purge_forgotten
@@ -67,6 +67,7 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             f"`raw.{spec.table}` with lineage columns; bad rows go to `raw.quarantine`."
         ),
         metadata={"landing_folder": spec.folder, "natural_key": ", ".join(spec.natural_key)},
+        deps=[pull_key(spec.table)] if spec.table in PULLED_TABLES else [],
     )
     def _raw_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                    store: StoreResource) -> dg.MaterializeResult:

@@ -1,6 +1,7 @@
 """Resources shared by every domain: the DuckDB warehouse and the store's settings."""
 
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +36,8 @@ class StoreResource(dg.ConfigurableResource):
     date; timezone_configured: False when storeops.yml does not set the timezone;
     service_level ... auto_approve_below: the `replenishment:` section
     (orchestration.settings.ReplenishmentSettings, same meanings and units); compute: where
-    the forecasts run (forecasting.compute)."""
+    the forecasts run (forecasting.compute); sources_json: the `sources:` section (the
+vendors' APIs to pull, orchestration.pull) as JSON."""
 
     home: str
     landing: str
@@ -49,6 +51,8 @@ class StoreResource(dg.ConfigurableResource):
     storage_capacity: dict[str, float] | None = None
     auto_approve_below: float = 0.0
     compute: str = "local"
+    # storeops.yml's `sources:` as JSON (vendor -> settings; no credentials there).
+    sources_json: str = "{}"
 
     @property
     def landing_path(self) -> Path:
@@ -78,6 +82,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             storage_capacity=settings.replenishment.storage_capacity,
             auto_approve_below=settings.replenishment.auto_approve_below,
             compute=settings.compute,
+            sources_json=json.dumps(settings.sources, sort_keys=True, default=str),
         ),
     }
 

@@ -28,6 +28,9 @@ DUCKDB_POOL = "duckdb_write"
 AS_OF_TAG = "storeops/as_of"
 # Run tag asking for a full build even when the warehouse's inputs did not change.
 REBUILD_TAG = "storeops/rebuild"
+# Run tag "false": do not pull from the vendors' APIs in this run (`storeops run` without
+# --pull); any other run (the schedule, the UI) pulls the configured sources (defs/pull.py).
+PULL_TAG = "storeops/pull"
 # The asset between ingest and dbt that skips the rebuild when nothing changed (defs/inputs.py).
 INPUTS_KEY = dg.AssetKey(["warehouse_inputs"])
 EVALUATION_COLUMNS = ("as_of_date", "task", "model", "window", "population", "metric",
@@ -88,6 +91,16 @@ def code_version() -> str:
 
 def raw_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", table])
+
+
+def pull_key(name: str) -> dg.AssetKey:
+    """A pull from a vendor's API (defs/pull.py): pull/<raw table it feeds>."""
+    return dg.AssetKey(["pull", name])
+
+
+# Raw tables fed by an API pull: their raw asset depends on the pull asset, so a run pulls
+# before it loads the landing folder.
+PULLED_TABLES = ("shopify_orders",)
 
 
 def analytics_key(name: str) -> dg.AssetKey:

@@ -167,7 +167,8 @@ class ShopifySettings:
     shop: the shop's domain (`my-store.myshopify.com`); api_version: the Admin API
     version (default API_VERSION); base_url: where to send requests instead of
     `https://<shop>` (a proxy, or a test server); page_size: orders per request (1-MAX_PAGE_SIZE);
-    token_env: the environment variable holding the access token.
+    token_env: the environment variable holding the access token; freshness_hours: how
+    old the last good pull may be before its Dagster freshness check fails.
     """
 
     shop: str
@@ -175,22 +176,28 @@ class ShopifySettings:
     base_url: str | None = None
     page_size: int = PAGE_SIZE
     token_env: str = TOKEN_ENV
+    freshness_hours: float = 26.0
 
     @classmethod
     def from_config(cls, config: dict, where: str = "storeops.yml") -> ShopifySettings:
         """Read and check `sources: shopify:`. Raises ValueError naming `where` and the key."""
         if not isinstance(config, dict) or not config.get("shop"):
             raise ValueError(f"{where}: sources: shopify: needs shop: <name>.myshopify.com")
-        unknown = set(config) - {"shop", "api_version", "base_url", "page_size", "token_env"}
+        unknown = set(config) - {"shop", "api_version", "base_url", "page_size", "token_env",
+                                 "freshness_hours"}
         if unknown:
             raise ValueError(f"{where}: sources: shopify: unknown keys {sorted(unknown)}")
         page_size = config.get("page_size", PAGE_SIZE)
         if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"{where}: sources: shopify: page_size must be 1-{MAX_PAGE_SIZE} "
                              f"(a page's query must cost at most 1,000 points), got {page_size!r}")
+        hours = config.get("freshness_hours", 26.0)
+        if not isinstance(hours, int | float) or hours <= 0:
+            raise ValueError(f"{where}: sources: shopify: freshness_hours must be a number of "
+                             f"hours above 0, got {hours!r}")
         return cls(shop=str(config["shop"]), api_version=str(config.get("api_version", API_VERSION)),
                    base_url=config.get("base_url"), page_size=page_size,
-                   token_env=str(config.get("token_env", TOKEN_ENV)))
+                   token_env=str(config.get("token_env", TOKEN_ENV)), freshness_hours=float(hours))
 
     @property
     def endpoint(self) -> str:

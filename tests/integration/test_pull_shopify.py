@@ -281,3 +281,55 @@ def test_a_missing_token_is_one_line_naming_the_variable(httpserver, tmp_path):
     assert run.returncode == 2
     assert run.stderr.strip().startswith("SHOPIFY_ACCESS_TOKEN is not set")
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_dagster_pulls_before_loading_reports_the_pull_and_checks_freshness(shop, httpserver,
+                                                                           tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.defs import ingest, pull
+    from orchestration.defs.resources import resources_for
+    from orchestration.defs.shared import PULL_TAG, pull_key, raw_key
+    from orchestration.settings import Settings
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "storeops.yml").write_text(
+        f"timezone: {TZ}\nsources:\n  shopify:\n    shop: storeops-test.myshopify.com\n"
+        f"    base_url: {httpserver.url_for('/')}\n    freshness_hours: 1\n")
+    settings = Settings.load(home)
+    raw_orders = next(a for a in ingest.raw_assets if raw_key("shopify_orders") in a.keys)
+    assets = [*pull.pull_assets, raw_orders]
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
+    with dg.instance_for_test() as instance:
+        # storeops run without --pull: nothing is asked of the API.
+        quiet = dg.materialize(assets, resources=resources_for(settings), instance=instance,
+                               tags={PULL_TAG: "false"})
+        assert quiet.success and shop.requests == []
+        result = dg.materialize([*assets, *pull.pull_checks], resources=resources_for(settings),
+                                instance=instance)
+    assert result.success
+    order = [e.asset_key for e in result.get_asset_materialization_events()]
+    assert order == [pull_key("shopify_orders"), raw_key("shopify_orders")]
+    pulled = result.asset_materializations_for_node("pull__shopify_orders")[0].metadata
+    assert pulled["orders"].value == 12 and pulled["pages"].value == 3
+    assert pulled["cursor"].text == "2026-11-22T18:00:00Z"
+    loaded = result.asset_materializations_for_node("raw__shopify_orders")[0].metadata
+    assert loaded["rows_loaded"].value == 30 and loaded["files_loaded"].value == 3
+    check = result.get_asset_check_evaluations()[0]
+    assert check.passed and check.metadata["hours_since_pull"].value < 1
+
+    # An hour-old limit and no pull since: a pull whose token is refused fails the check
+    # (ERROR, not blocking) and says why; the run still loads what is in the folder.
+    (home / "pulls" / "log.jsonl").write_text(
+        (home / "pulls" / "log.jsonl").read_text().replace('"pull_id": "2026', '"pull_id": "2025'))
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", "shpat_refused")
+    with dg.instance_for_test() as instance:
+        failed = dg.materialize([*assets, *pull.pull_checks], resources=resources_for(settings),
+                                instance=instance)
+    assert failed.success
+    meta = failed.asset_materializations_for_node("pull__shopify_orders")[0].metadata
+    assert "SHOPIFY_ACCESS_TOKEN was rejected" in meta["error"].text
+    check = failed.get_asset_check_evaluations()[0]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert "last attempt failed: SHOPIFY_ACCESS_TOKEN was rejected" in check.description
