@@ -221,53 +221,50 @@ def forget(
 @app.command()
 def pull(
     home: HomeOption = None,
-    source: Annotated[str | None, typer.Option(help="Pull only this source (shopify); default: every source under `sources:` in storeops.yml.")] = None,
+    source: Annotated[str | None, typer.Option(help="Pull only this source (shopify, gorgias); default: every source under `sources:` in storeops.yml.")] = None,
     since: Annotated[str | None, typer.Option(help="Pull what changed since this date (YYYY-MM-DD) instead of since the saved cursor.")] = None,
 ) -> None:
     """Pull what is new from the vendors' APIs into the landing directory (`storeops run`
-    then loads it like any export). The token comes from the environment only."""
+    then loads it like any export). Credentials come from the environment only."""
     from orchestration.pull import CredentialError
-    from orchestration.pull.shopify import PullError, ShopifySettings, pull_orders
+    from orchestration.pull.sources import PULLERS, PullError, pull_source
 
     settings = _load_settings(home)
-    pullers = {"shopify": "orders"}
-    configured = [name for name in settings.sources if name in pullers]
-    unknown = sorted(set(settings.sources) - set(pullers))
+    unknown = sorted(set(settings.sources) - set(PULLERS))
     if unknown:
         err.print(f"[red]sources: {', '.join(unknown)} cannot be pulled yet[/red] "
-                  f"(pulled today: {', '.join(pullers)}).")
+                  f"(pulled today: {', '.join(PULLERS)}).")
         raise typer.Exit(2)
-    if source is not None and source not in pullers:
-        err.print(f"[red]Unknown source {source!r}[/red]: choose from {', '.join(pullers)}.")
+    if source is not None and source not in PULLERS:
+        err.print(f"[red]Unknown source {source!r}[/red]: choose from {', '.join(PULLERS)}.")
         raise typer.Exit(2)
-    wanted = [source] if source else configured
+    wanted = [source] if source else list(settings.sources)
     if not wanted or any(name not in settings.sources for name in wanted):
         err.print(f"[red]Nothing to pull:[/red] add `sources: {source or 'shopify'}:` to "
                   f"{settings.home / 'storeops.yml'} (README, 'Connecting the APIs').")
         raise typer.Exit(2)
-    since_iso = None
-    if since:
-        since_iso = f"{_parse_as_of(since).isoformat()}T00:00:00Z"
-    try:
-        shopify = ShopifySettings.from_config(settings.sources["shopify"],
-                                              str(settings.home / "storeops.yml"))
-    except ValueError as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from None
-    try:
-        log = pull_orders(settings.home, settings.landing, shopify, timezone=settings.timezone,
-                          since=since_iso)
-    except CredentialError as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
-        raise typer.Exit(2) from None
-    except PullError as exc:
-        err.print(f"[red]{escape(str(exc))}[/red] (the pages written so far stay; the next "
-                  "pull resumes after them)", soft_wrap=True)
-        raise typer.Exit(1) from None
-    console.print(f"shopify orders: {log.records:,} orders in {log.pages} pages "
-                  f"({log.rows:,} rows) into {settings.landing / 'shopify' / 'orders'}; "
-                  f"{log.requests} requests, {log.throttle_waits} throttle waits; "
-                  f"cursor {log.cursor or 'none'} ({log.seconds:.1f} s)", soft_wrap=True)
+    since_iso = f"{_parse_as_of(since).isoformat()}T00:00:00Z" if since else None
+    failed = 0
+    for name in wanted:
+        try:
+            log = pull_source(name, settings, since=since_iso)
+        except ValueError as exc:  # the source's settings
+            err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
+            raise typer.Exit(2) from None
+        except CredentialError as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
+            raise typer.Exit(2) from None
+        except PullError as exc:
+            err.print(f"[red]{escape(str(exc))}[/red] (the pages written so far stay; the next "
+                      "pull resumes from the saved cursor)", soft_wrap=True)
+            failed += 1
+            continue
+        console.print(f"{name} {log.resource}: {log.records:,} records in {log.pages} pages "
+                      f"({log.rows:,} rows) into {settings.landing}; {log.requests} requests, "
+                      f"{log.throttle_waits} throttle waits; cursor {log.cursor or 'none'} "
+                      f"({log.seconds:.1f} s)", soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

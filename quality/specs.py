@@ -397,7 +397,9 @@ GORGIAS_TICKETS = SourceSpec(
     folder="gorgias",
     label="Gorgias tickets (JSON lines)",
     file_format="jsonl",
-    date_columns=("created_datetime",),
+    # Pulled pages (orchestration/pull/gorgias.py) are dated by the ticket's last change, so
+    # a newer pull replaces an older copy; files without it by creation.
+    date_columns=("updated_datetime", "created_datetime"),
     natural_key=("id",),
     columns=(
         c("id", "int", required=True, not_null=True),
@@ -409,6 +411,7 @@ GORGIAS_TICKETS = SourceSpec(
         c("opened_datetime", "timestamp_tz"),
         c("closed_datetime", "timestamp_tz"),
         c("last_message_datetime", "timestamp_tz"),
+        c("updated_datetime", "timestamp_tz"),
         c("tags"),
         c("customer_id"),
         c("customer_email"),

@@ -248,7 +248,7 @@ def test_storeops_pull_killed_mid_pull_resumes_and_never_leaks_the_token(shop, h
     del env["STOREOPS_FAILPOINT"]
     resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "shopify orders: 8 orders in 2 pages" in resumed.stdout
+    assert "shopify orders: 8 records in 2 pages" in resumed.stdout
 
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     result = load(landing, con)
@@ -299,20 +299,23 @@ def test_dagster_pulls_before_loading_reports_the_pull_and_checks_freshness(shop
         f"    base_url: {httpserver.url_for('/')}\n    freshness_hours: 1\n")
     settings = Settings.load(home)
     raw_orders = next(a for a in ingest.raw_assets if raw_key("shopify_orders") in a.keys)
-    assets = [*pull.pull_assets, raw_orders]
+    pull_orders_asset = next(a for a in pull.pull_assets if pull_key("shopify_orders") in a.keys)
+    fresh = next(c for c in pull.pull_checks
+                 if next(iter(c.check_keys)).asset_key == pull_key("shopify_orders"))
+    assets = [pull_orders_asset, raw_orders]
     monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
     with dg.instance_for_test() as instance:
         # storeops run without --pull: nothing is asked of the API.
         quiet = dg.materialize(assets, resources=resources_for(settings), instance=instance,
                                tags={PULL_TAG: "false"})
         assert quiet.success and shop.requests == []
-        result = dg.materialize([*assets, *pull.pull_checks], resources=resources_for(settings),
+        result = dg.materialize([*assets, fresh], resources=resources_for(settings),
                                 instance=instance)
     assert result.success
     order = [e.asset_key for e in result.get_asset_materialization_events()]
     assert order == [pull_key("shopify_orders"), raw_key("shopify_orders")]
     pulled = result.asset_materializations_for_node("pull__shopify_orders")[0].metadata
-    assert pulled["orders"].value == 12 and pulled["pages"].value == 3
+    assert pulled["records"].value == 12 and pulled["pages"].value == 3
     assert pulled["cursor"].text == "2026-11-22T18:00:00Z"
     loaded = result.asset_materializations_for_node("raw__shopify_orders")[0].metadata
     assert loaded["rows_loaded"].value == 30 and loaded["files_loaded"].value == 3
@@ -325,7 +328,7 @@ def test_dagster_pulls_before_loading_reports_the_pull_and_checks_freshness(shop
         (home / "pulls" / "log.jsonl").read_text().replace('"pull_id": "2026', '"pull_id": "2025'))
     monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", "shpat_refused")
     with dg.instance_for_test() as instance:
-        failed = dg.materialize([*assets, *pull.pull_checks], resources=resources_for(settings),
+        failed = dg.materialize([*assets, fresh], resources=resources_for(settings),
                                 instance=instance)
     assert failed.success
     meta = failed.asset_materializations_for_node("pull__shopify_orders")[0].metadata

@@ -1,0 +1,45 @@
+"""Every source `storeops pull` and the pull assets know, by its name under `sources:`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from orchestration.pull.shopify import PullError
+from orchestration.pull.state import PullLog
+from orchestration.settings import Settings
+
+# name under `sources:` -> (resource, raw table it feeds)
+PULLERS = {"shopify": ("orders", "shopify_orders"), "gorgias": ("tickets", "gorgias_tickets")}
+
+
+def source_settings(name: str, config: dict, where: str):
+    """The checked settings of source `name` (ShopifySettings, GorgiasSettings). Raises
+    ValueError naming `where` and the key for a bad value, KeyError for an unknown name."""
+    if name == "shopify":
+        from orchestration.pull.shopify import ShopifySettings
+
+        return ShopifySettings.from_config(config, where)
+    if name == "gorgias":
+        from orchestration.pull.gorgias import GorgiasSettings
+
+        return GorgiasSettings.from_config(config, where)
+    raise KeyError(name)
+
+
+def pull_source(name: str, settings: Settings, *, since: str | None = None,
+                on_page: Callable[[str, int], None] | None = None) -> PullLog:
+    """Pull source `name` of this home (its `sources:` entry) into the landing directory.
+    Returns the PullLog. Raises ValueError (settings), CredentialError or PullError."""
+    config = source_settings(name, settings.sources[name], str(Path(settings.home) / "storeops.yml"))
+    if name == "shopify":
+        from orchestration.pull.shopify import pull_orders
+
+        return pull_orders(settings.home, settings.landing, config, timezone=settings.timezone,
+                           since=since, on_page=on_page)
+    from orchestration.pull.gorgias import pull_tickets
+
+    return pull_tickets(settings.home, settings.landing, config, since=since, on_page=on_page)
+
+
+__all__ = ["PULLERS", "PullError", "pull_source", "source_settings"]
