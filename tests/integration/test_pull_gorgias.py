@@ -115,9 +115,9 @@ def test_storeops_pull_gorgias_from_the_command_line(gorgias, httpserver, tmp_pa
     env = {k: v for k, v in os.environ.items() if k != "GORGIAS_API_KEY"}
     missing = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert missing.returncode == 2
-    assert missing.stderr.strip().splitlines() == [
+    assert missing.stderr.strip().splitlines() == [(
         "GORGIAS_API_KEY is not set: export GORGIAS_API_KEY=<Gorgias REST API key> "
-        "(or put it in the file named by $STOREOPS_SECRETS_FILE)"]
+        "(or put it in the file named by $STOREOPS_SECRETS_FILE)")]
     secrets = tmp_path / "secrets.env"  # the key from a file outside the repository
     secrets.write_text(f"# storeops\nGORGIAS_API_KEY={KEY}\n")
     pulled = subprocess.run(cmd, env={**env, "STOREOPS_SECRETS_FILE": str(secrets)},
