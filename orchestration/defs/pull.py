@@ -22,7 +22,9 @@ from orchestration.defs.resources import StoreResource
 from orchestration.defs.shared import PULL_TAG, pull_key
 from orchestration.pull.sources import PULLERS  # light: dlt loads only when a pull runs
 
-PULL_GROUP = "ingest"
+# Not in the ingest group: the landing sensor's ingest_job must not pull (a pull writes
+# landing files, which would wake the sensor again).
+PULL_GROUP = "pull"
 DEFAULT_FRESHNESS_HOURS = 26.0
 
 
