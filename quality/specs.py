@@ -363,7 +363,9 @@ ZENDESK_TICKETS = SourceSpec(
     table="zendesk_tickets",
     folder="zendesk",
     label="Zendesk ticket export",
-    date_columns=("created_at",),
+    # The export and the pulled pages (orchestration/pull/zendesk.py) both carry Updated at:
+    # a ticket's newest state wins, whichever file it came in.
+    date_columns=("updated_at", "created_at"),
     natural_key=("id",),
     columns=(
         c("Id", "int", required=True, not_null=True),

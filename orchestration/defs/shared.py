@@ -100,7 +100,7 @@ def pull_key(name: str) -> dg.AssetKey:
 
 # Raw tables fed by an API pull: their raw asset depends on the pull asset, so a run pulls
 # before it loads the landing folder.
-PULLED_TABLES = ("shopify_orders", "gorgias_tickets")
+PULLED_TABLES = ("shopify_orders", "gorgias_tickets", "zendesk_tickets")
 
 
 def analytics_key(name: str) -> dg.AssetKey:

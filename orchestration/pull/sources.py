@@ -10,7 +10,8 @@ from orchestration.pull.state import PullLog
 from orchestration.settings import Settings
 
 # name under `sources:` -> (resource, raw table it feeds)
-PULLERS = {"shopify": ("orders", "shopify_orders"), "gorgias": ("tickets", "gorgias_tickets")}
+PULLERS = {"shopify": ("orders", "shopify_orders"), "gorgias": ("tickets", "gorgias_tickets"),
+           "zendesk": ("tickets", "zendesk_tickets")}
 
 
 def source_settings(name: str, config: dict, where: str):
@@ -24,6 +25,10 @@ def source_settings(name: str, config: dict, where: str):
         from orchestration.pull.gorgias import GorgiasSettings
 
         return GorgiasSettings.from_config(config, where)
+    if name == "zendesk":
+        from orchestration.pull.zendesk import ZendeskSettings
+
+        return ZendeskSettings.from_config(config, where)
     raise KeyError(name)
 
 
@@ -37,9 +42,15 @@ def pull_source(name: str, settings: Settings, *, since: str | None = None,
 
         return pull_orders(settings.home, settings.landing, config, timezone=settings.timezone,
                            since=since, on_page=on_page)
-    from orchestration.pull.gorgias import pull_tickets
+    if name == "zendesk":
+        from orchestration.pull import zendesk
 
-    return pull_tickets(settings.home, settings.landing, config, since=since, on_page=on_page)
+        return zendesk.pull_tickets(settings.home, settings.landing, config,
+                                    timezone=settings.timezone, since=since, on_page=on_page)
+    from orchestration.pull import gorgias
+
+    return gorgias.pull_tickets(settings.home, settings.landing, config, since=since,
+                                on_page=on_page)
 
 
 __all__ = ["PULLERS", "PullError", "pull_source", "source_settings"]
