@@ -11,7 +11,7 @@ from orchestration.settings import Settings
 
 # name under `sources:` -> (resource, raw table it feeds)
 PULLERS = {"shopify": ("orders", "shopify_orders"), "gorgias": ("tickets", "gorgias_tickets"),
-           "zendesk": ("tickets", "zendesk_tickets")}
+           "zendesk": ("tickets", "zendesk_tickets"), "meta": ("insights", "meta_ads")}
 
 
 def source_settings(name: str, config: dict, where: str):
@@ -29,6 +29,10 @@ def source_settings(name: str, config: dict, where: str):
         from orchestration.pull.zendesk import ZendeskSettings
 
         return ZendeskSettings.from_config(config, where)
+    if name == "meta":
+        from orchestration.pull.meta import MetaSettings
+
+        return MetaSettings.from_config(config, where)
     raise KeyError(name)
 
 
@@ -42,6 +46,11 @@ def pull_source(name: str, settings: Settings, *, since: str | None = None,
 
         return pull_orders(settings.home, settings.landing, config, timezone=settings.timezone,
                            since=since, on_page=on_page)
+    if name == "meta":
+        from orchestration.pull import meta
+
+        return meta.pull_insights(settings.home, settings.landing, config,
+                                  timezone=settings.timezone, since=since, on_page=on_page)
     if name == "zendesk":
         from orchestration.pull import zendesk
 
