@@ -90,6 +90,13 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
             f"Quarantined rows are kept with file, row, column and reason in "
             f"raw.quarantine of {settings.warehouse_path}"
         )
+    for pull in summary.pulls:
+        if pull["error"]:
+            err.print(f"[red]Pull of {pull['table']} failed[/red] (the landing files already "
+                      f"there were loaded): {escape(pull['error'])}", soft_wrap=True)
+        elif pull["pulled"]:
+            console.print(f"Pulled {pull['table']}: {pull['records']:,} records, cursor "
+                          f"{escape(str(pull['cursor']))}.", soft_wrap=True)
     if summary.unchanged:
         console.print(f"[bold]Nothing to rebuild.[/bold] {escape(summary.unchanged)} "
                       "(storeops run --rebuild builds anyway.)", soft_wrap=True)
