@@ -11,7 +11,8 @@ from orchestration.settings import Settings
 
 # name under `sources:` -> (resource, raw table it feeds)
 PULLERS = {"shopify": ("orders", "shopify_orders"), "gorgias": ("tickets", "gorgias_tickets"),
-           "zendesk": ("tickets", "zendesk_tickets"), "meta": ("insights", "meta_ads")}
+           "zendesk": ("tickets", "zendesk_tickets"), "meta": ("insights", "meta_ads"),
+           "tiktok": ("report", "tiktok_ads")}
 
 
 def source_settings(name: str, config: dict, where: str):
@@ -33,6 +34,10 @@ def source_settings(name: str, config: dict, where: str):
         from orchestration.pull.meta import MetaSettings
 
         return MetaSettings.from_config(config, where)
+    if name == "tiktok":
+        from orchestration.pull.tiktok import TikTokSettings
+
+        return TikTokSettings.from_config(config, where)
     raise KeyError(name)
 
 
@@ -46,6 +51,12 @@ def pull_source(name: str, settings: Settings, *, since: str | None = None,
 
         return pull_orders(settings.home, settings.landing, config, timezone=settings.timezone,
                            since=since, on_page=on_page)
+    if name == "tiktok":
+        from orchestration.pull import tiktok
+
+        return tiktok.pull_report(settings.home, settings.landing, config,
+                                  timezone=settings.timezone, currency=settings.currency,
+                                  since=since, on_page=on_page)
     if name == "meta":
         from orchestration.pull import meta
 
