@@ -12,7 +12,7 @@ from orchestration.settings import Settings
 # name under `sources:` -> (resource, raw table it feeds)
 PULLERS = {"shopify": ("orders", "shopify_orders"), "gorgias": ("tickets", "gorgias_tickets"),
            "zendesk": ("tickets", "zendesk_tickets"), "meta": ("insights", "meta_ads"),
-           "tiktok": ("report", "tiktok_ads")}
+           "tiktok": ("report", "tiktok_ads"), "google_ads": ("report", "google_ads")}
 
 
 def source_settings(name: str, config: dict, where: str):
@@ -38,6 +38,10 @@ def source_settings(name: str, config: dict, where: str):
         from orchestration.pull.tiktok import TikTokSettings
 
         return TikTokSettings.from_config(config, where)
+    if name == "google_ads":
+        from orchestration.pull.google_ads import GoogleAdsSettings
+
+        return GoogleAdsSettings.from_config(config, where)
     raise KeyError(name)
 
 
@@ -51,6 +55,11 @@ def pull_source(name: str, settings: Settings, *, since: str | None = None,
 
         return pull_orders(settings.home, settings.landing, config, timezone=settings.timezone,
                            since=since, on_page=on_page)
+    if name == "google_ads":
+        from orchestration.pull import google_ads
+
+        return google_ads.pull_report(settings.home, settings.landing, config,
+                                      timezone=settings.timezone, since=since, on_page=on_page)
     if name == "tiktok":
         from orchestration.pull import tiktok
 
