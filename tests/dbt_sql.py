@@ -68,13 +68,15 @@ class DuckDBAdapter:
         raise KeyError(f"no duckdb__{name} or default__{name} macro in dbt_project/macros")
 
 
-def render_model(model: str, variables: dict | None = None) -> str:
-    """The model's select statement with refs, vars and macros resolved."""
+def render_model(model: str, variables: dict | None = None, folder: str = "models") -> str:
+    """The model's select statement with refs, vars and macros resolved (folder "tests": a
+    singular data test's, whose rows are its failures)."""
     macros = "\n".join(path.read_text() for path in sorted((DBT_PROJECT / "macros").glob("*.sql")))
-    source = next((DBT_PROJECT / "models").rglob(f"{model}.sql")).read_text()
+    source = next((DBT_PROJECT / folder).rglob(f"{model}.sql")).read_text()
     values = variables or {}
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"])
     env.globals.update(ref=ref, source=lambda schema, table: f"{schema}.{table}",
+                       config=lambda **kwargs: "",
                        var=lambda name, default=None: values.get(name, default),
                        target={"type": "duckdb"}, dbt=DbtCrossDatabase())
     # dbt's return(): a dispatching macro's whole output is the value it returns
@@ -87,3 +89,8 @@ def build_model(con, model: str, variables: dict | None = None) -> None:
     """Create (or replace) the model's table from the tables it refs in `con`."""
     con.execute(f"create schema if not exists {schema_of(model)}")
     con.execute(f"create or replace table {ref(model)} as {render_model(model, variables)}")
+
+
+def data_test_failures(con, name: str, variables: dict | None = None) -> list[tuple]:
+    """The rows a singular data test (dbt_project/tests/<name>.sql) returns: its failures."""
+    return con.execute(render_model(name, variables, folder="tests")).fetchall()

@@ -103,3 +103,24 @@ def test_pages_rate_limits_errors_and_a_refused_token(meta, settings, tmp_path):
         if path.is_file():
             assert TOKEN.encode() not in path.read_bytes()
     assert len(ADS) == 3
+
+
+def test_a_campaign_level_export_beside_ad_level_pulls_is_a_warning(meta, settings, tmp_path):
+    """The same day and campaign at two grains would count its spend twice: the dbt test
+    assert_ad_rows_at_one_grain names platform, day, campaign and files."""
+    from tests.dbt_sql import data_test_failures
+
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    pull(home, landing, settings, since="2026-11-01", today=date(2026, 11, 4))
+    (landing / "meta_ads" / "campaigns_nov.csv").write_text(
+        "Reporting starts,Reporting ends,Day,Campaign name,Amount spent (EUR),Impressions\n"
+        "2026-11-02,2026-11-02,2026-11-02,Prospecting,50.00,2000\n")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    load(landing, con)
+    for model in ("stg_meta_ads__ad_daily", "stg_google_ads__ad_daily", "stg_tiktok_ads__ad_daily"):
+        build_model(con, model, {"store_timezone": TZ})
+    failures = data_test_failures(con, "assert_ad_rows_at_one_grain")
+    assert [(f[0], str(f[1]), f[2], f[3], f[4]) for f in failures] == [
+        ("meta", "2026-11-02", "Prospecting", "ad", "campaign")]
+    files = sorted(failures[0][5:7])
+    assert files[0].startswith("meta_ads/api_insights_") and files[1] == "meta_ads/campaigns_nov.csv"
