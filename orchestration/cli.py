@@ -247,7 +247,7 @@ def pull(
     failed = 0
     for name in wanted:
         try:
-            log = pull_source(name, settings, since=since_iso)
+            logs = pull_source(name, settings, since=since_iso)
         except ValueError as exc:  # the source's settings
             err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
             raise typer.Exit(2) from None
@@ -259,10 +259,11 @@ def pull(
                       "pull resumes from the saved cursor)", soft_wrap=True)
             failed += 1
             continue
-        console.print(f"{name} {log.resource}: {log.records:,} records in {log.pages} pages "
-                      f"({log.rows:,} rows) into {settings.landing}; {log.requests} requests, "
-                      f"{log.throttle_waits} throttle waits; cursor {log.cursor or 'none'} "
-                      f"({log.seconds:.1f} s)", soft_wrap=True)
+        for log in logs:
+            console.print(f"{name} {log.resource}: {log.records:,} records in {log.pages} pages "
+                          f"({log.rows:,} rows) into {settings.landing}; {log.requests} requests, "
+                          f"{log.throttle_waits} throttle waits; cursor {log.cursor or 'none'} "
+                          f"({log.seconds:.1f} s)", soft_wrap=True)
     if failed:
         raise typer.Exit(1)
 

@@ -148,9 +148,11 @@ class ShopifyMock:
     per request. `available`: the bucket now (set it to 0 to start empty)."""
 
     def __init__(self, httpserver, *, token: str, orders: list[dict], version: str = "2026-10",
-                 maximum: float = 1000.0, restore_rate: float = 20000.0):
+                 maximum: float = 1000.0, restore_rate: float = 20000.0,
+                 products: list[dict] | None = None):
         self.token = token
         self.orders = orders
+        self.products = products or []
         self.maximum = maximum
         self.restore_rate = restore_rate
         self.available = maximum
@@ -259,4 +261,45 @@ class ShopifyMock:
                                                         variables.get("after")),
                                "refundShippingLines": _page(refund["refundShippingLines"]["nodes"], 50,
                                                             None)}}
+        if operation == "StoreopsProducts":
+            from orchestration.pull import shopify
+
+            since = None
+            if variables.get("query"):
+                since = re.fullmatch(r"updated_at:>='([^']+)'", variables["query"]).group(1)
+            nodes = sorted((p for p in self.products if since is None or p["updatedAt"] >= since),
+                           key=lambda p: (p["updatedAt"], p["id"]))
+            page = _page(nodes, variables["first"], variables.get("after"))
+            page["nodes"] = [{**deepcopy(p), "variants": _page(p["variants"]["nodes"],
+                                                               shopify.VARIANTS_FIRST, None)}
+                             for p in page["nodes"]]
+            return {"products": page}
+        if operation == "StoreopsProductVariants":
+            product = next(p for p in self.products if p["id"] == variables["id"])
+            return {"product": {"variants": _page(product["variants"]["nodes"], 100,
+                                                  variables.get("after"))}}
         raise AssertionError(f"the mock does not answer {operation}")
+
+
+def product(number: int, *, updated: str, variants: list[dict], status: str = "ACTIVE") -> dict:
+    """A product node as the Admin API returns it. variants: dicts with sku, price, cost
+    (unit cost), color (the option value), grams (weight in kilograms / 1000 here: the unit
+    is KILOGRAMS to exercise the conversion)."""
+    return {
+        "id": f"gid://shopify/Product/{8000 + number}", "handle": f"product-{number}",
+        "title": f"Product {number}", "vendor": "Acme", "productType": "Candles",
+        "tags": ["soy", "gift"], "status": status, "updatedAt": updated,
+        "publishedAt": "2026-01-01T00:00:00Z",
+        "category": {"fullName": "Home & Garden > Decor > Candles"},
+        "options": [{"name": "Color"}],
+        "variants": {"nodes": [{
+            "sku": v["sku"], "price": f"{v['price']:.2f}", "compareAtPrice": None,
+            "inventoryQuantity": v.get("qty", 10), "taxable": True, "barcode": None,
+            "selectedOptions": [{"name": "Color", "value": v["color"]}],
+            "inventoryItem": {"requiresShipping": True,
+                              "unitCost": None if v.get("cost") is None else
+                              {"amount": f"{v['cost']:.2f}", "currencyCode": "USD"},
+                              "measurement": {"weight": {"value": v.get("grams", 250) / 1000,
+                                                         "unit": "KILOGRAMS"}}},
+        } for v in variants]},
+    }

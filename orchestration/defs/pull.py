@@ -20,7 +20,7 @@ import dagster as dg
 
 from orchestration.defs.resources import StoreResource
 from orchestration.defs.shared import PULL_TAG, pull_key
-from orchestration.pull.sources import PULLERS  # light: dlt loads only when a pull runs
+from orchestration.pull.sources import RESOURCES  # light: dlt loads only when a pull runs
 
 # Not in the ingest group: the landing sensor's ingest_job must not pull (a pull writes
 # landing files, which would wake the sensor again).
@@ -59,7 +59,7 @@ def build_pull_asset(source: str, resource: str, table: str) -> dg.AssetsDefinit
     )
     def _pull(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
         from orchestration.pull import CredentialError
-        from orchestration.pull.sources import PullError, pull_source
+        from orchestration.pull.sources import PullError, pull_resource
         from orchestration.settings import Settings
 
         sources = _sources(store)
@@ -70,10 +70,10 @@ def build_pull_asset(source: str, resource: str, table: str) -> dg.AssetsDefinit
             return dg.MaterializeResult(metadata={"pulled": False, "reason": dg.MetadataValue.text(
                 "this run did not ask to pull (storeops run --pull does)")})
         settings = Settings(home=Path(store.home), landing=store.landing_path,
-                            timezone=store.timezone, sources=sources)
+                            timezone=store.timezone, currency=store.currency, sources=sources)
         try:
-            log = pull_source(source, settings,
-                              on_page=lambda name, n: context.log.info(f"{name}: {n} {resource}"))
+            log = pull_resource(source, resource, settings,
+                                on_page=lambda name, n: context.log.info(f"{name}: {n} {resource}"))
         except (CredentialError, PullError) as exc:
             context.log.error(f"{source} {resource}: pull failed, the landing files already "
                               f"there still load: {exc}")
@@ -130,5 +130,5 @@ def build_freshness_check(source: str, resource: str, table: str) -> dg.AssetChe
     return _fresh
 
 
-pull_assets = [build_pull_asset(name, *spec) for name, spec in PULLERS.items()]
-pull_checks = [build_freshness_check(name, *spec) for name, spec in PULLERS.items()]
+pull_assets = [build_pull_asset(*spec) for spec in RESOURCES]
+pull_checks = [build_freshness_check(*spec) for spec in RESOURCES]

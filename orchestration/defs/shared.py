@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from orchestration.defs.dbt_project import dbt_project
-from orchestration.pull.sources import PULLERS
+from orchestration.pull.sources import RESOURCES
 from quality.warehouse import resolved_as_of, table_exists
 
 # DuckDB has one writer: every asset that writes the warehouse runs in this pool (limit 1).
@@ -101,7 +101,7 @@ def pull_key(name: str) -> dg.AssetKey:
 
 # Raw tables fed by an API pull: their raw asset depends on the pull asset, so a run pulls
 # before it loads the landing folder.
-PULLED_TABLES = tuple(table for _, table in PULLERS.values())
+PULLED_TABLES = tuple(table for _, _, table in RESOURCES)
 
 
 def analytics_key(name: str) -> dg.AssetKey:

@@ -528,3 +528,148 @@ def pull_orders(home: Path, landing: Path, settings: ShopifySettings, *, timezon
         log.seconds = round(time.perf_counter() - started, 3)
         log.append_to(home)
     return log
+
+
+# Products and their variants (read_products scope; unit cost needs read_inventory).
+PRODUCTS_RESOURCE = "products"
+PRODUCTS_FOLDER = "shopify/products"
+PRODUCTS_PAGE = 5
+VARIANTS_FIRST = 20
+_VARIANT_FIELDS = """
+  sku price compareAtPrice inventoryQuantity taxable barcode
+  selectedOptions { name value }
+  inventoryItem { requiresShipping unitCost { amount currencyCode } measurement { weight { value unit } } }
+"""
+PRODUCTS_QUERY = f"""
+query StoreopsProducts($first: Int!, $after: String, $query: String) {{
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      id handle title vendor productType tags status updatedAt publishedAt
+      category {{ fullName }}
+      options(first: 3) {{ name }}
+      variants(first: {VARIANTS_FIRST}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {_VARIANT_FIELDS} }} }}
+    }}
+  }}
+}}
+"""
+VARIANTS_QUERY = f"""
+query StoreopsProductVariants($id: ID!, $after: String) {{
+  product(id: $id) {{
+    variants(first: 100, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {_VARIANT_FIELDS} }} }}
+  }}
+}}
+"""
+PRODUCT_COLUMNS = ["Handle", "Title", "Vendor", "Product Category", "Type", "Tags", "Published",
+                   "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value",
+                   "Option3 Name", "Option3 Value", "Variant SKU", "Variant Grams",
+                   "Variant Inventory Qty", "Variant Price", "Variant Compare At Price",
+                   "Variant Requires Shipping", "Variant Taxable", "Variant Barcode",
+                   "Cost per item", "Status", "Updated at"]
+GRAMS = {"GRAMS": Decimal(1), "KILOGRAMS": Decimal(1000), "OUNCES": Decimal("28.349523125"),
+         "POUNDS": Decimal("453.59237")}
+
+
+def product_rows(product: dict, timezone: str) -> list[dict[str, str]]:
+    """One product (a node of PRODUCTS_QUERY, variants complete) as the products export's
+    rows: one per variant, product fields on every row, `Cost per item` from the variant's
+    inventory item (the unit cost in the shop's currency), `Variant Grams` converted from the
+    variant's weight unit, `Updated at` when the product last changed. Raises KeyError when
+    the node lacks a field the query asks for."""
+    options = [o["name"] for o in product.get("options") or []][:3]
+    rows = []
+    for variant in product["variants"]["nodes"]:
+        chosen = {o["name"]: o["value"] for o in variant.get("selectedOptions") or []}
+        item = variant.get("inventoryItem") or {}
+        weight = ((item.get("measurement") or {}).get("weight") or {})
+        grams = ("" if weight.get("value") is None else
+                 f"{Decimal(str(weight['value'])) * GRAMS.get(weight.get('unit'), Decimal(1)):.0f}")
+        cost = (item.get("unitCost") or {}).get("amount")
+        row = {
+            "Handle": product["handle"], "Title": product.get("title") or "",
+            "Vendor": product.get("vendor") or "",
+            "Product Category": (product.get("category") or {}).get("fullName") or "",
+            "Type": product.get("productType") or "", "Tags": ", ".join(product.get("tags") or []),
+            "Published": "true" if product.get("publishedAt") else "false",
+            "Variant SKU": variant.get("sku") or "", "Variant Grams": grams,
+            "Variant Inventory Qty": "" if variant.get("inventoryQuantity") is None
+                                     else str(variant["inventoryQuantity"]),
+            "Variant Price": _text(Decimal(str(variant["price"]))) if variant.get("price") is not None else "",
+            "Variant Compare At Price": _text(Decimal(str(variant["compareAtPrice"])))
+                                        if variant.get("compareAtPrice") is not None else "",
+            "Variant Requires Shipping": str(bool(item.get("requiresShipping", True))).lower(),
+            "Variant Taxable": str(bool(variant.get("taxable"))).lower(),
+            "Variant Barcode": variant.get("barcode") or "",
+            "Cost per item": _text(Decimal(str(cost))) if cost is not None else "",
+            "Status": (product.get("status") or "").lower(),
+            "Updated at": _local(product.get("updatedAt"), ZoneInfo(timezone)),
+        }
+        for n in range(3):
+            name = options[n] if n < len(options) else ""
+            row[f"Option{n + 1} Name"] = name
+            row[f"Option{n + 1} Value"] = chosen.get(name, "") if name else ""
+        rows.append(row)
+    return rows
+
+
+def pull_products(home: Path, landing: Path, settings: ShopifySettings, *, timezone: str,
+                  since: str | None = None, client: ShopifyClient | None = None,
+                  on_page: Callable[[str, int], None] | None = None) -> PullLog:
+    """Pull the products changed since the saved cursor (or `since`) into
+    `<landing>/shopify/products/` as pages of the products export; save the cursor after
+    each page. Same errors and log as `pull_orders`."""
+    state = PullState(home)
+    started = time.perf_counter()
+    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    window = since or state.cursor(SOURCE, PRODUCTS_RESOURCE)
+    log = PullLog(SOURCE, PRODUCTS_RESOURCE, pull_id, window)
+    client = client or ShopifyClient(settings, credential(settings.token_env,
+                                                          purpose="Shopify Admin API access token"))
+    folder = Path(landing) / PRODUCTS_FOLDER
+    cursor, after, number = window, None, 0
+    search = f"updated_at:>='{window}'" if window else None
+    try:
+        while True:
+            data = client.query(PRODUCTS_QUERY, {"first": PRODUCTS_PAGE, "after": after,
+                                                 "query": search})["products"]
+            products = data["nodes"]
+            for product in products:
+                variants = product["variants"]
+                while variants["pageInfo"]["hasNextPage"]:
+                    more = client.query(VARIANTS_QUERY, {"id": product["id"],
+                                                         "after": variants["pageInfo"]["endCursor"]})
+                    variants["nodes"] += more["product"]["variants"]["nodes"]
+                    variants["pageInfo"] = more["product"]["variants"]["pageInfo"]
+            rows = [row for product in products for row in product_rows(product, timezone)]
+            if rows:
+                number += 1
+                name = f"api_products_{pull_id}_p{number:04d}.csv"
+                out = io.StringIO()
+                writer = csv.DictWriter(out, fieldnames=PRODUCT_COLUMNS, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+                write_atomic(folder / name, out.getvalue().encode())
+                failpoints.hit("pull")
+                cursor = max(p["updatedAt"] for p in products)
+                state.save(SOURCE, PRODUCTS_RESOURCE, cursor)
+                log.pages += 1
+                log.records += len(products)
+                log.rows += len(rows)
+                log.files.append(f"{PRODUCTS_FOLDER}/{name}")
+                if on_page:
+                    on_page(name, len(products))
+            if not data["pageInfo"]["hasNextPage"]:
+                break
+            after = data["pageInfo"]["endCursor"]
+        log.status = "done"
+    except (CredentialError, PullError) as exc:
+        log.status, log.error = "failed", str(exc)
+        raise
+    finally:
+        log.cursor = cursor
+        log.requests = client.counters.requests
+        log.throttle_waits = client.counters.throttle_waits
+        log.throttle_seconds = round(client.counters.throttle_seconds, 3)
+        log.seconds = round(time.perf_counter() - started, 3)
+        log.append_to(home)
+    return log

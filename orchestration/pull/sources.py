@@ -1,4 +1,5 @@
-"""Every source `storeops pull` and the pull assets know, by its name under `sources:`."""
+"""Every source `storeops pull` and the pull assets know: a name under `sources:`, the
+resources pulled from it, and the raw table each feeds."""
 
 from __future__ import annotations
 
@@ -9,77 +10,86 @@ from orchestration.pull.shopify import PullError
 from orchestration.pull.state import PullLog
 from orchestration.settings import Settings
 
-# name under `sources:` -> (resource, raw table it feeds)
-PULLERS = {"shopify": ("orders", "shopify_orders"), "gorgias": ("tickets", "gorgias_tickets"),
-           "zendesk": ("tickets", "zendesk_tickets"), "meta": ("insights", "meta_ads"),
-           "tiktok": ("report", "tiktok_ads"), "google_ads": ("report", "google_ads")}
+# (name under `sources:`, resource, raw table it feeds), in the order a pull runs them.
+RESOURCES = (
+    ("shopify", "orders", "shopify_orders"),
+    ("shopify", "products", "shopify_products"),
+    ("meta", "insights", "meta_ads"),
+    ("google_ads", "report", "google_ads"),
+    ("tiktok", "report", "tiktok_ads"),
+    ("gorgias", "tickets", "gorgias_tickets"),
+    ("zendesk", "tickets", "zendesk_tickets"),
+)
+PULLERS = tuple(dict.fromkeys(name for name, _, _ in RESOURCES))
 
 
 def source_settings(name: str, config: dict, where: str):
-    """The checked settings of source `name` (ShopifySettings, GorgiasSettings). Raises
+    """The checked settings of source `name` (ShopifySettings, MetaSettings, ...). Raises
     ValueError naming `where` and the key for a bad value, KeyError for an unknown name."""
     if name == "shopify":
-        from orchestration.pull.shopify import ShopifySettings
-
-        return ShopifySettings.from_config(config, where)
-    if name == "gorgias":
-        from orchestration.pull.gorgias import GorgiasSettings
-
-        return GorgiasSettings.from_config(config, where)
-    if name == "zendesk":
-        from orchestration.pull.zendesk import ZendeskSettings
-
-        return ZendeskSettings.from_config(config, where)
-    if name == "meta":
-        from orchestration.pull.meta import MetaSettings
-
-        return MetaSettings.from_config(config, where)
-    if name == "tiktok":
-        from orchestration.pull.tiktok import TikTokSettings
-
-        return TikTokSettings.from_config(config, where)
-    if name == "google_ads":
-        from orchestration.pull.google_ads import GoogleAdsSettings
-
-        return GoogleAdsSettings.from_config(config, where)
-    raise KeyError(name)
+        from orchestration.pull.shopify import ShopifySettings as kind
+    elif name == "gorgias":
+        from orchestration.pull.gorgias import GorgiasSettings as kind
+    elif name == "zendesk":
+        from orchestration.pull.zendesk import ZendeskSettings as kind
+    elif name == "meta":
+        from orchestration.pull.meta import MetaSettings as kind
+    elif name == "tiktok":
+        from orchestration.pull.tiktok import TikTokSettings as kind
+    elif name == "google_ads":
+        from orchestration.pull.google_ads import GoogleAdsSettings as kind
+    else:
+        raise KeyError(name)
+    return kind.from_config(config, where)
 
 
-def pull_source(name: str, settings: Settings, *, since: str | None = None,
-                on_page: Callable[[str, int], None] | None = None) -> PullLog:
-    """Pull source `name` of this home (its `sources:` entry) into the landing directory.
-    Returns the PullLog. Raises ValueError (settings), CredentialError or PullError."""
+def pull_resource(name: str, resource: str, settings: Settings, *, since: str | None = None,
+                  on_page: Callable[[str, int], None] | None = None) -> PullLog:
+    """Pull one resource of source `name` of this home (its `sources:` entry) into the
+    landing directory. Returns the PullLog. Raises ValueError (settings), KeyError (an
+    unknown source or resource), CredentialError or PullError."""
     config = source_settings(name, settings.sources[name], str(Path(settings.home) / "storeops.yml"))
-    if name == "shopify":
+    home, landing, tz = settings.home, settings.landing, settings.timezone
+    if (name, resource) == ("shopify", "orders"):
         from orchestration.pull.shopify import pull_orders
 
-        return pull_orders(settings.home, settings.landing, config, timezone=settings.timezone,
-                           since=since, on_page=on_page)
-    if name == "google_ads":
-        from orchestration.pull import google_ads
+        return pull_orders(home, landing, config, timezone=tz, since=since, on_page=on_page)
+    if (name, resource) == ("shopify", "products"):
+        from orchestration.pull.shopify import pull_products
 
-        return google_ads.pull_report(settings.home, settings.landing, config,
-                                      timezone=settings.timezone, since=since, on_page=on_page)
-    if name == "tiktok":
-        from orchestration.pull import tiktok
-
-        return tiktok.pull_report(settings.home, settings.landing, config,
-                                  timezone=settings.timezone, currency=settings.currency,
-                                  since=since, on_page=on_page)
+        return pull_products(home, landing, config, timezone=tz, since=since, on_page=on_page)
     if name == "meta":
         from orchestration.pull import meta
 
-        return meta.pull_insights(settings.home, settings.landing, config,
-                                  timezone=settings.timezone, since=since, on_page=on_page)
+        return meta.pull_insights(home, landing, config, timezone=tz, since=since, on_page=on_page)
+    if name == "google_ads":
+        from orchestration.pull import google_ads
+
+        return google_ads.pull_report(home, landing, config, timezone=tz, since=since,
+                                      on_page=on_page)
+    if name == "tiktok":
+        from orchestration.pull import tiktok
+
+        return tiktok.pull_report(home, landing, config, timezone=tz, currency=settings.currency,
+                                  since=since, on_page=on_page)
     if name == "zendesk":
         from orchestration.pull import zendesk
 
-        return zendesk.pull_tickets(settings.home, settings.landing, config,
-                                    timezone=settings.timezone, since=since, on_page=on_page)
-    from orchestration.pull import gorgias
+        return zendesk.pull_tickets(home, landing, config, timezone=tz, since=since,
+                                    on_page=on_page)
+    if name == "gorgias":
+        from orchestration.pull import gorgias
 
-    return gorgias.pull_tickets(settings.home, settings.landing, config, since=since,
-                                on_page=on_page)
+        return gorgias.pull_tickets(home, landing, config, since=since, on_page=on_page)
+    raise KeyError(f"{name}/{resource}")
 
 
-__all__ = ["PULLERS", "PullError", "pull_source", "source_settings"]
+def pull_source(name: str, settings: Settings, *, since: str | None = None,
+                on_page: Callable[[str, int], None] | None = None) -> list[PullLog]:
+    """Pull every resource of source `name`, in RESOURCES order. Returns their PullLogs.
+    Raises as `pull_resource` does, at the first resource that fails."""
+    return [pull_resource(name, resource, settings, since=since, on_page=on_page)
+            for source, resource, _ in RESOURCES if source == name]
+
+
+__all__ = ["PULLERS", "RESOURCES", "PullError", "pull_resource", "pull_source", "source_settings"]

@@ -336,3 +336,37 @@ def test_dagster_pulls_before_loading_reports_the_pull_and_checks_freshness(shop
     check = failed.get_asset_check_evaluations()[0]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert "last attempt failed: SHOPIFY_ACCESS_TOKEN was rejected" in check.description
+
+
+def test_products_land_as_the_products_export_with_unit_cost(httpserver, settings, tmp_path):
+    from orchestration.pull.shopify import pull_products
+    from tests.shopify_mock import product
+
+    products = [product(n, updated=f"2026-11-{n:02d}T10:00:00Z",
+                        variants=[{"sku": f"P{n}-{c}", "price": 20 + n, "cost": 8 + n / 10,
+                                   "color": c} for c in ("Red", "Blue")])
+                for n in range(1, 8)]
+    products.append(product(9, updated="2026-11-09T10:00:00Z", variants=[
+        {"sku": f"BIG-{i}", "price": 5, "cost": None, "color": f"C{i}", "grams": 1500}
+        for i in range(25)]))  # past a page's 20 variants; one without a unit cost
+    shop = ShopifyMock(httpserver, token=TOKEN, orders=[], products=products)
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    log = pull_products(home, landing, settings, timezone=TZ, client=client(settings))
+    assert (log.records, log.rows, log.pages) == (8, 14 + 25, 2)
+    assert [r[0] for r in shop.requests if r[2] == 200].count("StoreopsProductVariants") == 1
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    result = ingest_source(con, landing, SPECS_BY_TABLE["shopify_products"], run_id="t", timezone=TZ)
+    assert result.rows_loaded == 39 and result.rows_quarantined == 0
+    build_model(con, "stg_shopify__products", {"store_timezone": TZ})
+    rows = {r[0]: r[1:] for r in con.execute(
+        "select sku, unit_cost, price, variant_title, product_title, status "
+        "from staging.stg_shopify__products").fetchall()}
+    assert rows["P3-Blue"] == (Decimal("8.3000"), Decimal("23.0000"), "Blue", "Product 3", "active")
+    assert rows["BIG-24"][0] is None  # no unit cost: null, never a zero
+    grams = con.execute("select variant_grams from raw.shopify_products where variant_sku = 'BIG-0'"
+                        ).fetchone()[0]
+    assert grams == 1500  # 1.5 KILOGRAMS
+    # Incremental: one product changes; the next pull asks from the cursor.
+    products[2]["updatedAt"], products[2]["title"] = "2026-11-20T10:00:00Z", "Product 3 (new)"
+    second = pull_products(home, landing, settings, timezone=TZ, client=client(settings))
+    assert second.records == 2 and second.since == "2026-11-09T10:00:00Z"
