@@ -145,20 +145,25 @@ def _page(nodes: list, first: int, after: str | None) -> dict:
 class ShopifyMock:
     """The mock shop: `orders` (nodes from `order()`), a token, a bucket, planned faults.
     `requests` records (operation, variables, HTTP status or "THROTTLED", requested cost)
-    per request. `available`: the bucket now (set it to 0 to start empty)."""
+    per request. `available`: the bucket now; `drain_next = True` empties it when the next
+    request arrives (whatever time passed before)."""
 
     def __init__(self, httpserver, *, token: str, orders: list[dict], version: str = "2026-10",
                  maximum: float = 1000.0, restore_rate: float = 20000.0,
-                 products: list[dict] | None = None):
+                 products: list[dict] | None = None, customers: list[dict] | None = None,
+                 inventory: dict[str, list[dict]] | None = None):
         self.token = token
         self.orders = orders
         self.products = products or []
+        self.customers = customers or []
+        self.inventory = inventory or {}  # location name -> inventory level nodes
         self.maximum = maximum
         self.restore_rate = restore_rate
         self.available = maximum
         self._at = time.monotonic()
         self.fail: dict[int, str] = {}
         self.requests: list[tuple] = []
+        self.drain_next = False  # empty the bucket when the next request arrives
         self._lock = threading.Lock()
         httpserver.expect_request(f"/admin/api/{version}/graphql.json",
                                   method="POST").respond_with_handler(self.handle)
@@ -197,6 +202,8 @@ class ShopifyMock:
                             content_type="application/json")
         cost = requested_cost(body["query"], variables)
         self._refill()
+        if self.drain_next:
+            self.available, self.drain_next = 0.0, False
         if cost > MAX_QUERY_COST:
             self.requests.append((operation, variables, 200, cost))
             return self._json({"errors": [{"message": f"Query cost is {cost}, which exceeds the "
@@ -278,6 +285,21 @@ class ShopifyMock:
             product = next(p for p in self.products if p["id"] == variables["id"])
             return {"product": {"variants": _page(product["variants"]["nodes"], 100,
                                                   variables.get("after"))}}
+        if operation == "StoreopsCustomers":
+            since = None
+            if variables.get("query"):
+                since = re.fullmatch(r"updated_at:>='([^']+)'", variables["query"]).group(1)
+            nodes = sorted((c for c in self.customers if since is None or c["updatedAt"] >= since),
+                           key=lambda c: (c["updatedAt"], c["id"]))
+            return {"customers": _page(nodes, variables["first"], variables.get("after"))}
+        if operation == "StoreopsLocations":
+            nodes = [{"id": f"gid://shopify/Location/{i + 1}", "name": name}
+                     for i, name in enumerate(self.inventory)]
+            return {"locations": _page(nodes, 50, variables.get("after"))}
+        if operation == "StoreopsInventory":
+            name = list(self.inventory)[int(variables["id"].rsplit("/", 1)[1]) - 1]
+            return {"location": {"inventoryLevels": _page(self.inventory[name], variables["first"],
+                                                          variables.get("after"))}}
         raise AssertionError(f"the mock does not answer {operation}")
 
 
@@ -303,3 +325,29 @@ def product(number: int, *, updated: str, variants: list[dict], status: str = "A
                                                          "unit": "KILOGRAMS"}}},
         } for v in variants]},
     }
+
+
+def customer(number: int, *, updated: str, email: str | None = "", spent: float = 120.0,
+             orders: int = 3, consent: str = "SUBSCRIBED") -> dict:
+    """A customer node as the Admin API returns it (email None: a customer without one)."""
+    return {"id": f"gid://shopify/Customer/{6000 + number}",
+            "email": f"buyer{number}@example.com" if email == "" else email,
+            "updatedAt": updated, "numberOfOrders": str(orders), "tags": ["vip"] if spent > 500 else [],
+            "amountSpent": {"amount": f"{spent:.2f}", "currencyCode": "USD"},
+            "emailMarketingConsent": {"marketingState": consent},
+            "smsMarketingConsent": {"marketingState": "NOT_SUBSCRIBED"},
+            "defaultAddress": {"countryCodeV2": "US"}}
+
+
+def inventory_level(sku: str | None, *, available: int, on_hand: int, committed: int = 0,
+                    incoming: int = 0, handle: str = "product-1") -> dict:
+    """An inventory level node (one item at one location) as the Admin API returns it."""
+    return {"quantities": [{"name": "available", "quantity": available},
+                           {"name": "on_hand", "quantity": on_hand},
+                           {"name": "committed", "quantity": committed},
+                           {"name": "incoming", "quantity": incoming},
+                           {"name": "reserved", "quantity": 1}, {"name": "damaged", "quantity": 0},
+                           {"name": "safety_stock", "quantity": 0},
+                           {"name": "quality_control", "quantity": 0}],
+            "item": {"sku": sku, "variant": {"title": "Default", "product": {
+                "handle": handle, "title": handle.replace("-", " ").title()}}}}

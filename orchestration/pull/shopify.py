@@ -41,7 +41,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -667,6 +667,230 @@ def pull_products(home: Path, landing: Path, settings: ShopifySettings, *, timez
         raise
     finally:
         log.cursor = cursor
+        log.requests = client.counters.requests
+        log.throttle_waits = client.counters.throttle_waits
+        log.throttle_seconds = round(client.counters.throttle_seconds, 3)
+        log.seconds = round(time.perf_counter() - started, 3)
+        log.append_to(home)
+    return log
+
+
+# Customers (read_customers scope): consent, country, spend and order count, no names,
+# streets or phones (not used by the models; the export's columns stay empty).
+CUSTOMERS_RESOURCE = "customers"
+CUSTOMERS_FOLDER = "shopify/customers"
+CUSTOMERS_PAGE = 100
+CUSTOMERS_QUERY = """
+query StoreopsCustomers($first: Int!, $after: String, $query: String) {
+  customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id email updatedAt numberOfOrders tags
+      amountSpent { amount currencyCode }
+      emailMarketingConsent { marketingState }
+      smsMarketingConsent { marketingState }
+      defaultAddress { countryCodeV2 }
+    }
+  }
+}
+"""
+CUSTOMER_COLUMNS = ["First Name", "Last Name", "Email", "Accepts Email Marketing",
+                    "Accepts SMS Marketing", "Country Code", "Total Spent", "Total Orders",
+                    "Tags", "Updated at"]
+SUBSCRIBED = "SUBSCRIBED"
+
+
+def customer_rows(customers: list[dict], timezone: str) -> list[dict[str, str]]:
+    """Customer nodes of CUSTOMERS_QUERY as rows of the customers export (customers without
+    an email are left out: the export keys on it)."""
+    zone = ZoneInfo(timezone)
+    rows = []
+    for c in customers:
+        if not c.get("email"):
+            continue
+        email = (c.get("emailMarketingConsent") or {}).get("marketingState")
+        sms = (c.get("smsMarketingConsent") or {}).get("marketingState")
+        spent = (c.get("amountSpent") or {}).get("amount")
+        rows.append({
+            "First Name": "", "Last Name": "", "Email": c["email"],
+            "Accepts Email Marketing": "" if email is None else ("yes" if email == SUBSCRIBED else "no"),
+            "Accepts SMS Marketing": "" if sms is None else ("yes" if sms == SUBSCRIBED else "no"),
+            "Country Code": (c.get("defaultAddress") or {}).get("countryCodeV2") or "",
+            "Total Spent": _text(Decimal(str(spent))) if spent is not None else "",
+            "Total Orders": str(c.get("numberOfOrders") or 0),
+            "Tags": ", ".join(c.get("tags") or []),
+            "Updated at": _local(c.get("updatedAt"), zone),
+        })
+    return rows
+
+
+def pull_customers(home: Path, landing: Path, settings: ShopifySettings, *, timezone: str,
+                   since: str | None = None, client: ShopifyClient | None = None,
+                   on_page: Callable[[str, int], None] | None = None) -> PullLog:
+    """Pull the customers changed since the saved cursor (or `since`) into
+    `<landing>/shopify/customers/` as pages of the customers export; save the cursor after
+    each page. Same errors and log as `pull_orders`."""
+    state = PullState(home)
+    started = time.perf_counter()
+    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    window = since or state.cursor(SOURCE, CUSTOMERS_RESOURCE)
+    log = PullLog(SOURCE, CUSTOMERS_RESOURCE, pull_id, window)
+    client = client or ShopifyClient(settings, credential(settings.token_env,
+                                                          purpose="Shopify Admin API access token"))
+    folder = Path(landing) / CUSTOMERS_FOLDER
+    cursor, after, number = window, None, 0
+    search = f"updated_at:>='{window}'" if window else None
+    try:
+        while True:
+            data = client.query(CUSTOMERS_QUERY, {"first": CUSTOMERS_PAGE, "after": after,
+                                                  "query": search})["customers"]
+            customers = data["nodes"]
+            rows = customer_rows(customers, timezone)
+            if rows:
+                number += 1
+                name = f"api_customers_{pull_id}_p{number:04d}.csv"
+                out = io.StringIO()
+                writer = csv.DictWriter(out, fieldnames=CUSTOMER_COLUMNS, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+                write_atomic(folder / name, out.getvalue().encode())
+                failpoints.hit("pull")
+                log.pages += 1
+                log.rows += len(rows)
+                log.files.append(f"{CUSTOMERS_FOLDER}/{name}")
+                if on_page:
+                    on_page(name, len(rows))
+            if customers:
+                cursor = max(c["updatedAt"] for c in customers)
+                state.save(SOURCE, CUSTOMERS_RESOURCE, cursor)
+                log.records += len(customers)
+            if not data["pageInfo"]["hasNextPage"]:
+                break
+            after = data["pageInfo"]["endCursor"]
+        log.status = "done"
+    except (CredentialError, PullError) as exc:
+        log.status, log.error = "failed", str(exc)
+        raise
+    finally:
+        log.cursor = cursor
+        log.requests = client.counters.requests
+        log.throttle_waits = client.counters.throttle_waits
+        log.throttle_seconds = round(client.counters.throttle_seconds, 3)
+        log.seconds = round(time.perf_counter() - started, 3)
+        log.append_to(home)
+    return log
+
+
+# Inventory (read_inventory, read_locations): a snapshot of every SKU at every location,
+# as the inventory export is (one file per day; storeops keeps the daily history).
+INVENTORY_RESOURCE = "inventory"
+INVENTORY_FOLDER = "shopify/inventory"
+INVENTORY_PAGE = 100
+LOCATIONS_QUERY = """
+query StoreopsLocations($after: String) {
+  locations(first: 50, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name } }
+}
+"""
+INVENTORY_QUERY = """
+query StoreopsInventory($id: ID!, $first: Int!, $after: String) {
+  location(id: $id) {
+    inventoryLevels(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        quantities(names: ["available", "on_hand", "committed", "incoming", "reserved",
+                           "damaged", "safety_stock", "quality_control"]) { name quantity }
+        item { sku variant { title product { handle title } } }
+      }
+    }
+  }
+}
+"""
+INVENTORY_COLUMNS = ["as_of", "Handle", "Title", "SKU", "Location", "Incoming (not editable)",
+                     "Unavailable (not editable)", "Committed (not editable)",
+                     "Available (not editable)", "On hand (current)"]
+# Shopify's "unavailable" is the sum of these states (Shopify help: inventory states).
+UNAVAILABLE = ("reserved", "damaged", "safety_stock", "quality_control")
+
+
+def inventory_rows(levels: list[dict], location: str, as_of: str) -> list[dict[str, str]]:
+    """Inventory levels of one location (nodes of INVENTORY_QUERY) as rows of the inventory
+    export dated `as_of` (items without a SKU are left out: the export keys on it)."""
+    rows = []
+    for level in levels:
+        item = level.get("item") or {}
+        if not item.get("sku"):
+            continue
+        quantity = {q["name"]: q.get("quantity") for q in level.get("quantities") or []}
+        product = ((item.get("variant") or {}).get("product") or {})
+        parts = [quantity.get(name) for name in UNAVAILABLE]
+        unavailable = "" if all(v is None for v in parts) else str(sum(v or 0 for v in parts))
+        rows.append({
+            "Unavailable (not editable)": unavailable,
+            "as_of": as_of, "Handle": product.get("handle") or "", "Title": product.get("title") or "",
+            "SKU": item["sku"], "Location": location,
+            **{column: "" if quantity.get(name) is None else str(quantity[name]) for column, name in (
+                ("Incoming (not editable)", "incoming"), ("Committed (not editable)", "committed"),
+                ("Available (not editable)", "available"), ("On hand (current)", "on_hand"))},
+        })
+    return rows
+
+
+def pull_inventory(home: Path, landing: Path, settings: ShopifySettings, *, timezone: str,
+                   since: str | None = None, client: ShopifyClient | None = None,
+                   today: date | None = None,
+                   on_page: Callable[[str, int], None] | None = None) -> PullLog:
+    """Pull today's inventory snapshot (every SKU at every location) into
+    `<landing>/shopify/inventory/` as pages of the inventory export dated today in the
+    store's timezone (`since` is ignored: a snapshot is whole). The cursor is the date of
+    the last complete snapshot. Same errors and log as `pull_orders`."""
+    state = PullState(home)
+    started = time.perf_counter()
+    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    as_of = (today or datetime.now(ZoneInfo(timezone)).date()).isoformat()
+    log = PullLog(SOURCE, INVENTORY_RESOURCE, pull_id, state.cursor(SOURCE, INVENTORY_RESOURCE))
+    client = client or ShopifyClient(settings, credential(settings.token_env,
+                                                          purpose="Shopify Admin API access token"))
+    folder = Path(landing) / INVENTORY_FOLDER
+    number = 0
+    try:
+        locations, after = [], None
+        while True:
+            data = client.query(LOCATIONS_QUERY, {"after": after})["locations"]
+            locations += data["nodes"]
+            if not data["pageInfo"]["hasNextPage"]:
+                break
+            after = data["pageInfo"]["endCursor"]
+        for location in locations:
+            after = None
+            while True:
+                data = client.query(INVENTORY_QUERY, {"id": location["id"], "first": INVENTORY_PAGE,
+                                                      "after": after})["location"]["inventoryLevels"]
+                rows = inventory_rows(data["nodes"], location["name"], as_of)
+                if rows:
+                    number += 1
+                    name = f"inventory_{as_of}_api_{pull_id}_p{number:04d}.csv"
+                    out = io.StringIO()
+                    writer = csv.DictWriter(out, fieldnames=INVENTORY_COLUMNS, lineterminator="\n")
+                    writer.writeheader()
+                    writer.writerows(rows)
+                    write_atomic(folder / name, out.getvalue().encode())
+                    failpoints.hit("pull")
+                    log.pages += 1
+                    log.records += len(rows)
+                    log.rows += len(rows)
+                    log.files.append(f"{INVENTORY_FOLDER}/{name}")
+                    if on_page:
+                        on_page(name, len(rows))
+                if not data["pageInfo"]["hasNextPage"]:
+                    break
+                after = data["pageInfo"]["endCursor"]
+        state.save(SOURCE, INVENTORY_RESOURCE, as_of)
+        log.cursor = as_of
+        log.status = "done"
+    except (CredentialError, PullError) as exc:
+        log.status, log.error = "failed", str(exc)
+        raise
+    finally:
         log.requests = client.counters.requests
         log.throttle_waits = client.counters.throttle_waits
         log.throttle_seconds = round(client.counters.throttle_seconds, 3)

@@ -14,6 +14,8 @@ from orchestration.settings import Settings
 RESOURCES = (
     ("shopify", "orders", "shopify_orders"),
     ("shopify", "products", "shopify_products"),
+    ("shopify", "customers", "shopify_customers"),
+    ("shopify", "inventory", "shopify_inventory"),
     ("meta", "insights", "meta_ads"),
     ("google_ads", "report", "google_ads"),
     ("tiktok", "report", "tiktok_ads"),
@@ -54,10 +56,12 @@ def pull_resource(name: str, resource: str, settings: Settings, *, since: str | 
         from orchestration.pull.shopify import pull_orders
 
         return pull_orders(home, landing, config, timezone=tz, since=since, on_page=on_page)
-    if (name, resource) == ("shopify", "products"):
-        from orchestration.pull.shopify import pull_products
+    if name == "shopify":
+        from orchestration.pull import shopify
 
-        return pull_products(home, landing, config, timezone=tz, since=since, on_page=on_page)
+        pull = {"products": shopify.pull_products, "customers": shopify.pull_customers,
+                "inventory": shopify.pull_inventory}[resource]
+        return pull(home, landing, config, timezone=tz, since=since, on_page=on_page)
     if name == "meta":
         from orchestration.pull import meta
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -191,7 +192,7 @@ def test_throttled_answers_are_waited_out_from_the_throttle_status(httpserver, s
     # bucket lacks at the restore rate and asks again; later pages wait ahead.
     shop = ShopifyMock(httpserver, token=TOKEN, orders=shop_orders(), maximum=1000,
                        restore_rate=2000)
-    shop.available = 0
+    shop.drain_next = True
     waits = []
 
     def sleep(seconds):
@@ -370,3 +371,36 @@ def test_products_land_as_the_products_export_with_unit_cost(httpserver, setting
     products[2]["updatedAt"], products[2]["title"] = "2026-11-20T10:00:00Z", "Product 3 (new)"
     second = pull_products(home, landing, settings, timezone=TZ, client=client(settings))
     assert second.records == 2 and second.since == "2026-11-09T10:00:00Z"
+
+
+def test_customers_and_an_inventory_snapshot_land_as_their_exports(httpserver, settings, tmp_path):
+    from orchestration.pull.shopify import pull_customers, pull_inventory
+    from tests.shopify_mock import customer, inventory_level
+
+    customers = [customer(n, updated=f"2026-11-{1 + n % 28:02d}T08:00:00Z", spent=50.0 * n,
+                          consent="SUBSCRIBED" if n % 2 else "UNSUBSCRIBED") for n in range(1, 151)]
+    customers.append(customer(999, updated="2026-11-30T08:00:00Z", email=None))
+    inventory = {"Main warehouse": [inventory_level(f"SKU-{i}", available=10 + i, on_hand=12 + i,
+                                                    committed=2) for i in range(130)]
+                 + [inventory_level(None, available=1, on_hand=1)],
+                 "Store": [inventory_level("SKU-1", available=3, on_hand=3)]}
+    ShopifyMock(httpserver, token=TOKEN, orders=[], customers=customers, inventory=inventory)
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    people = pull_customers(home, landing, settings, timezone=TZ, client=client(settings))
+    assert (people.records, people.rows, people.pages) == (151, 150, 2)  # one without email
+    stock = pull_inventory(home, landing, settings, timezone=TZ, client=client(settings),
+                           today=date(2026, 12, 1))
+    assert (stock.rows, stock.pages, stock.cursor) == (131, 3, "2026-12-01")
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    for table in ("shopify_customers", "shopify_inventory"):
+        result = ingest_source(con, landing, SPECS_BY_TABLE[table], run_id="t", timezone=TZ)
+        assert result.rows_quarantined == 0 and result.rows_loaded in (150, 131), table
+    row = con.execute("select accepts_email_marketing, total_spent, total_orders, first_name "
+                      "from raw.shopify_customers where email = 'buyer4@example.com'").fetchone()
+    assert row == (False, Decimal("200.0000"), 3, None)  # no names requested
+    levels = con.execute("select location, available, on_hand, committed, unavailable, "
+                         "cast(as_of as varchar) from raw.shopify_inventory "
+                         "where sku = 'SKU-1' order by location").fetchall()
+    assert levels == [("Main warehouse", 11, 13, 2, 1, "2026-12-01"),
+                      ("Store", 3, 3, 0, 1, "2026-12-01")]
