@@ -151,7 +151,8 @@ class ShopifyMock:
     def __init__(self, httpserver, *, token: str, orders: list[dict], version: str = "2026-10",
                  maximum: float = 1000.0, restore_rate: float = 20000.0,
                  products: list[dict] | None = None, customers: list[dict] | None = None,
-                 inventory: dict[str, list[dict]] | None = None):
+                 inventory: dict[str, list[dict]] | None = None,
+                 app: tuple[str, str] | None = None):
         self.token = token
         self.orders = orders
         self.products = products or []
@@ -167,6 +168,23 @@ class ShopifyMock:
         self._lock = threading.Lock()
         httpserver.expect_request(f"/admin/api/{version}/graphql.json",
                                   method="POST").respond_with_handler(self.handle)
+        # The client credentials grant (an app of the store's own organisation): the
+        # app's (client_id, client_secret) get `token`.
+        self.app = app
+        httpserver.expect_request("/admin/oauth/access_token",
+                                  method="POST").respond_with_handler(self.grant)
+
+    def grant(self, request: Request) -> Response:
+        form = request.form
+        self.requests.append(("client_credentials", {}, None, None))
+        if self.app is None or form.get("grant_type") != "client_credentials" or \
+                (form.get("client_id"), form.get("client_secret")) != self.app:
+            return Response(json.dumps({"error": "invalid_client", "error_description":
+                                        "Client authentication failed."}), status=400,
+                            content_type="application/json")
+        return Response(json.dumps({"access_token": self.token, "scope": "read_orders,read_products",
+                                    "expires_in": 86399}), status=200,
+                        content_type="application/json")
 
     def _refill(self) -> None:
         now = time.monotonic()

@@ -54,6 +54,7 @@ from quality import failpoints
 
 API_VERSION = "2026-10"
 TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
+CLIENT_SECRET_ENV = "SHOPIFY_CLIENT_SECRET"
 SOURCE = "shopify"
 RESOURCE = "orders"
 LANDING_FOLDER = "shopify/orders"
@@ -168,7 +169,9 @@ class ShopifySettings:
     version (default API_VERSION); base_url: where to send requests instead of
     `https://<shop>` (a proxy, or a test server); page_size: orders per request (1-MAX_PAGE_SIZE);
     token_env: the environment variable holding the access token; freshness_hours: how
-    old the last good pull may be before its Dagster freshness check fails.
+    old the last good pull may be before its Dagster freshness check fails; client_id and
+    client_secret_env: an app of the store's own organisation that gets its token by the
+    client credentials grant instead (used when token_env is not set).
     """
 
     shop: str
@@ -177,6 +180,8 @@ class ShopifySettings:
     page_size: int = PAGE_SIZE
     token_env: str = TOKEN_ENV
     freshness_hours: float = 26.0
+    client_id: str | None = None
+    client_secret_env: str = CLIENT_SECRET_ENV
 
     @classmethod
     def from_config(cls, config: dict, where: str = "storeops.yml") -> ShopifySettings:
@@ -184,7 +189,7 @@ class ShopifySettings:
         if not isinstance(config, dict) or not config.get("shop"):
             raise ValueError(f"{where}: sources: shopify: needs shop: <name>.myshopify.com")
         unknown = set(config) - {"shop", "api_version", "base_url", "page_size", "token_env",
-                                 "freshness_hours"}
+                                 "freshness_hours", "client_id", "client_secret_env"}
         if unknown:
             raise ValueError(f"{where}: sources: shopify: unknown keys {sorted(unknown)}")
         page_size = config.get("page_size", PAGE_SIZE)
@@ -197,12 +202,42 @@ class ShopifySettings:
                              f"hours above 0, got {hours!r}")
         return cls(shop=str(config["shop"]), api_version=str(config.get("api_version", API_VERSION)),
                    base_url=config.get("base_url"), page_size=page_size,
-                   token_env=str(config.get("token_env", TOKEN_ENV)), freshness_hours=float(hours))
+                   token_env=str(config.get("token_env", TOKEN_ENV)), freshness_hours=float(hours),
+                   client_id=config.get("client_id"),
+                   client_secret_env=str(config.get("client_secret_env", CLIENT_SECRET_ENV)))
 
     @property
     def endpoint(self) -> str:
         base = (self.base_url or f"https://{self.shop}").rstrip("/")
         return f"{base}/admin/api/{self.api_version}/graphql.json"
+
+
+def access_token(settings: ShopifySettings) -> str:
+    """The Admin API access token: $SHOPIFY_ACCESS_TOKEN (settings.token_env) when set;
+    else, when `client_id` is configured, one obtained by the client credentials grant
+    (`POST /admin/oauth/access_token`, form `grant_type=client_credentials, client_id,
+    client_secret`; Shopify's tokens from it last 24 hours, so one is asked per pull).
+    https://shopify.dev/docs/apps/build/authentication-authorization/client-credentials-grant
+    Raises CredentialError naming the variable that is missing, or whose secret Shopify
+    refused."""
+    if os.environ.get(settings.token_env) or not settings.client_id:
+        return credential(settings.token_env, purpose="Shopify Admin API access token")
+    secret = credential(settings.client_secret_env, purpose="the app's client secret")
+    base = (settings.base_url or f"https://{settings.shop}").rstrip("/")
+    try:
+        answer = requests.post(f"{base}/admin/oauth/access_token", timeout=60, data={
+            "grant_type": "client_credentials", "client_id": settings.client_id,
+            "client_secret": secret})
+    except requests.RequestException as exc:
+        raise PullError(f"shopify: the client credentials grant failed: "
+                        f"{redact(str(exc), secret)}") from None
+    token = answer.json().get("access_token") if answer.status_code == 200 else None
+    if not token:
+        raise CredentialError(f"{settings.client_secret_env} (with client_id "
+                              f"{settings.client_id}) was refused by {settings.shop} (HTTP "
+                              f"{answer.status_code}): check the app's client secret and that the "
+                              "app is installed on the store")
+    return token
 
 
 @dataclass
@@ -496,8 +531,7 @@ def pull_orders(home: Path, landing: Path, settings: ShopifySettings, *, timezon
     pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     window = since or state.cursor(SOURCE, RESOURCE)
     log = PullLog(SOURCE, RESOURCE, pull_id, window)
-    client = client or ShopifyClient(settings, credential(settings.token_env,
-                                                          purpose="Shopify Admin API access token"))
+    client = client or ShopifyClient(settings, access_token(settings))
     folder = Path(landing) / LANDING_FOLDER
     cursor = window
     try:
@@ -623,8 +657,7 @@ def pull_products(home: Path, landing: Path, settings: ShopifySettings, *, timez
     pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     window = since or state.cursor(SOURCE, PRODUCTS_RESOURCE)
     log = PullLog(SOURCE, PRODUCTS_RESOURCE, pull_id, window)
-    client = client or ShopifyClient(settings, credential(settings.token_env,
-                                                          purpose="Shopify Admin API access token"))
+    client = client or ShopifyClient(settings, access_token(settings))
     folder = Path(landing) / PRODUCTS_FOLDER
     cursor, after, number = window, None, 0
     search = f"updated_at:>='{window}'" if window else None
@@ -735,8 +768,7 @@ def pull_customers(home: Path, landing: Path, settings: ShopifySettings, *, time
     pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     window = since or state.cursor(SOURCE, CUSTOMERS_RESOURCE)
     log = PullLog(SOURCE, CUSTOMERS_RESOURCE, pull_id, window)
-    client = client or ShopifyClient(settings, credential(settings.token_env,
-                                                          purpose="Shopify Admin API access token"))
+    client = client or ShopifyClient(settings, access_token(settings))
     folder = Path(landing) / CUSTOMERS_FOLDER
     cursor, after, number = window, None, 0
     search = f"updated_at:>='{window}'" if window else None
@@ -848,8 +880,7 @@ def pull_inventory(home: Path, landing: Path, settings: ShopifySettings, *, time
     pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     as_of = (today or datetime.now(ZoneInfo(timezone)).date()).isoformat()
     log = PullLog(SOURCE, INVENTORY_RESOURCE, pull_id, state.cursor(SOURCE, INVENTORY_RESOURCE))
-    client = client or ShopifyClient(settings, credential(settings.token_env,
-                                                          purpose="Shopify Admin API access token"))
+    client = client or ShopifyClient(settings, access_token(settings))
     folder = Path(landing) / INVENTORY_FOLDER
     number = 0
     try:

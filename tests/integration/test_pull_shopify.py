@@ -404,3 +404,24 @@ def test_customers_and_an_inventory_snapshot_land_as_their_exports(httpserver, s
                          "where sku = 'SKU-1' order by location").fetchall()
     assert levels == [("Main warehouse", 11, 13, 2, 1, "2026-12-01"),
                       ("Store", 3, 3, 0, 1, "2026-12-01")]
+
+
+def test_an_app_of_the_stores_organisation_gets_its_token_by_client_credentials(
+        httpserver, tmp_path, monkeypatch):
+    from orchestration.pull.shopify import access_token
+
+    ShopifyMock(httpserver, token=TOKEN, orders=shop_orders(), app=("app-id-1", "app-secret-2"))
+    settings = ShopifySettings.from_config({"shop": "storeops-test.myshopify.com",
+                                            "base_url": httpserver.url_for("/"),
+                                            "client_id": "app-id-1"})
+    monkeypatch.delenv("SHOPIFY_ACCESS_TOKEN", raising=False)
+    monkeypatch.setenv("SHOPIFY_CLIENT_SECRET", "app-secret-2")
+    assert access_token(settings) == TOKEN
+    log = pull_orders(tmp_path / "home", tmp_path / "landing", settings, timezone=TZ)
+    assert log.records == 12
+    monkeypatch.setenv("SHOPIFY_CLIENT_SECRET", "wrong")
+    with pytest.raises(CredentialError, match="SHOPIFY_CLIENT_SECRET .* was refused"):
+        access_token(settings)
+    monkeypatch.delenv("SHOPIFY_CLIENT_SECRET")
+    with pytest.raises(CredentialError, match="SHOPIFY_CLIENT_SECRET is not set"):
+        access_token(settings)
