@@ -369,3 +369,86 @@ def inventory_level(sku: str | None, *, available: int, on_hand: int, committed:
                            {"name": "quality_control", "quantity": 0}],
             "item": {"sku": sku, "variant": {"title": "Default", "product": {
                 "handle": handle, "title": handle.replace("-", " ").title()}}}}
+
+
+def _iso(moment) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def orders_from_warehouse(con) -> list[dict]:
+    """The orders a warehouse loaded from exports (the newest file's rows of each order,
+    as stg_shopify__orders chose them), as the Admin API would return them: the demo store
+    served through the mock. Times in the raw table are UTC."""
+    cursor = con.execute("""
+        select r.* from raw.shopify_orders r
+        join staging.stg_shopify__orders o on o.order_name = r.name and o._source_file = r._source_file
+        order by r.name, r._source_row""")
+    names = [d[0] for d in cursor.description]
+    by_order: dict[str, list[dict]] = {}
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        by_order.setdefault(row["name"], []).append(row)
+    nodes = []
+    for number, (name, rows) in enumerate(by_order.items()):
+        first = rows[0]
+        currency = first["currency"] or "USD"
+
+        def bag(value, currency=currency):
+            return None if value is None else {"shopMoney": {"amount": str(value),
+                                                             "currencyCode": currency}}
+        moments = [m for m in (first["created_at"], first["paid_at"], first["fulfilled_at"],
+                               first["cancelled_at"]) if m is not None]
+        taxes = []
+        for n in range(1, 6):
+            title, value = first[f"tax_{n}_name"], first[f"tax_{n}_value"]
+            if not title:
+                continue
+            rate = re.search(r"\s([0-9]+(?:\.[0-9]+)?)%$", title)
+            taxes.append({"title": title[:rate.start()] if rate else title,
+                          "ratePercentage": float(rate.group(1)) if rate else None,
+                          "priceSet": bag(value)})
+        fulfilment = {"fulfilled": "FULFILLED", "partial": "PARTIALLY_FULFILLED"}.get(
+            (first["fulfillment_status"] or "").lower(), "UNFULFILLED")
+        consent = first["accepts_marketing"]
+        attributes = [dict(zip(("key", "value"), (p.strip() for p in line.split(":", 1)), strict=True))
+                      for line in (first["note_attributes"] or "").splitlines() if ":" in line]
+        nodes.append({
+            "id": f"gid://shopify/Order/{number + 1}", "legacyResourceId": first["id"] or "",
+            "name": name, "email": first["email"], "createdAt": _iso(first["created_at"]),
+            "updatedAt": _iso(max(moments)) if moments else None, "processedAt": _iso(first["created_at"]),
+            "cancelledAt": _iso(first["cancelled_at"]),
+            "displayFinancialStatus": (first["financial_status"] or "").upper(),
+            "displayFulfillmentStatus": fulfilment,
+            "tags": [t.strip() for t in (first["tags"] or "").split(",") if t.strip()],
+            "sourceName": first["source"], "discountCodes": [first["discount_code"]] if first["discount_code"] else [],
+            "paymentGatewayNames": [first["payment_method"]] if first.get("payment_method") else [],
+            "customAttributes": attributes,
+            "customer": None if consent is None else {"emailMarketingConsent": {
+                "marketingState": "SUBSCRIBED" if consent else "UNSUBSCRIBED"}},
+            "shippingLine": {"title": first["shipping_method"]} if first["shipping_method"] else None,
+            "shippingAddress": {"province": first.get("shipping_province_name"),
+                                "provinceCode": first.get("shipping_province"),
+                                "countryCodeV2": first.get("shipping_country")},
+            "billingAddress": {"countryCodeV2": first.get("billing_country")},
+            "subtotalPriceSet": bag(first["subtotal"]), "totalShippingPriceSet": bag(first["shipping"]),
+            "totalTaxSet": bag(first["taxes"]), "totalPriceSet": bag(first["total"]) or bag(0),
+            "totalDiscountsSet": bag(first["discount_amount"]),
+            "totalRefundedSet": bag(first["refunded_amount"]),
+            "totalOutstandingSet": bag(first["outstanding_balance"]),
+            "currentTotalDutiesSet": bag(first["duties"]), "taxLines": taxes,
+            "transactions": [{"kind": "SALE", "status": "SUCCESS", "processedAt": _iso(first["paid_at"])}]
+                            if first["paid_at"] else [],
+            "fulfillments": [{"createdAt": _iso(first["fulfilled_at"])}] if first["fulfilled_at"] else [],
+            "refunds": [],
+            "lineItems": {"nodes": [{
+                "id": f"gid://shopify/LineItem/{number + 1}-{i}", "name": r["lineitem_name"],
+                "sku": r["lineitem_sku"], "quantity": r["lineitem_quantity"],
+                "requiresShipping": r["lineitem_requires_shipping"], "taxable": r["lineitem_taxable"],
+                "vendor": r["vendor"],
+                "unfulfilledQuantity": 0 if (r["lineitem_fulfillment_status"] or "") == "fulfilled"
+                                       else r["lineitem_quantity"],
+                "originalUnitPriceSet": bag(r["lineitem_price"]),
+                "totalDiscountSet": bag(r["lineitem_discount"]),
+            } for i, r in enumerate(rows)]},
+        })
+    return nodes
