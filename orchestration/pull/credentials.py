@@ -60,3 +60,10 @@ def redact(text: str, *secrets: str) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def http_failure(source: str, what: str, response, *secrets: str) -> str:
+    """One line for a request that failed after its retries: source, what was asked, the
+    HTTP status and the start of the server's reply, with `secrets` removed."""
+    return (f"{source}: {what} answered HTTP {response.status_code} after retries: "
+            f"{redact(response.text[:300], *secrets)}")

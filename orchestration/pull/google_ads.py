@@ -29,8 +29,6 @@ reader: left empty, staging computes its own.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import time
 from collections.abc import Callable
@@ -42,10 +40,9 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from orchestration.pull.credentials import CredentialError, credential, redact
+from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
 from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, write_atomic
-from quality import failpoints
+from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page
 
 SOURCE = "google_ads"
 RESOURCE = "report"
@@ -229,7 +226,6 @@ def pull_report(home: Path, landing: Path, settings: GoogleAdsSettings, *, timez
                    "developer-token": secrets[DEVELOPER_TOKEN_ENV]}
         if settings.login_customer_id:
             headers["login-customer-id"] = settings.login_customer_id
-        folder = Path(landing) / LANDING_FOLDER
         day = first
         while day <= until:
             end = min(day + timedelta(days=settings.slice_days - 1), until)
@@ -242,20 +238,9 @@ def pull_report(home: Path, landing: Path, settings: GoogleAdsSettings, *, timez
             rows = report_rows(response.json())
             if rows:
                 number += 1
-                name = f"api_report_{pull_id}_p{number:04d}.csv"
-                out = io.StringIO()
-                out.write(_title(day, end))
-                writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(rows)
-                write_atomic(folder / name, out.getvalue().encode())
-                failpoints.hit("pull")
-                log.pages += 1
-                log.records += len(rows)
-                log.rows += len(rows)
-                log.files.append(f"{LANDING_FOLDER}/{name}")
-                if on_page:
-                    on_page(name, len(rows))
+                land_page(log, landing, LANDING_FOLDER, f"api_report_{pull_id}_p{number:04d}.csv",
+                          csv_bytes(COLUMNS, rows, before=_title(day, end)), rows=len(rows),
+                          records=len(rows), on_page=on_page)
             cursor = end.isoformat()
             state.save(SOURCE, RESOURCE, cursor)
             day = end + timedelta(days=1)
@@ -264,9 +249,8 @@ def pull_report(home: Path, landing: Path, settings: GoogleAdsSettings, *, timez
         log.status, log.error = "failed", hide(str(exc))
         raise
     except requests.HTTPError as exc:
-        answer = exc.response
-        log.status, log.error = "failed", (f"google_ads: HTTP {answer.status_code} after retries: "
-                                           f"{hide(answer.text[:300])}")
+        log.status, log.error = "failed", http_failure("google_ads", "searchStream", exc.response,
+                                                       *hidden)
         raise PullError(log.error) from None
     except requests.RequestException as exc:
         log.status, log.error = "failed", f"google_ads: {hide(str(exc))}"

@@ -31,10 +31,9 @@ from pathlib import Path
 
 import requests
 
-from orchestration.pull.credentials import CredentialError, credential, redact
+from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
 from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, write_atomic
-from quality import failpoints
+from orchestration.pull.state import PullLog, PullState, land_page
 
 SOURCE = "gorgias"
 RESOURCE = "tickets"
@@ -144,7 +143,6 @@ def pull_tickets(home: Path, landing: Path, settings: GorgiasSettings, *,
                         session=session, data_selector="data",
                         paginator=JSONResponseCursorPaginator(cursor_path="meta.next_cursor",
                                                               cursor_param="cursor"))
-    folder = Path(landing) / LANDING_FOLDER
     newest = cursor
 
     def check(response, *args, **kwargs):
@@ -164,17 +162,10 @@ def pull_tickets(home: Path, landing: Path, settings: GorgiasSettings, *,
             tickets = list(page)
             fresh = [t for t in tickets if cursor is None or t["updated_datetime"] >= cursor]
             if fresh:
-                name = f"api_tickets_{pull_id}_p{number:04d}.jsonl"
-                write_atomic(folder / name, "".join(json.dumps(t, sort_keys=True) + "\n"
-                                                    for t in fresh).encode())
-                failpoints.hit("pull")
+                land_page(log, landing, LANDING_FOLDER, f"api_tickets_{pull_id}_p{number:04d}.jsonl",
+                          "".join(json.dumps(t, sort_keys=True) + "\n" for t in fresh).encode(),
+                          rows=len(fresh), records=len(fresh), on_page=on_page)
                 newest = max([newest or "", *(t["updated_datetime"] for t in fresh)])
-                log.pages += 1
-                log.records += len(fresh)
-                log.rows += len(fresh)
-                log.files.append(f"{LANDING_FOLDER}/{name}")
-                if on_page:
-                    on_page(name, len(fresh))
             if len(fresh) < len(tickets):
                 break  # older than the cursor from here on
         if newest:
@@ -184,10 +175,8 @@ def pull_tickets(home: Path, landing: Path, settings: GorgiasSettings, *,
         log.status, log.error = "failed", str(exc)
         raise
     except requests.HTTPError as exc:
-        response = exc.response
-        log.status, log.error = "failed", (
-            f"gorgias: GET {response.url} answered HTTP {response.status_code} after retries: "
-            f"{redact(response.text[:300], key)}")
+        log.status, log.error = "failed", http_failure("gorgias", f"GET {exc.response.url}",
+                                                       exc.response, key)
         raise PullError(log.error) from None
     except requests.RequestException as exc:
         log.status, log.error = "failed", f"gorgias: {redact(str(exc), key)}"

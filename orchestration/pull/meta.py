@@ -26,8 +26,6 @@ not carry: left empty (staging counts purchases, not results).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import time
@@ -39,10 +37,9 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from orchestration.pull.credentials import CredentialError, credential, redact
+from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
 from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, write_atomic
-from quality import failpoints
+from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page
 
 SOURCE = "meta"
 RESOURCE = "insights"
@@ -193,7 +190,6 @@ def pull_insights(home: Path, landing: Path, settings: MetaSettings, *, timezone
     client = RESTClient(base_url=settings.root, headers={"Authorization": f"Bearer {token}"},
                         session=session, data_selector="data",
                         paginator=JSONLinkPaginator(next_url_path="paging.next"))
-    folder = Path(landing) / LANDING_FOLDER
     path = f"/{settings.api_version}/act_{settings.account_id}/insights"
     cursor = saved
 
@@ -223,20 +219,13 @@ def pull_insights(home: Path, landing: Path, settings: MetaSettings, *, timezone
                 if not rows:
                     continue
                 number += 1
-                name = f"api_insights_{pull_id}_p{number:04d}.csv"
-                out = io.StringIO()
-                header = [f"Amount spent ({currency})" if c == "Amount spent" else c for c in COLUMNS]
-                writer = csv.writer(out, lineterminator="\n")
-                writer.writerow(header)
-                writer.writerows([[row[c] for c in COLUMNS] for row in rows])
-                write_atomic(folder / name, out.getvalue().encode())
-                failpoints.hit("pull")
-                log.pages += 1
-                log.records += len(rows)
-                log.rows += len(rows)
-                log.files.append(f"{LANDING_FOLDER}/{name}")
-                if on_page:
-                    on_page(name, len(rows))
+                spent = f"Amount spent ({currency})"  # the export names the currency here
+                named = [{(spent if c == "Amount spent" else c): v for c, v in row.items()}
+                         for row in rows]
+                header = [spent if c == "Amount spent" else c for c in COLUMNS]
+                land_page(log, landing, LANDING_FOLDER, f"api_insights_{pull_id}_p{number:04d}.csv",
+                          csv_bytes(header, named), rows=len(rows), records=len(rows),
+                          on_page=on_page)
             cursor = end.isoformat()
             state.save(SOURCE, RESOURCE, cursor)
             day = end + timedelta(days=1)
@@ -245,10 +234,7 @@ def pull_insights(home: Path, landing: Path, settings: MetaSettings, *, timezone
         log.status, log.error = "failed", str(exc)
         raise
     except requests.HTTPError as exc:
-        answer = exc.response
-        log.status, log.error = "failed", (
-            f"meta: GET {path} answered HTTP {answer.status_code} after retries: "
-            f"{redact(answer.text[:300], token)}")
+        log.status, log.error = "failed", http_failure("meta", f"GET {path}", exc.response, token)
         raise PullError(log.error) from None
     except requests.RequestException as exc:
         log.status, log.error = "failed", f"meta: {redact(str(exc), token)}"

@@ -35,8 +35,6 @@ Names, street addresses and phone numbers are not requested (the models do not u
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -49,8 +47,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from orchestration.pull.credentials import CredentialError, credential, redact
-from orchestration.pull.state import PullLog, PullState, write_atomic
-from quality import failpoints
+from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page
 
 API_VERSION = "2026-10"
 TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
@@ -508,11 +505,7 @@ def order_rows(order: dict, timezone: str) -> list[dict[str, str]]:
 
 def page_csv(rows: list[dict[str, str]]) -> bytes:
     """Rows of `order_rows` as the CSV file the loader reads (UTF-8, header first)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS + API_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
+    return csv_bytes(EXPORT_COLUMNS + API_COLUMNS, rows)
 
 
 def pull_orders(home: Path, landing: Path, settings: ShopifySettings, *, timezone: str,
@@ -532,24 +525,16 @@ def pull_orders(home: Path, landing: Path, settings: ShopifySettings, *, timezon
     window = since or state.cursor(SOURCE, RESOURCE)
     log = PullLog(SOURCE, RESOURCE, pull_id, window)
     client = client or ShopifyClient(settings, access_token(settings))
-    folder = Path(landing) / LANDING_FOLDER
     cursor = window
     try:
         for number, page in enumerate(client.order_pages(window), start=1):
             if not page.orders:
                 continue
             rows = [row for order in page.orders for row in order_rows(order, timezone)]
-            name = f"api_orders_{pull_id}_p{number:04d}.csv"
-            write_atomic(folder / name, page_csv(rows))
-            failpoints.hit("pull")  # crash tests: killed between a page and its cursor
+            land_page(log, landing, LANDING_FOLDER, f"api_orders_{pull_id}_p{number:04d}.csv",
+                      page_csv(rows), rows=len(rows), records=len(page.orders), on_page=on_page)
             cursor = max(o["updatedAt"] for o in page.orders)
             state.save(SOURCE, RESOURCE, cursor)
-            log.pages += 1
-            log.records += len(page.orders)
-            log.rows += len(rows)
-            log.files.append(f"{LANDING_FOLDER}/{name}")
-            if on_page:
-                on_page(name, len(page.orders))
         log.status = "done"
     except (CredentialError, PullError) as exc:
         log.status, log.error = "failed", str(exc)
@@ -658,7 +643,6 @@ def pull_products(home: Path, landing: Path, settings: ShopifySettings, *, timez
     window = since or state.cursor(SOURCE, PRODUCTS_RESOURCE)
     log = PullLog(SOURCE, PRODUCTS_RESOURCE, pull_id, window)
     client = client or ShopifyClient(settings, access_token(settings))
-    folder = Path(landing) / PRODUCTS_FOLDER
     cursor, after, number = window, None, 0
     search = f"updated_at:>='{window}'" if window else None
     try:
@@ -676,21 +660,11 @@ def pull_products(home: Path, landing: Path, settings: ShopifySettings, *, timez
             rows = [row for product in products for row in product_rows(product, timezone)]
             if rows:
                 number += 1
-                name = f"api_products_{pull_id}_p{number:04d}.csv"
-                out = io.StringIO()
-                writer = csv.DictWriter(out, fieldnames=PRODUCT_COLUMNS, lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(rows)
-                write_atomic(folder / name, out.getvalue().encode())
-                failpoints.hit("pull")
+                land_page(log, landing, PRODUCTS_FOLDER, f"api_products_{pull_id}_p{number:04d}.csv",
+                          csv_bytes(PRODUCT_COLUMNS, rows), rows=len(rows),
+                          records=len(products), on_page=on_page)
                 cursor = max(p["updatedAt"] for p in products)
                 state.save(SOURCE, PRODUCTS_RESOURCE, cursor)
-                log.pages += 1
-                log.records += len(products)
-                log.rows += len(rows)
-                log.files.append(f"{PRODUCTS_FOLDER}/{name}")
-                if on_page:
-                    on_page(name, len(products))
             if not data["pageInfo"]["hasNextPage"]:
                 break
             after = data["pageInfo"]["endCursor"]
@@ -769,7 +743,6 @@ def pull_customers(home: Path, landing: Path, settings: ShopifySettings, *, time
     window = since or state.cursor(SOURCE, CUSTOMERS_RESOURCE)
     log = PullLog(SOURCE, CUSTOMERS_RESOURCE, pull_id, window)
     client = client or ShopifyClient(settings, access_token(settings))
-    folder = Path(landing) / CUSTOMERS_FOLDER
     cursor, after, number = window, None, 0
     search = f"updated_at:>='{window}'" if window else None
     try:
@@ -780,18 +753,8 @@ def pull_customers(home: Path, landing: Path, settings: ShopifySettings, *, time
             rows = customer_rows(customers, timezone)
             if rows:
                 number += 1
-                name = f"api_customers_{pull_id}_p{number:04d}.csv"
-                out = io.StringIO()
-                writer = csv.DictWriter(out, fieldnames=CUSTOMER_COLUMNS, lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(rows)
-                write_atomic(folder / name, out.getvalue().encode())
-                failpoints.hit("pull")
-                log.pages += 1
-                log.rows += len(rows)
-                log.files.append(f"{CUSTOMERS_FOLDER}/{name}")
-                if on_page:
-                    on_page(name, len(rows))
+                land_page(log, landing, CUSTOMERS_FOLDER, f"api_customers_{pull_id}_p{number:04d}.csv",
+                          csv_bytes(CUSTOMER_COLUMNS, rows), rows=len(rows), on_page=on_page)
             if customers:
                 cursor = max(c["updatedAt"] for c in customers)
                 state.save(SOURCE, CUSTOMERS_RESOURCE, cursor)
@@ -881,7 +844,6 @@ def pull_inventory(home: Path, landing: Path, settings: ShopifySettings, *, time
     as_of = (today or datetime.now(ZoneInfo(timezone)).date()).isoformat()
     log = PullLog(SOURCE, INVENTORY_RESOURCE, pull_id, state.cursor(SOURCE, INVENTORY_RESOURCE))
     client = client or ShopifyClient(settings, access_token(settings))
-    folder = Path(landing) / INVENTORY_FOLDER
     number = 0
     try:
         locations, after = [], None
@@ -899,19 +861,10 @@ def pull_inventory(home: Path, landing: Path, settings: ShopifySettings, *, time
                 rows = inventory_rows(data["nodes"], location["name"], as_of)
                 if rows:
                     number += 1
-                    name = f"inventory_{as_of}_api_{pull_id}_p{number:04d}.csv"
-                    out = io.StringIO()
-                    writer = csv.DictWriter(out, fieldnames=INVENTORY_COLUMNS, lineterminator="\n")
-                    writer.writeheader()
-                    writer.writerows(rows)
-                    write_atomic(folder / name, out.getvalue().encode())
-                    failpoints.hit("pull")
-                    log.pages += 1
-                    log.records += len(rows)
-                    log.rows += len(rows)
-                    log.files.append(f"{INVENTORY_FOLDER}/{name}")
-                    if on_page:
-                        on_page(name, len(rows))
+                    land_page(log, landing, INVENTORY_FOLDER,
+                              f"inventory_{as_of}_api_{pull_id}_p{number:04d}.csv",
+                              csv_bytes(INVENTORY_COLUMNS, rows), rows=len(rows),
+                              records=len(rows), on_page=on_page)
                 if not data["pageInfo"]["hasNextPage"]:
                     break
                 after = data["pageInfo"]["endCursor"]

@@ -8,10 +8,15 @@ records, requests, throttle waits, cursor, status), appended when it ends.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from quality import failpoints
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -69,3 +74,30 @@ class PullLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a") as handle:
             handle.write(json.dumps(asdict(self), sort_keys=True) + "\n")
+
+
+def csv_bytes(columns: list[str], rows: list[dict[str, str]], *, before: str = "") -> bytes:
+    """`rows` (dicts keyed by `columns`) as a CSV file: UTF-8, `before` (a report's title
+    lines) first, then the header and one line per row."""
+    out = io.StringIO()
+    out.write(before)
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def land_page(log: PullLog, landing: Path, folder: str, name: str, data: bytes, *, rows: int,
+              records: int = 0, on_page: Callable[[str, int], None] | None = None) -> None:
+    """Write one pulled page to `<landing>/<folder>/<name>` atomically, then count it in
+    `log` (pages, rows, records, files) and report it to `on_page(name, records or rows)`.
+    The failpoint "pull" between the file and the count is where the crash tests kill a
+    pull: after its page, before its cursor."""
+    write_atomic(Path(landing) / folder / name, data)
+    failpoints.hit("pull")
+    log.pages += 1
+    log.rows += rows
+    log.records += records
+    log.files.append(f"{folder}/{name}")
+    if on_page:
+        on_page(name, records or rows)

@@ -27,8 +27,6 @@ setting `currency`, default the store's: the report does not carry it), plus `Ad
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import time
@@ -40,10 +38,9 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from orchestration.pull.credentials import CredentialError, credential, redact
+from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
 from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, write_atomic
-from quality import failpoints
+from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page
 
 SOURCE = "tiktok"
 RESOURCE = "report"
@@ -161,7 +158,6 @@ def pull_report(home: Path, landing: Path, settings: TikTokSettings, *, timezone
     log = PullLog(SOURCE, RESOURCE, pull_id, first.isoformat())
     session = Client(request_max_attempts=max_attempts, request_backoff_factor=backoff,
                      request_max_retry_delay=120, raise_for_status=False).session
-    folder = Path(landing) / LANDING_FOLDER
     cursor = saved
 
     def count(response, *args, **kwargs):
@@ -208,19 +204,9 @@ def pull_report(home: Path, landing: Path, settings: TikTokSettings, *, timezone
                 if not rows:
                     continue
                 number += 1
-                name = f"api_report_{pull_id}_p{number:04d}.csv"
-                out = io.StringIO()
-                writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(rows)
-                write_atomic(folder / name, out.getvalue().encode())
-                failpoints.hit("pull")
-                log.pages += 1
-                log.records += len(rows)
-                log.rows += len(rows)
-                log.files.append(f"{LANDING_FOLDER}/{name}")
-                if on_page:
-                    on_page(name, len(rows))
+                land_page(log, landing, LANDING_FOLDER, f"api_report_{pull_id}_p{number:04d}.csv",
+                          csv_bytes(COLUMNS, rows), rows=len(rows), records=len(rows),
+                          on_page=on_page)
             cursor = end.isoformat()
             state.save(SOURCE, RESOURCE, cursor)
             day = end + timedelta(days=1)
@@ -229,10 +215,8 @@ def pull_report(home: Path, landing: Path, settings: TikTokSettings, *, timezone
         log.status, log.error = "failed", str(exc)
         raise
     except requests.HTTPError as exc:
-        answer = exc.response
-        log.status, log.error = "failed", (
-            f"tiktok: GET {settings.url} answered HTTP {answer.status_code} after retries: "
-            f"{redact(answer.text[:300], token)}")
+        log.status, log.error = "failed", http_failure("tiktok", f"GET {settings.url}",
+                                                       exc.response, token)
         raise PullError(log.error) from None
     except requests.RequestException as exc:
         log.status, log.error = "failed", f"tiktok: {redact(str(exc), token)}"

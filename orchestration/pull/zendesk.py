@@ -22,8 +22,6 @@ writes them), `Via` and `Satisfaction Score` in the export's words. Tickets are 
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import time
 from collections.abc import Callable
@@ -34,11 +32,10 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from orchestration.pull.credentials import CredentialError, credential, redact
+from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
 from orchestration.pull.gorgias import Pacer
 from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, write_atomic
-from quality import failpoints
+from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page
 
 SOURCE = "zendesk"
 RESOURCE = "tickets"
@@ -187,7 +184,6 @@ def pull_tickets(home: Path, landing: Path, settings: ZendeskSettings, *, timezo
                      request_max_retry_delay=120, raise_for_status=False).session
     auth = (f"{settings.email}/token", token)
     url = f"{settings.root}/api/v2/incremental/tickets/cursor.json"
-    folder = Path(landing) / LANDING_FOLDER
     cursor = saved
 
     def hook(response, *args, **kwargs):
@@ -207,19 +203,9 @@ def pull_tickets(home: Path, landing: Path, settings: ZendeskSettings, *, timezo
             number += 1
             rows = ticket_rows(page, timezone)
             if rows:
-                name = f"api_tickets_{pull_id}_p{number:04d}.csv"
-                out = io.StringIO()
-                writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(rows)
-                write_atomic(folder / name, out.getvalue().encode())
-                failpoints.hit("pull")
-                log.pages += 1
-                log.records += len(rows)
-                log.rows += len(rows)
-                log.files.append(f"{LANDING_FOLDER}/{name}")
-                if on_page:
-                    on_page(name, len(rows))
+                land_page(log, landing, LANDING_FOLDER, f"api_tickets_{pull_id}_p{number:04d}.csv",
+                          csv_bytes(EXPORT_COLUMNS, rows), rows=len(rows), records=len(rows),
+                          on_page=on_page)
             if page.get("after_cursor"):
                 cursor = page["after_cursor"]
                 state.save(SOURCE, RESOURCE, cursor)
@@ -231,10 +217,7 @@ def pull_tickets(home: Path, landing: Path, settings: ZendeskSettings, *, timezo
         log.status, log.error = "failed", str(exc)
         raise
     except requests.HTTPError as exc:
-        answer = exc.response
-        log.status, log.error = "failed", (
-            f"zendesk: GET {url} answered HTTP {answer.status_code} after retries: "
-            f"{redact(answer.text[:300], token)}")
+        log.status, log.error = "failed", http_failure("zendesk", f"GET {url}", exc.response, token)
         raise PullError(log.error) from None
     except requests.RequestException as exc:
         log.status, log.error = "failed", f"zendesk: {redact(str(exc), token)}"
