@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from quality import failpoints
@@ -101,3 +102,19 @@ def land_page(log: PullLog, landing: Path, folder: str, name: str, data: bytes, 
     log.files.append(f"{folder}/{name}")
     if on_page:
         on_page(name, records or rows)
+
+
+def daily_window(saved: str | None, *, since: str | None, today: date, lookback_days: int,
+                 initial_days: int) -> tuple[date, date]:
+    """(first day, last day) a pull of daily ad reports asks for: from `since` (ISO date)
+    when given, else `lookback_days` back from and including the saved cursor (the last day
+    pulled: conversions settle late, so those days are asked again), else `initial_days`
+    before `today`; up to yesterday. The first day is after the last when there is nothing
+    to ask."""
+    if since:
+        first = date.fromisoformat(since[:10])
+    elif saved:
+        first = date.fromisoformat(saved) - timedelta(days=lookback_days - 1)
+    else:
+        first = today - timedelta(days=initial_days)
+    return first, today - timedelta(days=1)

@@ -40,7 +40,7 @@ import requests
 
 from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
 from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page
+from orchestration.pull.state import PullLog, PullState, csv_bytes, daily_window, land_page
 
 SOURCE = "tiktok"
 RESOURCE = "report"
@@ -146,15 +146,11 @@ def pull_report(home: Path, landing: Path, settings: TikTokSettings, *, timezone
     state = PullState(home)
     started = time.perf_counter()
     pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    today = today or datetime.now(ZoneInfo(timezone)).date()
-    until = today - timedelta(days=1)
     saved = state.cursor(SOURCE, RESOURCE)
-    if since:
-        first = date.fromisoformat(since[:10])
-    elif saved:
-        first = date.fromisoformat(saved) - timedelta(days=settings.lookback_days - 1)
-    else:
-        first = today - timedelta(days=settings.initial_days)
+    first, until = daily_window(saved, since=since,
+                                today=today or datetime.now(ZoneInfo(timezone)).date(),
+                                lookback_days=settings.lookback_days,
+                                initial_days=settings.initial_days)
     log = PullLog(SOURCE, RESOURCE, pull_id, first.isoformat())
     session = Client(request_max_attempts=max_attempts, request_backoff_factor=backoff,
                      request_max_retry_delay=120, raise_for_status=False).session
