@@ -19,6 +19,11 @@ class CredentialError(RuntimeError):
     variable and never contains its value."""
 
 
+class PullError(RuntimeError):
+    """A pull that cannot go on: the API refused, or kept failing after its retries.
+    The message names the source, the request and the server's reply (secrets removed)."""
+
+
 def _from_file(name: str) -> str | None:
     path = os.environ.get(SECRETS_FILE_ENV)
     if not path:

@@ -30,19 +30,27 @@ reader: left empty, staging computes its own.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import requests
-
-from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
-from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, csv_bytes, daily_window, land_page
+from orchestration.pull.credentials import (
+    CredentialError,
+    PullError,
+    credential,
+    redact,
+)
+from orchestration.pull.state import (
+    PullLog,
+    PullState,
+    csv_bytes,
+    daily_window,
+    land_page,
+    recorded,
+)
 
 SOURCE = "google_ads"
 RESOURCE = "report"
@@ -174,17 +182,13 @@ def pull_report(home: Path, landing: Path, settings: GoogleAdsSettings, *, timez
     }
     hidden = list(secrets.values())
     state = PullState(home)
-    started = time.perf_counter()
-    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     saved = state.cursor(SOURCE, RESOURCE)
     first, until = daily_window(saved, since=since,
                                 today=today or datetime.now(ZoneInfo(timezone)).date(),
                                 lookback_days=settings.lookback_days,
                                 initial_days=settings.initial_days)
-    log = PullLog(SOURCE, RESOURCE, pull_id, first.isoformat())
     session = Client(request_max_attempts=max_attempts, request_backoff_factor=backoff,
                      request_max_retry_delay=120, raise_for_status=False).session
-    cursor = saved
 
     def hide(text: str) -> str:
         return redact(text, *hidden)
@@ -205,7 +209,8 @@ def pull_report(home: Path, landing: Path, settings: GoogleAdsSettings, *, timez
             response.raise_for_status()  # dlt's retry
 
     number = 0
-    try:
+    with recorded(home, SOURCE, RESOURCE, first.isoformat(), secrets=hidden) as log:
+        log.cursor = saved
         grant = session.post(settings.token_url, data={
             "client_id": settings.client_id, "client_secret": secrets[CLIENT_SECRET_ENV],
             "refresh_token": secrets[REFRESH_TOKEN_ENV], "grant_type": "refresh_token"},
@@ -234,25 +239,10 @@ def pull_report(home: Path, landing: Path, settings: GoogleAdsSettings, *, timez
             rows = report_rows(response.json())
             if rows:
                 number += 1
-                land_page(log, landing, LANDING_FOLDER, f"api_report_{pull_id}_p{number:04d}.csv",
+                land_page(log, landing, LANDING_FOLDER, f"api_report_{log.pull_id}_p{number:04d}.csv",
                           csv_bytes(COLUMNS, rows, before=_title(day, end)), rows=len(rows),
                           records=len(rows), on_page=on_page)
-            cursor = end.isoformat()
-            state.save(SOURCE, RESOURCE, cursor)
+            log.cursor = end.isoformat()
+            state.save(SOURCE, RESOURCE, log.cursor)
             day = end + timedelta(days=1)
-        log.status = "done"
-    except (CredentialError, PullError) as exc:
-        log.status, log.error = "failed", hide(str(exc))
-        raise
-    except requests.HTTPError as exc:
-        log.status, log.error = "failed", http_failure("google_ads", "searchStream", exc.response,
-                                                       *hidden)
-        raise PullError(log.error) from None
-    except requests.RequestException as exc:
-        log.status, log.error = "failed", f"google_ads: {hide(str(exc))}"
-        raise PullError(log.error) from None
-    finally:
-        log.cursor = cursor
-        log.seconds = round(time.perf_counter() - started, 3)
-        log.append_to(home)
     return log

@@ -26,14 +26,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-import requests
-
-from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
-from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, land_page
+from orchestration.pull.credentials import (
+    CredentialError,
+    credential,
+)
+from orchestration.pull.state import PullLog, PullState, land_page, recorded
 
 SOURCE = "gorgias"
 RESOURCE = "tickets"
@@ -128,10 +127,7 @@ def pull_tickets(home: Path, landing: Path, settings: GorgiasSettings, *,
 
     key = key or credential(settings.key_env, purpose="Gorgias REST API key")
     state = PullState(home)
-    started = time.perf_counter()
-    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     cursor = since or state.cursor(SOURCE, RESOURCE)
-    log = PullLog(SOURCE, RESOURCE, pull_id, cursor)
     pacer = pacer or Pacer()
     session = Client(request_max_attempts=max_attempts, request_backoff_factor=backoff,
                      request_max_retry_delay=60, raise_for_status=False).session
@@ -143,7 +139,6 @@ def pull_tickets(home: Path, landing: Path, settings: GorgiasSettings, *,
                         session=session, data_selector="data",
                         paginator=JSONResponseCursorPaginator(cursor_path="meta.next_cursor",
                                                               cursor_param="cursor"))
-    newest = cursor
 
     def check(response, *args, **kwargs):
         if response.status_code in (401, 403):
@@ -154,7 +149,11 @@ def pull_tickets(home: Path, landing: Path, settings: GorgiasSettings, *,
         # sent again, anything else or the last attempt reaches the caller.
         response.raise_for_status()
 
-    try:
+    def paced(log: PullLog) -> None:
+        log.throttle_waits, log.throttle_seconds = pacer.waits, round(pacer.waited, 3)
+
+    with recorded(home, SOURCE, RESOURCE, cursor, secrets=(key,), finish=paced) as log:
+        log.cursor = cursor
         pages = client.paginate("/api/tickets", params={"limit": settings.page_size,
                                                         "order_by": "updated_datetime:desc"},
                                 hooks={"response": [count, pacer, check]})
@@ -162,29 +161,12 @@ def pull_tickets(home: Path, landing: Path, settings: GorgiasSettings, *,
             tickets = list(page)
             fresh = [t for t in tickets if cursor is None or t["updated_datetime"] >= cursor]
             if fresh:
-                land_page(log, landing, LANDING_FOLDER, f"api_tickets_{pull_id}_p{number:04d}.jsonl",
+                land_page(log, landing, LANDING_FOLDER, f"api_tickets_{log.pull_id}_p{number:04d}.jsonl",
                           "".join(json.dumps(t, sort_keys=True) + "\n" for t in fresh).encode(),
                           rows=len(fresh), records=len(fresh), on_page=on_page)
-                newest = max([newest or "", *(t["updated_datetime"] for t in fresh)])
+                log.cursor = max([log.cursor or "", *(t["updated_datetime"] for t in fresh)])
             if len(fresh) < len(tickets):
                 break  # older than the cursor from here on
-        if newest:
-            state.save(SOURCE, RESOURCE, newest)
-        log.status = "done"
-    except (CredentialError, PullError) as exc:
-        log.status, log.error = "failed", str(exc)
-        raise
-    except requests.HTTPError as exc:
-        log.status, log.error = "failed", http_failure("gorgias", f"GET {exc.response.url}",
-                                                       exc.response, key)
-        raise PullError(log.error) from None
-    except requests.RequestException as exc:
-        log.status, log.error = "failed", f"gorgias: {redact(str(exc), key)}"
-        raise PullError(log.error) from None
-    finally:
-        log.cursor = newest
-        log.throttle_waits = pacer.waits
-        log.throttle_seconds = round(pacer.waited, 3)
-        log.seconds = round(time.perf_counter() - started, 3)
-        log.append_to(home)
+        if log.cursor:
+            state.save(SOURCE, RESOURCE, log.cursor)
     return log

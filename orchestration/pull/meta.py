@@ -28,18 +28,25 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import requests
-
-from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
-from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, csv_bytes, daily_window, land_page
+from orchestration.pull.credentials import (
+    CredentialError,
+    PullError,
+    credential,
+)
+from orchestration.pull.state import (
+    PullLog,
+    PullState,
+    csv_bytes,
+    daily_window,
+    land_page,
+    recorded,
+)
 
 SOURCE = "meta"
 RESOURCE = "insights"
@@ -172,14 +179,11 @@ def pull_insights(home: Path, landing: Path, settings: MetaSettings, *, timezone
 
     token = token or credential(settings.token_env, purpose="Meta Marketing API access token")
     state = PullState(home)
-    started = time.perf_counter()
-    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     saved = state.cursor(SOURCE, RESOURCE)
     first, until = daily_window(saved, since=since,
                                 today=today or datetime.now(ZoneInfo(timezone)).date(),
                                 lookback_days=settings.lookback_days,
                                 initial_days=settings.initial_days)
-    log = PullLog(SOURCE, RESOURCE, pull_id, first.isoformat())
     session = Client(request_max_attempts=max_attempts, request_backoff_factor=backoff,
                      request_max_retry_delay=300, raise_for_status=False,
                      retry_condition=_rate_limited).session
@@ -187,7 +191,6 @@ def pull_insights(home: Path, landing: Path, settings: MetaSettings, *, timezone
                         session=session, data_selector="data",
                         paginator=JSONLinkPaginator(next_url_path="paging.next"))
     path = f"/{settings.api_version}/act_{settings.account_id}/insights"
-    cursor = saved
 
     def hook(response, *args, **kwargs):
         log.requests += 1
@@ -203,7 +206,8 @@ def pull_insights(home: Path, landing: Path, settings: MetaSettings, *, timezone
         response.raise_for_status()  # 429, 5xx, rate-limit 400s: dlt's retry; the rest: below
 
     number = 0
-    try:
+    with recorded(home, SOURCE, RESOURCE, first.isoformat(), secrets=(token,)) as log:
+        log.cursor = saved
         day = first
         while day <= until:
             end = min(day + timedelta(days=settings.slice_days - 1), until)
@@ -219,24 +223,10 @@ def pull_insights(home: Path, landing: Path, settings: MetaSettings, *, timezone
                 named = [{(spent if c == "Amount spent" else c): v for c, v in row.items()}
                          for row in rows]
                 header = [spent if c == "Amount spent" else c for c in COLUMNS]
-                land_page(log, landing, LANDING_FOLDER, f"api_insights_{pull_id}_p{number:04d}.csv",
+                land_page(log, landing, LANDING_FOLDER, f"api_insights_{log.pull_id}_p{number:04d}.csv",
                           csv_bytes(header, named), rows=len(rows), records=len(rows),
                           on_page=on_page)
-            cursor = end.isoformat()
-            state.save(SOURCE, RESOURCE, cursor)
+            log.cursor = end.isoformat()
+            state.save(SOURCE, RESOURCE, log.cursor)
             day = end + timedelta(days=1)
-        log.status = "done"
-    except (CredentialError, PullError) as exc:
-        log.status, log.error = "failed", str(exc)
-        raise
-    except requests.HTTPError as exc:
-        log.status, log.error = "failed", http_failure("meta", f"GET {path}", exc.response, token)
-        raise PullError(log.error) from None
-    except requests.RequestException as exc:
-        log.status, log.error = "failed", f"meta: {redact(str(exc), token)}"
-        raise PullError(log.error) from None
-    finally:
-        log.cursor = cursor
-        log.seconds = round(time.perf_counter() - started, 3)
-        log.append_to(home)
     return log

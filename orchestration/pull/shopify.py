@@ -38,16 +38,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import requests
 
-from orchestration.pull.credentials import CredentialError, credential, redact
-from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page
+from orchestration.pull.credentials import CredentialError, PullError, credential, redact
+from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page, recorded
 
 API_VERSION = "2026-10"
 TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
@@ -151,11 +152,6 @@ EVERY_ROW = {"Name", "Email", "Financial Status", "Paid at", "Fulfillment Status
              "Fulfilled at", "Accepts Marketing", "Currency", "Created at", "Updated at"}
 FULFILLMENT = {"FULFILLED": "fulfilled", "UNFULFILLED": "unfulfilled",
                "PARTIALLY_FULFILLED": "partial"}
-
-
-class PullError(RuntimeError):
-    """A pull that cannot go on: the API refused, or kept failing after its retries.
-    The message names the source, the request and the server's reply (secrets removed)."""
 
 
 @dataclass
@@ -520,33 +516,48 @@ def pull_orders(home: Path, landing: Path, settings: ShopifySettings, *, timezon
     PullError; either way the pages written so far stay, with their cursor saved.
     """
     state = PullState(home)
-    started = time.perf_counter()
-    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     window = since or state.cursor(SOURCE, RESOURCE)
-    log = PullLog(SOURCE, RESOURCE, pull_id, window)
     client = client or ShopifyClient(settings, access_token(settings))
-    cursor = window
-    try:
+    with _recorded(home, RESOURCE, window, client) as log:
         for number, page in enumerate(client.order_pages(window), start=1):
             if not page.orders:
                 continue
             rows = [row for order in page.orders for row in order_rows(order, timezone)]
-            land_page(log, landing, LANDING_FOLDER, f"api_orders_{pull_id}_p{number:04d}.csv",
+            land_page(log, landing, LANDING_FOLDER, f"api_orders_{log.pull_id}_p{number:04d}.csv",
                       page_csv(rows), rows=len(rows), records=len(page.orders), on_page=on_page)
-            cursor = max(o["updatedAt"] for o in page.orders)
-            state.save(SOURCE, RESOURCE, cursor)
-        log.status = "done"
-    except (CredentialError, PullError) as exc:
-        log.status, log.error = "failed", str(exc)
-        raise
-    finally:
-        log.cursor = cursor
+            log.cursor = max(o["updatedAt"] for o in page.orders)
+            state.save(SOURCE, RESOURCE, log.cursor)
+    return log
+
+
+@contextmanager
+def _recorded(home: Path, resource: str, window: str | None,
+              client: ShopifyClient) -> Iterator[PullLog]:
+    """`state.recorded` for a Shopify pull: the log's cursor starts at the window, and the
+    client's request and throttle counts go to the log at the end."""
+    def counted(log: PullLog) -> None:
         log.requests = client.counters.requests
         log.throttle_waits = client.counters.throttle_waits
         log.throttle_seconds = round(client.counters.throttle_seconds, 3)
-        log.seconds = round(time.perf_counter() - started, 3)
-        log.append_to(home)
-    return log
+
+    with recorded(home, SOURCE, resource, window, secrets=(client._token,),
+                  finish=counted) as log:
+        log.cursor = window
+        yield log
+
+
+def _connection(client: ShopifyClient, query: str, variables: dict, *path: str) -> Iterator[dict]:
+    """Every page of the connection at `path` in the answers to `query` (a query taking
+    `$after`): each page as Shopify returns it, `{"nodes": [...], "pageInfo": {...}}`."""
+    after = None
+    while True:
+        data = client.query(query, {**variables, "after": after})
+        for key in path:
+            data = data[key]
+        yield data
+        if not data["pageInfo"]["hasNextPage"]:
+            return
+        after = data["pageInfo"]["endCursor"]
 
 
 # Products and their variants (read_products scope; unit cost needs read_inventory).
@@ -638,18 +649,16 @@ def pull_products(home: Path, landing: Path, settings: ShopifySettings, *, timez
     `<landing>/shopify/products/` as pages of the products export; save the cursor after
     each page. Same errors and log as `pull_orders`."""
     state = PullState(home)
-    started = time.perf_counter()
-    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     window = since or state.cursor(SOURCE, PRODUCTS_RESOURCE)
-    log = PullLog(SOURCE, PRODUCTS_RESOURCE, pull_id, window)
     client = client or ShopifyClient(settings, access_token(settings))
-    cursor, after, number = window, None, 0
     search = f"updated_at:>='{window}'" if window else None
-    try:
-        while True:
-            data = client.query(PRODUCTS_QUERY, {"first": PRODUCTS_PAGE, "after": after,
-                                                 "query": search})["products"]
-            products = data["nodes"]
+    with _recorded(home, PRODUCTS_RESOURCE, window, client) as log:
+        pages = _connection(client, PRODUCTS_QUERY, {"first": PRODUCTS_PAGE, "query": search},
+                            "products")
+        for number, page in enumerate(pages, start=1):
+            products = page["nodes"]
+            if not products:
+                continue
             for product in products:
                 variants = product["variants"]
                 while variants["pageInfo"]["hasNextPage"]:
@@ -658,27 +667,11 @@ def pull_products(home: Path, landing: Path, settings: ShopifySettings, *, timez
                     variants["nodes"] += more["product"]["variants"]["nodes"]
                     variants["pageInfo"] = more["product"]["variants"]["pageInfo"]
             rows = [row for product in products for row in product_rows(product, timezone)]
-            if rows:
-                number += 1
-                land_page(log, landing, PRODUCTS_FOLDER, f"api_products_{pull_id}_p{number:04d}.csv",
-                          csv_bytes(PRODUCT_COLUMNS, rows), rows=len(rows),
-                          records=len(products), on_page=on_page)
-                cursor = max(p["updatedAt"] for p in products)
-                state.save(SOURCE, PRODUCTS_RESOURCE, cursor)
-            if not data["pageInfo"]["hasNextPage"]:
-                break
-            after = data["pageInfo"]["endCursor"]
-        log.status = "done"
-    except (CredentialError, PullError) as exc:
-        log.status, log.error = "failed", str(exc)
-        raise
-    finally:
-        log.cursor = cursor
-        log.requests = client.counters.requests
-        log.throttle_waits = client.counters.throttle_waits
-        log.throttle_seconds = round(client.counters.throttle_seconds, 3)
-        log.seconds = round(time.perf_counter() - started, 3)
-        log.append_to(home)
+            land_page(log, landing, PRODUCTS_FOLDER, f"api_products_{log.pull_id}_p{number:04d}.csv",
+                      csv_bytes(PRODUCT_COLUMNS, rows), rows=len(rows), records=len(products),
+                      on_page=on_page)
+            log.cursor = max(p["updatedAt"] for p in products)
+            state.save(SOURCE, PRODUCTS_RESOURCE, log.cursor)
     return log
 
 
@@ -738,41 +731,24 @@ def pull_customers(home: Path, landing: Path, settings: ShopifySettings, *, time
     `<landing>/shopify/customers/` as pages of the customers export; save the cursor after
     each page. Same errors and log as `pull_orders`."""
     state = PullState(home)
-    started = time.perf_counter()
-    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     window = since or state.cursor(SOURCE, CUSTOMERS_RESOURCE)
-    log = PullLog(SOURCE, CUSTOMERS_RESOURCE, pull_id, window)
     client = client or ShopifyClient(settings, access_token(settings))
-    cursor, after, number = window, None, 0
     search = f"updated_at:>='{window}'" if window else None
-    try:
-        while True:
-            data = client.query(CUSTOMERS_QUERY, {"first": CUSTOMERS_PAGE, "after": after,
-                                                  "query": search})["customers"]
-            customers = data["nodes"]
+    with _recorded(home, CUSTOMERS_RESOURCE, window, client) as log:
+        pages = _connection(client, CUSTOMERS_QUERY, {"first": CUSTOMERS_PAGE, "query": search},
+                            "customers")
+        for number, page in enumerate(pages, start=1):
+            customers = page["nodes"]
+            if not customers:
+                continue
             rows = customer_rows(customers, timezone)
             if rows:
-                number += 1
-                land_page(log, landing, CUSTOMERS_FOLDER, f"api_customers_{pull_id}_p{number:04d}.csv",
+                land_page(log, landing, CUSTOMERS_FOLDER,
+                          f"api_customers_{log.pull_id}_p{number:04d}.csv",
                           csv_bytes(CUSTOMER_COLUMNS, rows), rows=len(rows), on_page=on_page)
-            if customers:
-                cursor = max(c["updatedAt"] for c in customers)
-                state.save(SOURCE, CUSTOMERS_RESOURCE, cursor)
-                log.records += len(customers)
-            if not data["pageInfo"]["hasNextPage"]:
-                break
-            after = data["pageInfo"]["endCursor"]
-        log.status = "done"
-    except (CredentialError, PullError) as exc:
-        log.status, log.error = "failed", str(exc)
-        raise
-    finally:
-        log.cursor = cursor
-        log.requests = client.counters.requests
-        log.throttle_waits = client.counters.throttle_waits
-        log.throttle_seconds = round(client.counters.throttle_seconds, 3)
-        log.seconds = round(time.perf_counter() - started, 3)
-        log.append_to(home)
+            log.records += len(customers)
+            log.cursor = max(c["updatedAt"] for c in customers)
+            state.save(SOURCE, CUSTOMERS_RESOURCE, log.cursor)
     return log
 
 
@@ -839,45 +815,24 @@ def pull_inventory(home: Path, landing: Path, settings: ShopifySettings, *, time
     store's timezone (`since` is ignored: a snapshot is whole). The cursor is the date of
     the last complete snapshot. Same errors and log as `pull_orders`."""
     state = PullState(home)
-    started = time.perf_counter()
-    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     as_of = (today or datetime.now(ZoneInfo(timezone)).date()).isoformat()
-    log = PullLog(SOURCE, INVENTORY_RESOURCE, pull_id, state.cursor(SOURCE, INVENTORY_RESOURCE))
     client = client or ShopifyClient(settings, access_token(settings))
-    number = 0
-    try:
-        locations, after = [], None
-        while True:
-            data = client.query(LOCATIONS_QUERY, {"after": after})["locations"]
-            locations += data["nodes"]
-            if not data["pageInfo"]["hasNextPage"]:
-                break
-            after = data["pageInfo"]["endCursor"]
+    with _recorded(home, INVENTORY_RESOURCE, state.cursor(SOURCE, INVENTORY_RESOURCE),
+                   client) as log:
+        number = 0
+        locations = [location for page in _connection(client, LOCATIONS_QUERY, {}, "locations")
+                     for location in page["nodes"]]
         for location in locations:
-            after = None
-            while True:
-                data = client.query(INVENTORY_QUERY, {"id": location["id"], "first": INVENTORY_PAGE,
-                                                      "after": after})["location"]["inventoryLevels"]
-                rows = inventory_rows(data["nodes"], location["name"], as_of)
+            for page in _connection(client, INVENTORY_QUERY,
+                                    {"id": location["id"], "first": INVENTORY_PAGE},
+                                    "location", "inventoryLevels"):
+                rows = inventory_rows(page["nodes"], location["name"], as_of)
                 if rows:
                     number += 1
                     land_page(log, landing, INVENTORY_FOLDER,
-                              f"inventory_{as_of}_api_{pull_id}_p{number:04d}.csv",
+                              f"inventory_{as_of}_api_{log.pull_id}_p{number:04d}.csv",
                               csv_bytes(INVENTORY_COLUMNS, rows), rows=len(rows),
                               records=len(rows), on_page=on_page)
-                if not data["pageInfo"]["hasNextPage"]:
-                    break
-                after = data["pageInfo"]["endCursor"]
         state.save(SOURCE, INVENTORY_RESOURCE, as_of)
         log.cursor = as_of
-        log.status = "done"
-    except (CredentialError, PullError) as exc:
-        log.status, log.error = "failed", str(exc)
-        raise
-    finally:
-        log.requests = client.counters.requests
-        log.throttle_waits = client.counters.throttle_waits
-        log.throttle_seconds = round(client.counters.throttle_seconds, 3)
-        log.seconds = round(time.perf_counter() - started, 3)
-        log.append_to(home)
     return log

@@ -12,11 +12,17 @@ import csv
 import io
 import json
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import requests
+
+from orchestration.pull.credentials import CredentialError, PullError, http_failure, redact
 from quality import failpoints
 
 
@@ -75,6 +81,45 @@ class PullLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a") as handle:
             handle.write(json.dumps(asdict(self), sort_keys=True) + "\n")
+
+
+@contextmanager
+def recorded(home: Path, source: str, resource: str, since: str | None, *,
+             secrets: Sequence[str] = (),
+             finish: Callable[[PullLog], None] | None = None) -> Iterator[PullLog]:
+    """Run one pull of `source/resource` and record it, whatever happens.
+
+    Yields a new PullLog (pull id from the UTC clock, `since` the window's start) for the
+    pull to fill in (pages through `land_page`, `cursor` as it saves it). On leaving: status
+    "done", or "failed" with the error; `finish(log)` (the caller's counters), the seconds
+    taken, and the line appended to `<home>/pulls/log.jsonl`.
+
+    Raises CredentialError and PullError as they came; a requests HTTPError (what is left
+    after the client's retries) or any other requests failure as PullError, one line
+    naming the source and the request, with `secrets` (read at the end: a token obtained
+    during the pull may be added) removed from it and from the logged error.
+    """
+    started = time.perf_counter()
+    log = PullLog(source, resource, datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"), since)
+    try:
+        yield log
+        log.status = "done"
+    except (CredentialError, PullError) as exc:
+        log.status, log.error = "failed", redact(str(exc), *secrets)
+        raise
+    except requests.HTTPError as exc:
+        request = exc.response.request if exc.response is not None else exc.request
+        what = f"{request.method} {urlsplit(request.url).path}" if request is not None else "a request"
+        log.status, log.error = "failed", http_failure(source, what, exc.response, *secrets)
+        raise PullError(log.error) from None
+    except requests.RequestException as exc:
+        log.status, log.error = "failed", f"{source}: {redact(str(exc), *secrets)}"
+        raise PullError(log.error) from None
+    finally:
+        if finish:
+            finish(log)
+        log.seconds = round(time.perf_counter() - started, 3)
+        log.append_to(home)
 
 
 def csv_bytes(columns: list[str], rows: list[dict[str, str]], *, before: str = "") -> bytes:

@@ -32,15 +32,24 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import requests
-
-from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
-from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, csv_bytes, daily_window, land_page
+from orchestration.pull.credentials import (
+    CredentialError,
+    PullError,
+    credential,
+    redact,
+)
+from orchestration.pull.state import (
+    PullLog,
+    PullState,
+    csv_bytes,
+    daily_window,
+    land_page,
+    recorded,
+)
 
 SOURCE = "tiktok"
 RESOURCE = "report"
@@ -144,17 +153,13 @@ def pull_report(home: Path, landing: Path, settings: TikTokSettings, *, timezone
     token = token or credential(settings.token_env, purpose="TikTok Business API access token")
     currency = settings.currency or currency
     state = PullState(home)
-    started = time.perf_counter()
-    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     saved = state.cursor(SOURCE, RESOURCE)
     first, until = daily_window(saved, since=since,
                                 today=today or datetime.now(ZoneInfo(timezone)).date(),
                                 lookback_days=settings.lookback_days,
                                 initial_days=settings.initial_days)
-    log = PullLog(SOURCE, RESOURCE, pull_id, first.isoformat())
     session = Client(request_max_attempts=max_attempts, request_backoff_factor=backoff,
                      request_max_retry_delay=120, raise_for_status=False).session
-    cursor = saved
 
     def count(response, *args, **kwargs):
         log.requests += 1
@@ -182,7 +187,13 @@ def pull_report(home: Path, landing: Path, settings: TikTokSettings, *, timezone
                         "row; try again later")
 
     number = 0
-    try:
+
+    def rounded(log: PullLog) -> None:
+        log.throttle_seconds = round(log.throttle_seconds, 3)
+
+    with recorded(home, SOURCE, RESOURCE, first.isoformat(), secrets=(token,),
+                  finish=rounded) as log:
+        log.cursor = saved
         day = first
         while day <= until:
             end = min(day + timedelta(days=MAX_DAYS - 1), until)
@@ -200,26 +211,10 @@ def pull_report(home: Path, landing: Path, settings: TikTokSettings, *, timezone
                 if not rows:
                     continue
                 number += 1
-                land_page(log, landing, LANDING_FOLDER, f"api_report_{pull_id}_p{number:04d}.csv",
+                land_page(log, landing, LANDING_FOLDER, f"api_report_{log.pull_id}_p{number:04d}.csv",
                           csv_bytes(COLUMNS, rows), rows=len(rows), records=len(rows),
                           on_page=on_page)
-            cursor = end.isoformat()
-            state.save(SOURCE, RESOURCE, cursor)
+            log.cursor = end.isoformat()
+            state.save(SOURCE, RESOURCE, log.cursor)
             day = end + timedelta(days=1)
-        log.status = "done"
-    except (CredentialError, PullError) as exc:
-        log.status, log.error = "failed", str(exc)
-        raise
-    except requests.HTTPError as exc:
-        log.status, log.error = "failed", http_failure("tiktok", f"GET {settings.url}",
-                                                       exc.response, token)
-        raise PullError(log.error) from None
-    except requests.RequestException as exc:
-        log.status, log.error = "failed", f"tiktok: {redact(str(exc), token)}"
-        raise PullError(log.error) from None
-    finally:
-        log.cursor = cursor
-        log.throttle_seconds = round(log.throttle_seconds, 3)
-        log.seconds = round(time.perf_counter() - started, 3)
-        log.append_to(home)
     return log

@@ -23,19 +23,18 @@ writes them), `Via` and `Satisfaction Score` in the export's words. Tickets are 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import requests
-
-from orchestration.pull.credentials import CredentialError, credential, http_failure, redact
+from orchestration.pull.credentials import (
+    CredentialError,
+    credential,
+)
 from orchestration.pull.gorgias import Pacer
-from orchestration.pull.shopify import PullError
-from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page
+from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page, recorded
 
 SOURCE = "zendesk"
 RESOURCE = "tickets"
@@ -167,8 +166,6 @@ def pull_tickets(home: Path, landing: Path, settings: ZendeskSettings, *, timezo
 
     token = token or credential(settings.token_env, purpose="Zendesk API token")
     state = PullState(home)
-    started = time.perf_counter()
-    pull_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     saved = None if since else state.cursor(SOURCE, RESOURCE)
     if saved:
         params: dict = {"cursor": saved}
@@ -178,13 +175,11 @@ def pull_tickets(home: Path, landing: Path, settings: ZendeskSettings, *, timezo
         params = {"start_time": int(start.timestamp())}
     params["include"] = "users,groups,metric_sets"
     window = saved or datetime.fromtimestamp(params["start_time"], UTC).isoformat()
-    log = PullLog(SOURCE, RESOURCE, pull_id, window)
     pacer = pacer or Pacer(CALLS, WINDOW_S)
     session = Client(request_max_attempts=max_attempts, request_backoff_factor=backoff,
                      request_max_retry_delay=120, raise_for_status=False).session
     auth = (f"{settings.email}/token", token)
     url = f"{settings.root}/api/v2/incremental/tickets/cursor.json"
-    cursor = saved
 
     def hook(response, *args, **kwargs):
         log.requests += 1
@@ -195,7 +190,11 @@ def pull_tickets(home: Path, landing: Path, settings: ZendeskSettings, *, timezo
                                   "token, the email and that token access is enabled")
         response.raise_for_status()  # 429 and 5xx: dlt's retry; the rest: below
 
-    try:
+    def paced(log: PullLog) -> None:
+        log.throttle_waits, log.throttle_seconds = pacer.waits, round(pacer.waited, 3)
+
+    with recorded(home, SOURCE, RESOURCE, window, secrets=(token,), finish=paced) as log:
+        log.cursor = saved
         number = 0
         while True:
             response = session.get(url, params=params, auth=auth, hooks={"response": [hook]})
@@ -203,29 +202,13 @@ def pull_tickets(home: Path, landing: Path, settings: ZendeskSettings, *, timezo
             number += 1
             rows = ticket_rows(page, timezone)
             if rows:
-                land_page(log, landing, LANDING_FOLDER, f"api_tickets_{pull_id}_p{number:04d}.csv",
+                land_page(log, landing, LANDING_FOLDER, f"api_tickets_{log.pull_id}_p{number:04d}.csv",
                           csv_bytes(EXPORT_COLUMNS, rows), rows=len(rows), records=len(rows),
                           on_page=on_page)
             if page.get("after_cursor"):
-                cursor = page["after_cursor"]
-                state.save(SOURCE, RESOURCE, cursor)
+                log.cursor = page["after_cursor"]
+                state.save(SOURCE, RESOURCE, log.cursor)
             if page.get("end_of_stream") or not page.get("after_cursor"):
                 break
-            params = {"cursor": cursor, "include": "users,groups,metric_sets"}
-        log.status = "done"
-    except CredentialError as exc:
-        log.status, log.error = "failed", str(exc)
-        raise
-    except requests.HTTPError as exc:
-        log.status, log.error = "failed", http_failure("zendesk", f"GET {url}", exc.response, token)
-        raise PullError(log.error) from None
-    except requests.RequestException as exc:
-        log.status, log.error = "failed", f"zendesk: {redact(str(exc), token)}"
-        raise PullError(log.error) from None
-    finally:
-        log.cursor = cursor
-        log.throttle_waits = pacer.waits
-        log.throttle_seconds = round(pacer.waited, 3)
-        log.seconds = round(time.perf_counter() - started, 3)
-        log.append_to(home)
+            params = {"cursor": log.cursor, "include": "users,groups,metric_sets"}
     return log
