@@ -12,6 +12,7 @@
   developer token -> 401 UNAUTHENTICATED; planned faults by request number: "429"
   (RESOURCE_EXHAUSTED), "500".
 The GAQL date range is read from its `BETWEEN 'a' AND 'b'`; the mock does not run GAQL.
+`results` (API-shaped, e.g. a demo store's) are served instead of the made-up ad groups.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ GROUPS = [("Search - Brand", "Brand exact"), ("Search - Generic", "Candles"),
 class GoogleAdsMock:
     def __init__(self, httpserver, *, client_id: str, client_secret: str, refresh_token: str,
                  developer_token: str, customer: str, first: date, last: date,
-                 version: str = "v22", batch_size: int = 40):
+                 version: str = "v22", batch_size: int = 40,
+                 results: list[dict] | None = None):
+        self.results = results
         self.client = (client_id, client_secret, refresh_token)
         self.developer_token, self.access = developer_token, "ya29.mock-access-token"
         self.conversions = {(g[1], first + timedelta(days=d)): float(d % 3)
@@ -75,8 +78,9 @@ class GoogleAdsMock:
         query = request.get_json()["query"]
         since, until = re.search(r"BETWEEN '([0-9-]+)' AND '([0-9-]+)'", query).groups()
         start, end = date.fromisoformat(since), date.fromisoformat(until)
-        results = []
-        for d in range((end - start).days + 1):
+        results = [] if self.results is None else [
+            r for r in self.results if start <= date.fromisoformat(r["segments"]["date"]) <= end]
+        for d in range((end - start).days + 1 if self.results is None else 0):
             day = start + timedelta(days=d)
             for i, (campaign, group) in enumerate(GROUPS):
                 if (group, day) not in self.conversions:

@@ -6,7 +6,9 @@ impressions, reach, frequency, inline_link_clicks, spend, actions, action_values
 strings; `paging: {cursors: {before, after}, next}`; errors as HTTP 400
 `{"error": {"message", "type": "OAuthException", "code", "fbtrace_id"}}` (190: bad token;
 80004: too many calls to the ad account). `purchases[(ad, day)]` can be changed between
-pulls (conversions that settle late). Planned faults by request number: "throttle", "500".
+pulls (conversions that settle late). `rows` (API-shaped insight rows, e.g. a demo store's)
+are served instead of the made-up ads, by their date_start. Planned faults by request
+number: "throttle", "500".
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ ADS = [("Prospecting", "Broad", "Video A", "6001"), ("Prospecting", "Broad", "Vi
 
 class MetaMock:
     def __init__(self, httpserver, *, token: str, account: str, first: date, last: date,
-                 version: str = "v25.0", currency: str = "EUR"):
+                 version: str = "v25.0", currency: str = "EUR", rows: list[dict] | None = None):
         self.token, self.currency, self.version = token, currency, version
+        self.rows = rows
         self.url = httpserver.url_for(f"/{version}/act_{account}/insights")
         self.purchases = {(ad[3], first + timedelta(days=d)): d % 3
                           for ad in ADS for d in range((last - first).days + 1)}
@@ -56,8 +59,9 @@ class MetaMock:
         assert params["level"] == "ad" and params["time_increment"] == "1", params
         window = json.loads(params["time_range"])
         since, until = date.fromisoformat(window["since"]), date.fromisoformat(window["until"])
-        rows = []
-        for d in range((until - since).days + 1):
+        rows = [] if self.rows is None else [
+            r for r in self.rows if since <= date.fromisoformat(r["date_start"]) <= until]
+        for d in range((until - since).days + 1 if self.rows is None else 0):
             day = since + timedelta(days=d)
             for campaign, adset, ad, ad_id in ADS:
                 if (ad_id, day) not in self.purchases:

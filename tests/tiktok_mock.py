@@ -6,7 +6,8 @@ TikTok documents (business-api.tiktok.com, Reporting v1.3): `GET
 with `{code, message, request_id, data: {list: [{dimensions, metrics}], page_info}}`; code
 40105 for a bad token, 40100 when rate-limited, 40002 for a range over 30 days.
 `payments[(ad_id, day)]` can change between pulls (conversions settling). Planned faults by
-request number: "limit" (40100), "500" (HTTP 500)."""
+request number: "limit" (40100), "500" (HTTP 500). `rows` (API-shaped, e.g. a demo
+store's) are served instead of the made-up ads."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ ADS = [("Spring Sale", "Lookalike", "UGC 1", 7001), ("Spring Sale", "Lookalike",
 
 
 class TikTokMock:
-    def __init__(self, httpserver, *, token: str, advertiser: str, first: date, last: date):
-        self.token, self.advertiser = token, advertiser
+    def __init__(self, httpserver, *, token: str, advertiser: str, first: date, last: date,
+                 rows: list[dict] | None = None):
+        self.token, self.advertiser, self.rows = token, advertiser, rows
         self.payments = {(ad[3], first + timedelta(days=d)): d % 4
                          for ad in ADS for d in range((last - first).days + 1)}
         self.fail: dict[int, str] = {}
@@ -53,8 +55,10 @@ class TikTokMock:
             self.requests.append((params, 40002))
             return self._body(40002, "The time span between start_date and end_date can't "
                                      "exceed 30 days when stat_time_day is a dimension.")
-        rows = []
-        for d in range((end - start).days + 1):
+        rows = [] if self.rows is None else [
+            r for r in self.rows
+            if start <= date.fromisoformat(r["dimensions"]["stat_time_day"][:10]) <= end]
+        for d in range((end - start).days + 1 if self.rows is None else 0):
             day = start + timedelta(days=d)
             for campaign, group, ad, ad_id in ADS:
                 if (ad_id, day) not in self.payments:

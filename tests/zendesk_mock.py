@@ -33,7 +33,9 @@ def metric_set(number: int, *, assigned: str, solved: str | None, replies=2, reo
 
 class ZendeskMock:
     def __init__(self, httpserver, *, email: str, token: str, tickets: list[dict],
-                 metrics: list[dict], users: list[dict], page_size: int = 100):
+                 metrics: list[dict], users: list[dict], page_size: int = 100,
+                 groups: list[dict] | None = None):
+        self.groups = groups or [{"id": 1, "name": "Orders"}, {"id": 2, "name": "Returns & Exchanges"}]
         self.auth = "Basic " + base64.b64encode(f"{email}/token:{token}".encode()).decode()
         self.tickets, self.metrics, self.users = tickets, metrics, users
         self.page_size = page_size
@@ -74,7 +76,7 @@ class ZendeskMock:
         return Response(json.dumps({
             "tickets": chunk,
             "users": [u for u in self.users if u["id"] in people],
-            "groups": [{"id": 1, "name": "Orders"}, {"id": 2, "name": "Returns & Exchanges"}],
+            "groups": self.groups,
             "metric_sets": [m for m in self.metrics if m["ticket_id"] in ids],
             "after_cursor": cursor, "after_url": f"/api/v2/incremental/tickets/cursor.json?cursor={cursor}",
             "before_cursor": None, "before_url": None,
