@@ -28,6 +28,7 @@ SECONDS = {
     "tests/integration/test_quality_checks.py": 32,
     "tests/e2e/test_ui.py": 25,
     "tests/integration/test_skip_unchanged.py": 23,
+    "tests/integration/test_pull_demo_store.py": 25,
     "tests/integration/test_approvals.py": 20,
     "tests/integration/test_dbt_failure.py": 20,
     "tests/unit/test_forecast_from_a_script.py": 20,
