@@ -16,7 +16,20 @@ appends one line to `<home>/pulls/log.jsonl`: window, pages, records, requests, 
 waits, cursor. Credentials come only from the environment (`credentials.py`) and are
 never written anywhere.
 
-Sources: Shopify orders (GraphQL Admin API, `shopify.py`). Pure: no Dagster imports.
+Sources (`sources.RESOURCES`): Shopify orders, products, customers and inventory
+(GraphQL Admin API, `shopify.py`), Meta insights (`meta.py`), Google Ads searchStream
+(`google_ads.py`), TikTok's integrated report (`tiktok.py`), Gorgias tickets
+(`gorgias.py`) and Zendesk's incremental ticket export (`zendesk.py`). Each run of a
+pull is recorded by `state.recorded`. Pure: no Dagster imports.
+
+Why dlt's HTTP layer and not a dlt pipeline: the requests client (retries of 429 and 5xx
+honouring Retry-After, backoff) and the REST client with its paginators come from dlt, but
+a dlt pipeline writes its rows to a destination of its own (DuckDB tables or files with
+dlt's schema), which would bypass the loader's guarantees that the pulled rows must share
+with the exports (quarantine with reasons, row conservation, sha256 idempotency, newest
+file wins) and would make a second writer of the warehouse outside the `duckdb_write`
+pool. So the pulls keep their own cursor files and write export-shaped pages, and the
+Dagster assets are ours (`orchestration/defs/pull.py`) instead of dagster-dlt's.
 """
 
 from orchestration.pull.credentials import CredentialError, credential
