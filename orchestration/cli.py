@@ -79,13 +79,13 @@ def _run_with_progress(settings: Settings, as_of: date | None,
         raise typer.Exit(1) from None
 
 
-def _parse_as_of(value: str | None) -> date | None:
+def _parse_as_of(value: str | None, option: str = "--as-of") -> date | None:
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD", param_hint="--as-of")
+        raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD", param_hint=option)
 
 
 def _load_settings(home: Path | None, landing: Path | None = None) -> Settings:
@@ -134,6 +134,8 @@ def run(
     """Ingest what is new in the landing directory, build, write outputs. When no raw table, setting, code or as-of date changed since the last finished run, only ingest runs and the outputs stand (--rebuild builds anyway)."""
     as_of_date = _parse_as_of(as_of)
     settings = _load_settings(home, landing)
+    if pull and settings.sources and landing is None:
+        settings.landing.mkdir(parents=True, exist_ok=True)  # the pulls write into it
     if not settings.landing.is_dir():
         source = ("--landing" if landing else
                   f"${LANDING_ENV}, storeops.yml's landing or <home>/landing")
@@ -221,7 +223,7 @@ def forget(
 @app.command()
 def pull(
     home: HomeOption = None,
-    source: Annotated[str | None, typer.Option(help="Pull only this source (shopify, gorgias); default: every source under `sources:` in storeops.yml.")] = None,
+    source: Annotated[str | None, typer.Option(help="Pull only this source (shopify, meta, google_ads, tiktok, gorgias, zendesk); default: every source under `sources:` in storeops.yml.")] = None,
     since: Annotated[str | None, typer.Option(help="Pull what changed since this date (YYYY-MM-DD) instead of since the saved cursor.")] = None,
 ) -> None:
     """Pull what is new from the vendors' APIs into the landing directory (`storeops run`
@@ -230,42 +232,50 @@ def pull(
     from orchestration.pull.sources import PULLERS, PullError, pull_source
 
     settings = _load_settings(home)
-    unknown = sorted(set(settings.sources) - set(PULLERS))
-    if unknown:
-        err.print(f"[red]sources: {', '.join(unknown)} cannot be pulled yet[/red] "
-                  f"(pulled today: {', '.join(PULLERS)}).")
-        raise typer.Exit(2)
+    import difflib
+
+    def hint(name: str) -> str:
+        close = difflib.get_close_matches(name, PULLERS, n=1)
+        return f" (did you mean {close[0]}?)" if close else ""
+
     if source is not None and source not in PULLERS:
-        err.print(f"[red]Unknown source {source!r}[/red]: choose from {', '.join(PULLERS)}.")
+        err.print(f"[red]Unknown source {source!r}[/red]{hint(source)}: choose from "
+                  f"{', '.join(PULLERS)}.")
+        raise typer.Exit(2)
+    unknown = sorted(set(settings.sources) - set(PULLERS))
+    if unknown and (source is None or source in unknown):
+        err.print(f"[red]sources: {', '.join(f'{u}{hint(u)}' for u in unknown)} in "
+                  f"{settings.home / 'storeops.yml'}: not a source storeops pulls[/red] "
+                  f"(it pulls {', '.join(PULLERS)}).", soft_wrap=True)
         raise typer.Exit(2)
     wanted = [source] if source else list(settings.sources)
     if not wanted or any(name not in settings.sources for name in wanted):
         err.print(f"[red]Nothing to pull:[/red] add `sources: {source or 'shopify'}:` to "
                   f"{settings.home / 'storeops.yml'} (README, 'Connecting the APIs').")
         raise typer.Exit(2)
-    since_iso = f"{_parse_as_of(since).isoformat()}T00:00:00Z" if since else None
-    failed = 0
+    since_iso = (f"{_parse_as_of(since, '--since').isoformat()}T00:00:00Z" if since else None)
+    code = 0
     for name in wanted:
         try:
-            logs = pull_source(name, settings, since=since_iso)
-        except ValueError as exc:  # the source's settings
+            with console.status(f"Pulling {name}…") as status:
+                logs = pull_source(name, settings, since=since_iso, on_page=lambda page, n, name=name, status=status: status.update(
+                    f"Pulling {name}… {page}: {n:,} records"))
+        except (ValueError, CredentialError) as exc:  # its settings, its credential
             err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
-            raise typer.Exit(2) from None
-        except CredentialError as exc:
-            err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
-            raise typer.Exit(2) from None
+            code = 2
+            continue  # the other sources are pulled all the same
         except PullError as exc:
             err.print(f"[red]{escape(str(exc))}[/red] (the pages written so far stay; the next "
                       "pull resumes from the saved cursor)", soft_wrap=True)
-            failed += 1
+            code = max(code, 1)
             continue
         for log in logs:
             console.print(f"{name} {log.resource}: {log.records:,} records in {log.pages} pages "
                           f"({log.rows:,} rows) into {settings.landing}; {log.requests} requests, "
                           f"{log.throttle_waits} throttle waits; cursor {log.cursor or 'none'} "
                           f"({log.seconds:.1f} s)", soft_wrap=True)
-    if failed:
-        raise typer.Exit(1)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

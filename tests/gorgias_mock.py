@@ -54,8 +54,10 @@ class GorgiasMock:
             return Response(json.dumps({"error": {"msg": "Too many requests"}}), status=429,
                             headers={"Retry-After": "1"}, content_type="application/json")
         if self.fail.get(number) == "500":
+            # A debugging proxy's error page that quotes the request's headers.
             self.requests.append((params, 500))
-            return Response("Internal Server Error", status=500)
+            return Response("Internal Server Error. Request headers: Authorization: "
+                            f"{request.headers.get('Authorization')}", status=500)
         self.sent.append(now)
         assert params.get("order_by") == "updated_datetime:desc", params
         ordered = sorted(self.tickets, key=lambda t: (t["updated_datetime"], t["id"]), reverse=True)

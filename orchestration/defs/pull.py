@@ -74,7 +74,7 @@ def build_pull_asset(source: str, resource: str, table: str) -> dg.AssetsDefinit
         try:
             log = pull_resource(source, resource, settings,
                                 on_page=lambda name, n: context.log.info(f"{name}: {n} {resource}"))
-        except (CredentialError, PullError) as exc:
+        except (CredentialError, PullError, ValueError) as exc:  # ValueError: its settings
             context.log.error(f"{source} {resource}: pull failed, the landing files already "
                               f"there still load: {exc}")
             return dg.MaterializeResult(metadata={"pulled": False,

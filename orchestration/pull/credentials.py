@@ -2,13 +2,17 @@
 
 A credential is read from the environment variable its source names (for Shopify,
 `SHOPIFY_ACCESS_TOKEN`). For a machine where variables are awkward (a cron job, a
-systemd unit) `$STOREOPS_SECRETS_FILE` may name a file of `NAME=value` lines kept
-outside the repository and the home; a variable set in the environment wins over it.
+systemd unit) `$STOREOPS_SECRETS_FILE` may name a file of `NAME=value` lines (an
+`export ` before the name and quotes around the value are allowed; `#` starts a comment
+line) kept outside the repository and the home; a variable set in the environment wins
+over it.
 """
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 from pathlib import Path
 
 SECRETS_FILE_ENV = "STOREOPS_SECRETS_FILE"
@@ -35,7 +39,7 @@ def _from_file(name: str) -> str | None:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        key, sep, value = line.partition("=")
+        key, sep, value = line.removeprefix("export ").partition("=")
         if not sep:
             raise CredentialError(f"{file}: line {number} is not NAME=value")
         if key.strip() == name:
@@ -58,13 +62,26 @@ def credential(name: str, *, purpose: str) -> str:
     return value
 
 
+# An HTTP Authorization value quoted back by a server or a library (Basic carries the
+# secret base64-encoded, where replacing the plain secret does not find it).
+_AUTH_VALUE = re.compile(r"\b(Basic|Bearer|Token|OAuth)\s+[A-Za-z0-9+/=._~-]{6,}", re.IGNORECASE)
+
+
 def redact(text: str, *secrets: str) -> str:
-    """`text` with every occurrence of each secret replaced by `***` (for error messages
-    that quote a server's reply)."""
+    """`text` with every occurrence of each secret, and of its base64 form in an HTTP Basic
+    value (`<user>:<secret>`), replaced by `***`, and any Authorization value (`Basic
+    ...`, `Bearer ...`) cut to its scheme (for error messages that quote a server's reply
+    or a request)."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    return text
+    return _AUTH_VALUE.sub(lambda m: f"{m.group(1)} ***", text)
+
+
+def basic_auth_value(user: str, secret: str) -> str:
+    """The base64 part of the HTTP Basic header for `user` and `secret`: pass it to `redact`
+    along with the secret itself."""
+    return base64.b64encode(f"{user}:{secret}".encode()).decode()
 
 
 def http_failure(source: str, what: str, response, *secrets: str) -> str:

@@ -28,10 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.pull.credentials import (
-    CredentialError,
-    credential,
-)
+from orchestration.pull.credentials import CredentialError, basic_auth_value, credential
 from orchestration.pull.state import PullLog, PullState, land_page, recorded
 
 SOURCE = "gorgias"
@@ -152,7 +149,8 @@ def pull_tickets(home: Path, landing: Path, settings: GorgiasSettings, *,
     def paced(log: PullLog) -> None:
         log.throttle_waits, log.throttle_seconds = pacer.waits, round(pacer.waited, 3)
 
-    with recorded(home, SOURCE, RESOURCE, cursor, secrets=(key,), finish=paced) as log:
+    hidden = (key, basic_auth_value(settings.username, key))
+    with recorded(home, SOURCE, RESOURCE, cursor, secrets=hidden, finish=paced) as log:
         log.cursor = cursor
         pages = client.paginate("/api/tickets", params={"limit": settings.page_size,
                                                         "order_by": "updated_datetime:desc"},

@@ -36,11 +36,12 @@ Names, street addresses and phone numbers are not requested (the models do not u
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -58,6 +59,8 @@ RESOURCE = "orders"
 LANDING_FOLDER = "shopify/orders"
 PAGE_SIZE = 5
 MAX_PAGE_SIZE = 6
+# Days the first pull of orders goes back: what an app sees without read_all_orders.
+INITIAL_DAYS = 60
 MAX_THROTTLED = 20  # THROTTLED answers in a row before a pull gives up
 
 _MONEY = "shopMoney { amount currencyCode }"
@@ -164,7 +167,10 @@ class ShopifySettings:
     token_env: the environment variable holding the access token; freshness_hours: how
     old the last good pull may be before its Dagster freshness check fails; client_id and
     client_secret_env: an app of the store's own organisation that gets its token by the
-    client credentials grant instead (used when token_env is not set).
+    client credentials grant instead (used when token_env is not set); initial_days: how
+    far back the first pull of orders goes (default INITIAL_DAYS = 60, what an app sees
+    without the read_all_orders scope; load older history from the orders export, or pull
+    with --since). Products and customers are pulled whole the first time.
     """
 
     shop: str
@@ -175,16 +181,27 @@ class ShopifySettings:
     freshness_hours: float = 26.0
     client_id: str | None = None
     client_secret_env: str = CLIENT_SECRET_ENV
+    initial_days: int = 60
 
     @classmethod
     def from_config(cls, config: dict, where: str = "storeops.yml") -> ShopifySettings:
         """Read and check `sources: shopify:`. Raises ValueError naming `where` and the key."""
-        if not isinstance(config, dict) or not config.get("shop"):
-            raise ValueError(f"{where}: sources: shopify: needs shop: <name>.myshopify.com")
-        unknown = set(config) - {"shop", "api_version", "base_url", "page_size", "token_env",
-                                 "freshness_hours", "client_id", "client_secret_env"}
+        config = config if isinstance(config, dict) else {}
+        known = {"shop", "api_version", "base_url", "page_size", "token_env", "freshness_hours",
+                 "client_id", "client_secret_env", "initial_days"}
+        unknown = set(config) - known
         if unknown:
-            raise ValueError(f"{where}: sources: shopify: unknown keys {sorted(unknown)}")
+            raise ValueError(f"{where}: sources: shopify: unknown keys {sorted(unknown)} "
+                             f"(known: {', '.join(sorted(known))})")
+        shop = str(config.get("shop") or "").strip().lower()
+        shop = shop.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)+", shop):
+            raise ValueError(f"{where}: sources: shopify: needs shop: <name>.myshopify.com (the "
+                             f"shop's domain, no https:// or path), got {config.get('shop')!r}")
+        initial_days = config.get("initial_days", INITIAL_DAYS)
+        if not isinstance(initial_days, int) or initial_days < 1:
+            raise ValueError(f"{where}: sources: shopify: initial_days must be a whole number "
+                             f"of days above 0, got {initial_days!r}")
         page_size = config.get("page_size", PAGE_SIZE)
         if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"{where}: sources: shopify: page_size must be 1-{MAX_PAGE_SIZE} "
@@ -193,11 +210,12 @@ class ShopifySettings:
         if not isinstance(hours, int | float) or hours <= 0:
             raise ValueError(f"{where}: sources: shopify: freshness_hours must be a number of "
                              f"hours above 0, got {hours!r}")
-        return cls(shop=str(config["shop"]), api_version=str(config.get("api_version", API_VERSION)),
+        return cls(shop=shop, api_version=str(config.get("api_version", API_VERSION)),
                    base_url=config.get("base_url"), page_size=page_size,
                    token_env=str(config.get("token_env", TOKEN_ENV)), freshness_hours=float(hours),
                    client_id=config.get("client_id"),
-                   client_secret_env=str(config.get("client_secret_env", CLIENT_SECRET_ENV)))
+                   client_secret_env=str(config.get("client_secret_env", CLIENT_SECRET_ENV)),
+                   initial_days=initial_days)
 
     @property
     def endpoint(self) -> str:
@@ -296,9 +314,10 @@ class ShopifyClient:
                             f"{redact(str(exc), self._token)}") from None
         if response.status_code in (401, 403):
             raise CredentialError(
-                f"{self.settings.token_env} was rejected by {self.settings.shop} "
+                f"{self.settings.token_env} was rejected by {self.settings.endpoint} "
                 f"(HTTP {response.status_code}): check the token and that the app has the "
-                "read_orders and read_customers scopes")
+                "read_orders, read_customers, read_products, read_inventory and "
+                "read_locations scopes")
         if response.status_code != 200:
             raise PullError(f"shopify: {self.settings.endpoint} answered HTTP "
                             f"{response.status_code} after retries: "
@@ -516,10 +535,10 @@ def pull_orders(home: Path, landing: Path, settings: ShopifySettings, *, timezon
     PullError; either way the pages written so far stay, with their cursor saved.
     """
     state = PullState(home)
-    window = since or state.cursor(SOURCE, RESOURCE)
-    client = client or ShopifyClient(settings, access_token(settings))
-    with _recorded(home, RESOURCE, window, client) as log:
-        for number, page in enumerate(client.order_pages(window), start=1):
+    window = since or state.cursor(SOURCE, RESOURCE) or (
+        datetime.now(UTC) - timedelta(days=settings.initial_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with _recorded(home, RESOURCE, window, settings, client) as (log, api):
+        for number, page in enumerate(api.order_pages(window), start=1):
             if not page.orders:
                 continue
             rows = [row for order in page.orders for row in order_rows(order, timezone)]
@@ -531,19 +550,25 @@ def pull_orders(home: Path, landing: Path, settings: ShopifySettings, *, timezon
 
 
 @contextmanager
-def _recorded(home: Path, resource: str, window: str | None,
-              client: ShopifyClient) -> Iterator[PullLog]:
-    """`state.recorded` for a Shopify pull: the log's cursor starts at the window, and the
+def _recorded(home: Path, resource: str, window: str | None, settings: ShopifySettings,
+              client: ShopifyClient | None) -> Iterator[tuple[PullLog, ShopifyClient]]:
+    """`state.recorded` for a Shopify pull: the client is made inside (a missing or refused
+    token is a failed pull in the log too), the log's cursor starts at the window, and the
     client's request and throttle counts go to the log at the end."""
-    def counted(log: PullLog) -> None:
-        log.requests = client.counters.requests
-        log.throttle_waits = client.counters.throttle_waits
-        log.throttle_seconds = round(client.counters.throttle_seconds, 3)
+    made: list[ShopifyClient] = []
+    hidden: list[str] = []
 
-    with recorded(home, SOURCE, resource, window, secrets=(client._token,),
-                  finish=counted) as log:
+    def counted(log: PullLog) -> None:
+        if made:
+            log.requests = made[0].counters.requests
+            log.throttle_waits = made[0].counters.throttle_waits
+            log.throttle_seconds = round(made[0].counters.throttle_seconds, 3)
+
+    with recorded(home, SOURCE, resource, window, secrets=hidden, finish=counted) as log:
+        made.append(client or ShopifyClient(settings, access_token(settings)))
+        hidden.append(made[0]._token)
         log.cursor = window
-        yield log
+        yield log, made[0]
 
 
 def _connection(client: ShopifyClient, query: str, variables: dict, *path: str) -> Iterator[dict]:
@@ -650,10 +675,9 @@ def pull_products(home: Path, landing: Path, settings: ShopifySettings, *, timez
     each page. Same errors and log as `pull_orders`."""
     state = PullState(home)
     window = since or state.cursor(SOURCE, PRODUCTS_RESOURCE)
-    client = client or ShopifyClient(settings, access_token(settings))
     search = f"updated_at:>='{window}'" if window else None
-    with _recorded(home, PRODUCTS_RESOURCE, window, client) as log:
-        pages = _connection(client, PRODUCTS_QUERY, {"first": PRODUCTS_PAGE, "query": search},
+    with _recorded(home, PRODUCTS_RESOURCE, window, settings, client) as (log, api):
+        pages = _connection(api, PRODUCTS_QUERY, {"first": PRODUCTS_PAGE, "query": search},
                             "products")
         for number, page in enumerate(pages, start=1):
             products = page["nodes"]
@@ -662,7 +686,7 @@ def pull_products(home: Path, landing: Path, settings: ShopifySettings, *, timez
             for product in products:
                 variants = product["variants"]
                 while variants["pageInfo"]["hasNextPage"]:
-                    more = client.query(VARIANTS_QUERY, {"id": product["id"],
+                    more = api.query(VARIANTS_QUERY, {"id": product["id"],
                                                          "after": variants["pageInfo"]["endCursor"]})
                     variants["nodes"] += more["product"]["variants"]["nodes"]
                     variants["pageInfo"] = more["product"]["variants"]["pageInfo"]
@@ -732,10 +756,9 @@ def pull_customers(home: Path, landing: Path, settings: ShopifySettings, *, time
     each page. Same errors and log as `pull_orders`."""
     state = PullState(home)
     window = since or state.cursor(SOURCE, CUSTOMERS_RESOURCE)
-    client = client or ShopifyClient(settings, access_token(settings))
     search = f"updated_at:>='{window}'" if window else None
-    with _recorded(home, CUSTOMERS_RESOURCE, window, client) as log:
-        pages = _connection(client, CUSTOMERS_QUERY, {"first": CUSTOMERS_PAGE, "query": search},
+    with _recorded(home, CUSTOMERS_RESOURCE, window, settings, client) as (log, api):
+        pages = _connection(api, CUSTOMERS_QUERY, {"first": CUSTOMERS_PAGE, "query": search},
                             "customers")
         for number, page in enumerate(pages, start=1):
             customers = page["nodes"]
@@ -816,14 +839,13 @@ def pull_inventory(home: Path, landing: Path, settings: ShopifySettings, *, time
     the last complete snapshot. Same errors and log as `pull_orders`."""
     state = PullState(home)
     as_of = (today or datetime.now(ZoneInfo(timezone)).date()).isoformat()
-    client = client or ShopifyClient(settings, access_token(settings))
     with _recorded(home, INVENTORY_RESOURCE, state.cursor(SOURCE, INVENTORY_RESOURCE),
-                   client) as log:
+                   settings, client) as (log, api):
         number = 0
-        locations = [location for page in _connection(client, LOCATIONS_QUERY, {}, "locations")
+        locations = [location for page in _connection(api, LOCATIONS_QUERY, {}, "locations")
                      for location in page["nodes"]]
         for location in locations:
-            for page in _connection(client, INVENTORY_QUERY,
+            for page in _connection(api, INVENTORY_QUERY,
                                     {"id": location["id"], "first": INVENTORY_PAGE},
                                     "location", "inventoryLevels"):
                 rows = inventory_rows(page["nodes"], location["name"], as_of)

@@ -29,10 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from orchestration.pull.credentials import (
-    CredentialError,
-    credential,
-)
+from orchestration.pull.credentials import CredentialError, basic_auth_value, credential
 from orchestration.pull.gorgias import Pacer
 from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page, recorded
 
@@ -193,7 +190,8 @@ def pull_tickets(home: Path, landing: Path, settings: ZendeskSettings, *, timezo
     def paced(log: PullLog) -> None:
         log.throttle_waits, log.throttle_seconds = pacer.waits, round(pacer.waited, 3)
 
-    with recorded(home, SOURCE, RESOURCE, window, secrets=(token,), finish=paced) as log:
+    hidden = (token, basic_auth_value(f"{settings.email}/token", token))
+    with recorded(home, SOURCE, RESOURCE, window, secrets=hidden, finish=paced) as log:
         log.cursor = saved
         number = 0
         while True:

@@ -3,6 +3,7 @@ documents: tests/gorgias_mock.py) land as the JSON lines the loader reads."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import duckdb
@@ -92,12 +93,17 @@ def test_a_refused_key_and_a_failing_server_stop_with_one_clear_line(gorgias, se
     assert "GORGIAS_API_KEY was refused by Gorgias" in str(refused.value)
     assert "wrong" not in str(refused.value).replace("wrong password", "")
     gorgias.fail = {n: "500" for n in range(1, 20)}
-    with pytest.raises(PullError, match="HTTP 500 after retries"):
+    with pytest.raises(PullError, match="HTTP 500 after retries") as failed:
         pull_tickets(tmp_path / "h2", tmp_path / "l2", settings, key=KEY, backoff=0.01,
                      max_attempts=3)
+    # The server quoted the Basic header: its base64 (user:key) is cut like the key itself.
+    encoded = base64.b64encode(f"{USER}:{KEY}".encode())
+    assert "Authorization: Basic ***" in str(failed.value)
+    assert encoded.decode() not in str(failed.value)
     for path in [*tmp_path.rglob("*")]:
         if path.is_file():
             assert KEY.encode() not in path.read_bytes()
+            assert encoded not in path.read_bytes()
 
 
 def test_storeops_pull_gorgias_from_the_command_line(gorgias, httpserver, tmp_path):
@@ -126,3 +132,17 @@ def test_storeops_pull_gorgias_from_the_command_line(gorgias, httpserver, tmp_pa
     assert "gorgias tickets: 250 records in 3 pages" in pulled.stdout
     assert KEY not in pulled.stdout + pulled.stderr
     assert len(list((home / "landing" / "gorgias").glob("api_tickets_*.jsonl"))) == 3
+
+    # A source that cannot be pulled (no token) is said in one line; the others are pulled
+    # all the same, and the exit code says something failed.
+    (home / "storeops.yml").write_text(
+        f"sources:\n  meta:\n    account_id: '42'\n    base_url: {httpserver.url_for('/')}\n"
+        f"  gorgias:\n    domain: storeops-test\n    username: {USER}\n"
+        f"    base_url: {httpserver.url_for('/')}\n")
+    both = subprocess.run(cmd[:-2], env={**env, "STOREOPS_SECRETS_FILE": str(secrets)},
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert both.returncode == 2
+    assert both.stderr.strip().splitlines() == [(
+        "META_ACCESS_TOKEN is not set: export META_ACCESS_TOKEN=<Meta Marketing API access "
+        "token> (or put it in the file named by $STOREOPS_SECRETS_FILE)")]
+    assert "gorgias tickets:" in both.stdout
