@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,78 @@ class Document:
         return PAGE.format(title=html.escape(self.title), body="\n".join(body))
 
 
+    def to_email_html(self, *, preheader: str = "", footer: str = "") -> str:
+        """The document as an HTML email body: every style inline on its element (mail
+        clients drop or rewrite <style> blocks: Gmail keeps only some, Outlook's Word
+        engine most), a single 640-pixel column in a layout table, web-safe fonts, no
+        images or script. `preheader`: the hidden line inbox lists show after the
+        subject; `footer`: a muted last paragraph (where the data came from, a link)."""
+        font = "font-family:Arial,Helvetica,sans-serif;color:#1f2933;"
+        body = [f'<h1 style="{font}font-size:22px;margin:0 0 4px;">{html.escape(self.title)}</h1>']
+        if self.subtitle:
+            body.append(f'<p style="{font}color:#627d98;font-size:13px;margin:0 0 12px;">'
+                        f"{html.escape(self.subtitle)}</p>")
+        for block in self.blocks:
+            if isinstance(block, Heading):
+                size = {2: 17, 3: 15}.get(block.level, 14)
+                body.append(f'<h{min(max(block.level, 2), 4)} style="{font}font-size:{size}px;'
+                            'margin:20px 0 6px;border-bottom:1px solid #d9e2ec;padding-bottom:3px;">'
+                            f"{html.escape(block.text)}</h{min(max(block.level, 2), 4)}>")
+            elif isinstance(block, Paragraph):
+                body.append(f'<p style="{font}font-size:14px;margin:6px 0;">{_inline(block.text)}</p>')
+            elif isinstance(block, Note):
+                body.append(f'<p style="{font}color:#627d98;font-size:12px;font-style:italic;'
+                            f'margin:6px 0;">{_inline(block.text)}</p>')
+            elif isinstance(block, Bullets):
+                body.append(f'<ul style="{font}font-size:14px;margin:6px 0;padding-left:20px;">'
+                            + "".join(f'<li style="margin:2px 0;">{_inline(i)}</li>'
+                                      for i in block.items) + "</ul>")
+            elif isinstance(block, Table):
+                aligns = block.numeric or (False,) * len(block.columns)
+                cell = f"{font}font-size:13px;padding:4px 8px;border-bottom:1px solid #e4e7eb;"
+                head = "".join(f'<th style="{cell}background:#f0f4f8;text-align:'
+                               f'{"right" if n else "left"};">{html.escape(c)}</th>'
+                               for c, n in zip(block.columns, aligns))
+                rows = "".join(
+                    "<tr>" + "".join(f'<td style="{cell}text-align:{"right" if n else "left"};">'
+                                     f"{_inline(c)}</td>" for c, n in zip(row, aligns)) + "</tr>"
+                    for row in block.rows)
+                body.append('<table role="presentation" cellpadding="0" cellspacing="0" '
+                            'style="border-collapse:collapse;margin:6px 0 12px;">'
+                            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        if footer:
+            body.append(f'<p style="{font}color:#627d98;font-size:12px;margin:20px 0 0;">'
+                        f"{_inline(footer)}</p>")
+        hidden = (f'<div style="display:none;max-height:0;overflow:hidden;">'
+                  f"{html.escape(preheader)}</div>" if preheader else "")
+        return EMAIL.format(title=html.escape(self.title), preheader=hidden, body="\n".join(body))
+
+    def to_slack_mrkdwn(self, *, max_rows: int = 8) -> str:
+        """The document in Slack's mrkdwn (bold is *x*, tables as `label: cells` lines),
+        for a message that quotes it: at most `max_rows` rows of each table."""
+        out = [f"*{self.title}*"]
+        for block in self.blocks:
+            if isinstance(block, Heading):
+                out.append(f"\n*{block.text}*")
+            elif isinstance(block, Paragraph | Note):
+                out.append(_slack_inline(block.text))
+            elif isinstance(block, Bullets):
+                out += [f"• {_slack_inline(item)}" for item in block.items]
+            elif isinstance(block, Table):
+                out += [f"• {row[0]}: " + ", ".join(
+                    f"{c} {v}" for c, v in zip(block.columns[1:], row[1:]) if v)
+                        for row in block.rows[:max_rows]]
+                if len(block.rows) > max_rows:
+                    out.append(f"_and {len(block.rows) - max_rows} more_")
+        return "\n".join(out)
+
+
+def _slack_inline(text: str) -> str:
+    """**bold** as Slack's *bold*, with &, < and > escaped as Slack asks."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("**", "*")
+
+
 def _inline(text: str) -> str:
     """Escape, then honour **bold** (the only inline markup the reports use)."""
     parts = html.escape(text).split("**")
@@ -150,6 +222,22 @@ a {{ color: #2f6fdf; }}
 </style></head>
 <body>
 {body}
+</body></html>
+"""
+
+
+EMAIL = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title></head>
+<body style="margin:0;padding:0;background:#ffffff;">
+{preheader}<table role="presentation" width="100%" cellpadding="0" cellspacing="0"
+ style="border-collapse:collapse;"><tr><td align="center" style="padding:16px 8px;">
+<table role="presentation" width="640" cellpadding="0" cellspacing="0"
+ style="border-collapse:collapse;max-width:640px;width:100%;"><tr><td style="text-align:left;">
+{body}
+</td></tr></table>
+</td></tr></table>
 </body></html>
 """
 
@@ -185,6 +273,23 @@ def change(current: float | None, previous: float | None) -> float | None:
 def signed_percent(value: float | None, digits: int = 1) -> str:
     """A relative change (0.05) with its sign ("+5.0%"); "n/a" for None."""
     return "n/a" if value is None else f"{100 * value:+.{digits}f}%"
+
+
+def last_complete_week(as_of: date) -> date:
+    """The Monday of the last ISO week that ended on or before `as_of` (the weekly
+    report's week)."""
+    sunday = as_of - timedelta(days=(as_of.weekday() + 1) % 7)
+    return sunday - timedelta(days=6)
+
+
+def last_complete_month(as_of: date) -> date:
+    """The first day of the last calendar month that ended on or before `as_of` (the
+    monthly report's month)."""
+    following = as_of + timedelta(days=1)
+    if following.day == 1:  # as_of is a month's last day
+        return as_of.replace(day=1)
+    first = as_of.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
 
 
 def iso_week_label(day: date) -> str:

@@ -279,6 +279,41 @@ def pull(
 
 
 @app.command()
+def send(
+    home: HomeOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every message that would go out under <home>/output/outbox/<as_of>/ (HTML, .eml, Slack JSON) and send nothing.")] = False,
+) -> None:
+    """Send what is due by email and Slack (`delivery:` in storeops.yml): the brief of the
+    latest data (or a notice when its checks failed), reports, alerts, buyers' files,
+    escalations, and retries of failed sends. Nothing is sent twice."""
+    from orchestration.pipeline import home_instance, load_definitions, run_delivery
+    from orchestration.runlock import HomeBusy, home_lock
+
+    settings = _load_settings(home)
+    if not settings.delivery and not dry_run:
+        err.print(f"[red]Nothing to send with:[/red] add `delivery:` (email: and/or slack:, "
+                  f"recipients:) to {settings.home / 'storeops.yml'} (README, 'Delivery'), or "
+                  "preview with --dry-run.", soft_wrap=True)
+        raise typer.Exit(2)
+    if not settings.warehouse_path.exists():
+        err.print(f"[red]No warehouse in {settings.home}[/red]: run `storeops run` first.",
+                  soft_wrap=True)
+        raise typer.Exit(2)
+    prepare_home(settings)
+    try:
+        with home_lock(settings.home), home_instance(settings) as instance:
+            report = run_delivery(load_definitions(settings), instance, dry_run=dry_run)
+    except HomeBusy as exc:
+        err.print(f"[red]Another storeops run is using this home:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    from orchestration.summary import print_deliveries
+
+    print_deliveries(report)
+    if not report.get("success", True):
+        raise typer.Exit(1)
+
+
+@app.command()
 def ui(
     home: HomeOption = None,
     port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,

@@ -13,6 +13,7 @@ import dagster as dg
 from orchestration.defs import (
     anomalies,
     customers,
+    delivery,
     forecasting,
     ingest,
     inputs,
@@ -29,7 +30,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """The assets, checks, jobs, schedule and sensor of storeops, bound to one home."""
     daily_job = dg.define_asset_job(
         "daily_job",
-        selection=dg.AssetSelection.all(),
+        # Delivery runs after the daily job, in its own (deliver_job): a message must know
+        # how the run ended.
+        selection=dg.AssetSelection.all() - dg.AssetSelection.assets(delivery.DELIVERIES_KEY),
         description="Everything: ingest what is new, build the warehouse, write the outputs.",
     )
     daily_schedule = dg.ScheduleDefinition(
@@ -43,11 +46,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*pull.pull_assets, *ingest.raw_assets, *inputs.inputs_assets, warehouse.warehouse_dbt_assets, warehouse.warehouse_docs,
                 *forecasting.forecasting_assets, *customers.customer_assets,
-                *anomalies.anomaly_assets, *outputs.output_assets, *quality.quality_assets],
+                *anomalies.anomaly_assets, *outputs.output_assets, *quality.quality_assets,
+                *delivery.delivery_assets],
         asset_checks=[*pull.pull_checks, *ingest.raw_checks, *customers.customer_checks, *quality.gx_checks],
-        jobs=[ingest.ingest_job, daily_job],
+        jobs=[ingest.ingest_job, daily_job, delivery.deliver_job],
         schedules=[daily_schedule],
-        sensors=[ingest.new_landing_files_sensor],
+        sensors=[ingest.new_landing_files_sensor, *delivery.delivery_sensors],
         resources={**resources_for(settings), "dbt": warehouse.dbt_resource()},
     )
 

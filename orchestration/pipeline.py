@@ -76,6 +76,9 @@ class RunSummary:
     unchanged: str | None = None
     # Set when the warehouse was rebuilt: what changed since the last finished build.
     rebuilt_because: str | None = None
+    # The delivery pass after the run (defs/delivery.py; None: no `delivery:` or a replay):
+    # sent (kind/channel -> count), failed, already_sent, previews, unaddressed.
+    deliveries: dict | None = None
 
 
 def _error_summary(message: str) -> str:
@@ -146,10 +149,16 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
                 tags=tags,
                 run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
             )
+            delivered = None
+            if settings.delivery and not as_of and result.dagster_run.status.value in (
+                    "SUCCESS", "FAILURE"):
+                progress.report("Delivering")
+                delivered = run_delivery(defs, instance, failed_checks=_failed_blocking(result))
     finally:
         progress.set_listener(None)
         logging.getLogger("dagster._core.execution.plan.active").removeFilter(quiet)
-    summary = RunSummary(success=result.success, seconds=time.monotonic() - started)
+    summary = RunSummary(success=result.success, seconds=time.monotonic() - started,
+                         deliveries=delivered)
     for event in result.get_asset_materialization_events():
         key = event.asset_key
         md = event.materialization.metadata
@@ -210,6 +219,44 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
         # (a blocked run before must not be what it still shows).
         summary.quality_report = _write_quality_report(settings, summary.problems)
     return summary
+
+
+def _failed_blocking(result) -> list[str]:
+    """The blocking checks (severity ERROR, API pulls aside) a daily run failed."""
+    import dagster as dg
+
+    return [f"{e.asset_key.to_user_string()}: {e.check_name}"
+            for e in result.get_asset_check_evaluations()
+            if not e.passed and e.severity != dg.AssetCheckSeverity.WARN
+            and e.asset_key.path[0] != "pull"]
+
+
+def run_delivery(defs, instance, *, failed_checks: list[str] | None = None,
+                 dry_run: bool = False) -> dict:
+    """One delivery pass (defs/delivery.py's deliver_job) in process on this home's
+    instance; `failed_checks` None: those of the last daily run in the instance. Returns
+    the pass's metadata (sent, failed, already_sent, previews, unaddressed, skipped)."""
+    import json
+
+    from orchestration.defs.delivery import DELIVERIES_KEY, DRY_RUN_TAG, FAILED_CHECKS_TAG
+
+    tags = {"storeops/trigger": "cli"}
+    if failed_checks is not None:
+        tags[FAILED_CHECKS_TAG] = json.dumps(failed_checks)
+    if dry_run:
+        tags[DRY_RUN_TAG] = "true"
+    result = defs.resolve_job_def("deliver_job").execute_in_process(
+        instance=instance, raise_on_error=False, tags=tags,
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+    out: dict = {"success": result.success}
+    for event in result.get_asset_materialization_events():
+        if event.asset_key == DELIVERIES_KEY:
+            out.update({k: _value(event.materialization.metadata, k, None)
+                        for k in event.materialization.metadata})
+    if not result.success:
+        out.setdefault("failed", []).append(
+            "the delivery pass itself failed: see the deliver_job run in `storeops ui`")
+    return out
 
 
 class _NoResultFilter(logging.Filter):

@@ -102,7 +102,8 @@ class Settings:
     are quarantined; default 1995-01-01, so history imported from older platforms loads)
     a `replenishment:` section (see ReplenishmentSettings) and `compute` (where the
     forecasts run: local, default, or a Fugue engine: duckdb, dask, spark, ray; see
-    forecasting.compute) and `sources:` (the vendors' APIs to pull, orchestration.pull);
+    forecasting.compute), `sources:` (the vendors' APIs to pull, orchestration.pull) and
+    `delivery:` (where briefs, alerts and buyer files are sent, orchestration.delivery);
     anything not set falls back to the defaults. `timezone_configured` says whether the timezone came from the
     file (False: the default applies, and exports whose offsets do not fit it are warned of).
     """
@@ -119,6 +120,9 @@ class Settings:
     # `sources:` per vendor (orchestration/pull): shop, API version, base_url, ...; each
     # source checks its own section when it pulls. Credentials never live here.
     sources: dict = field(default_factory=dict)
+    # `delivery:` (orchestration/delivery/settings.py): SMTP, Slack, recipients per kind;
+    # checked when the settings are read. Passwords and webhook URLs never live here.
+    delivery: dict = field(default_factory=dict)
 
     @property
     def warehouse_path(self) -> Path:
@@ -183,6 +187,14 @@ class Settings:
         if not isinstance(sources, dict):
             raise SettingsError(f"{config_file}: sources must be a mapping of vendor to "
                                 f"settings (sources: shopify: shop: ...), got {sources!r}")
+        delivery = config.get("delivery") or {}
+        if delivery:
+            from orchestration.delivery.settings import DeliveryConfigError, DeliverySettings
+
+            try:
+                DeliverySettings.from_config(delivery, str(config_file))
+            except DeliveryConfigError as exc:
+                raise SettingsError(str(exc)) from None
         return cls(
             home=home_path,
             landing=Path(landing_path).resolve() if landing_path else home_path / "landing",
@@ -195,6 +207,7 @@ class Settings:
             timezone_configured="timezone" in config,
             compute=compute,
             sources=sources,
+            delivery=delivery,
         )
 
     def child_env(self) -> dict[str, str]:

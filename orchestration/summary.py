@@ -4,6 +4,7 @@ customers and anomalies, warnings and where the reports are."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -97,6 +98,8 @@ def print_summary(summary: RunSummary, settings: Settings) -> None:
         elif pull["pulled"]:
             console.print(f"Pulled {pull['table']}: {pull['records']:,} records, cursor "
                           f"{escape(str(pull['cursor']))}.", soft_wrap=True)
+    if summary.deliveries:
+        print_deliveries(summary.deliveries)
     if summary.unchanged:
         console.print(f"[bold]Nothing to rebuild.[/bold] {escape(summary.unchanged)} "
                       "(storeops run --rebuild builds anyway.)", soft_wrap=True)
@@ -219,3 +222,28 @@ def print_marts(settings: Settings) -> None:
             rows = con.execute(f"select count(*) from marts.{name}").fetchall()[0][0]
             table.add_row(name, f"{rows:,}")
     console.print(table)
+
+
+def print_deliveries(report: dict) -> None:
+    """One line for what a delivery pass sent (per kind and channel), then each failure
+    (retried by the next pass) and what nobody is set to receive."""
+    if report.get("skipped"):
+        console.print(f"Delivery: nothing sent ({escape(str(report['skipped']))}).", soft_wrap=True)
+        return
+    sent = report.get("sent") or {}
+    counts = ", ".join(f"{n} {what}" for what, n in sorted(sent.items()))
+    previews = report.get("previews") or []
+    if previews:
+        folder = Path(previews[0]).parent
+        console.print(f"Delivery preview: {len(previews)} files in {folder} (nothing sent).",
+                      soft_wrap=True)
+    else:
+        console.print(f"Delivered: {sum(sent.values())} messages"
+                      + (f" ({counts})" if counts else "")
+                      + f"; {report.get('already_sent', 0)} already sent before.", soft_wrap=True)
+    for line in report.get("failed") or []:
+        err.print(f"[yellow]Not delivered[/yellow] (retried by the next run or `storeops send`): "
+                  f"{escape(line)}", soft_wrap=True)
+    for line in report.get("unaddressed") or []:
+        console.print(f"Nobody is set to receive: {escape(line)} (delivery: recipients: in "
+                      "storeops.yml).", soft_wrap=True)

@@ -29,6 +29,7 @@ SECONDS = {
     "tests/e2e/test_ui.py": 25,
     "tests/integration/test_skip_unchanged.py": 23,
     "tests/integration/test_pull_demo_store.py": 25,
+    "tests/integration/test_delivery.py": 40,
     "tests/integration/test_approvals.py": 20,
     "tests/integration/test_dbt_failure.py": 20,
     "tests/unit/test_forecast_from_a_script.py": 20,

@@ -7,11 +7,11 @@ the last complete month (so the run on the 1st writes last month's). The brief's
 Markdown is attached to its asset so the data team reads it in the Dagster UI.
 """
 
-from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 
+from dashboards.document import last_complete_month, last_complete_week
 from orchestration.defs.resources import StoreResource, WarehouseResource
 from orchestration.defs.shared import (
     ANALYTICS_DEPS,
@@ -24,21 +24,6 @@ from orchestration.defs.shared import (
 )
 
 OUTPUTS_GROUP = "outputs"
-def last_complete_week(as_of: date) -> date:
-    """Monday of the last ISO week that ended on or before as_of."""
-    sunday = as_of - timedelta(days=(as_of.weekday() + 1) % 7)
-    return sunday - timedelta(days=6)
-
-
-def last_complete_month(as_of: date) -> date:
-    """First day of the last month that ended on or before as_of."""
-    following = as_of + timedelta(days=1)
-    if following.day == 1:  # as_of is a month's last day
-        return as_of.replace(day=1)
-    first = as_of.replace(day=1)
-    return (first - timedelta(days=1)).replace(day=1)
-
-
 def failed_checks_of_run(context: dg.AssetExecutionContext) -> list[str]:
     """The asset checks that failed earlier in this run (dbt tests, row conservation...)."""
     failed = []

@@ -37,7 +37,8 @@ class StoreResource(dg.ConfigurableResource):
     service_level ... auto_approve_below: the `replenishment:` section
     (orchestration.settings.ReplenishmentSettings, same meanings and units); compute: where
     the forecasts run (forecasting.compute); sources_json: the `sources:` section (the
-vendors' APIs to pull, orchestration.pull) as JSON."""
+vendors' APIs to pull, orchestration.pull) as JSON; delivery_json: the `delivery:` section
+(orchestration.delivery) as JSON."""
 
     home: str
     landing: str
@@ -53,6 +54,15 @@ vendors' APIs to pull, orchestration.pull) as JSON."""
     compute: str = "local"
     # storeops.yml's `sources:` as JSON (vendor -> settings; no credentials there).
     sources_json: str = "{}"
+    # storeops.yml's `delivery:` as JSON (recipients, SMTP, Slack; no passwords or URLs).
+    delivery_json: str = "{}"
+
+    @property
+    def delivery(self):
+        """The checked `delivery:` section (orchestration.delivery.settings)."""
+        from orchestration.delivery.settings import DeliverySettings
+
+        return DeliverySettings.from_config(json.loads(self.delivery_json))
 
     @property
     def landing_path(self) -> Path:
@@ -83,6 +93,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             auto_approve_below=settings.replenishment.auto_approve_below,
             compute=settings.compute,
             sources_json=json.dumps(settings.sources, sort_keys=True, default=str),
+            delivery_json=json.dumps(settings.delivery, sort_keys=True, default=str),
         ),
     }
 
