@@ -38,6 +38,10 @@ class QualityData:
     rejected: list[dict]
     as_of: date | None
     warnings: list[dict] = field(default_factory=list)  # quality.warehouse.file_warnings
+    # analytics.outbox (orchestration/delivery): per kind and status over the last 7 days,
+    # and every delivery not (yet) sent with its error.
+    deliveries: list[dict] = field(default_factory=list)
+    undelivered: list[dict] = field(default_factory=list)
 
 
 def load_quality_data(con) -> QualityData:
@@ -74,7 +78,23 @@ def load_quality_data(con) -> QualityData:
     as_of = resolved_as_of(con)  # the run's as-of date, as dbt resolved it
     if as_of is None:
         as_of = max((s["newest_date"] for s in sources if s["newest_date"]), default=None)
-    return QualityData(sources, reasons, rejected, as_of, file_warnings(con))
+    deliveries, undelivered = [], []
+    if _has(con, "analytics", "outbox"):
+        deliveries = _rows(con, """
+            select kind, channel, count(*) filter (where status = 'sent') as sent,
+                   count(*) filter (where status <> 'sent') as not_sent
+            from analytics.outbox
+            where coalesce(last_attempt_at, created_at) >= now()::timestamp - interval 7 day
+            group by 1, 2 order by 1, 2
+        """)
+        undelivered = _rows(con, """
+            select kind, as_of_date, channel, recipient, status, attempts, last_error,
+                   last_attempt_at
+            from analytics.outbox where status <> 'sent'
+            order by last_attempt_at desc nulls last limit 50
+        """)
+    return QualityData(sources, reasons, rejected, as_of, file_warnings(con), deliveries,
+                       undelivered)
 
 
 def _mask(text: str) -> str:
@@ -195,6 +215,23 @@ def quality_report(data: QualityData, runs: list[dict], *, currency: str = "") -
                       tuple((r["source"], r["source_file"], _mask(r["message"] or ""),
                              f"{r['loaded_at']:%Y-%m-%d %H:%M}") for r in data.rejected),
                       (False, False, False, False)))
+
+    if data.deliveries or data.undelivered:
+        doc.add(Heading("Deliveries (email and Slack)"))
+        if data.undelivered:
+            doc.add(Paragraph(f"**{len(data.undelivered)} not delivered**: failed ones are "
+                              "retried by the next run or `storeops send` (up to 5 attempts); "
+                              "refused ones need the address or the webhook fixed; sending "
+                              "means a pass stopped mid-send and the next sends it again."))
+            doc.add(Table(("kind", "as of", "channel", "to", "status", "attempts", "error"),
+                          tuple((d["kind"], str(d["as_of_date"] or ""), d["channel"],
+                                 _mask(d["recipient"]), d["status"], number(d["attempts"]),
+                                 _mask(d["last_error"] or "")) for d in data.undelivered),
+                          (False, False, False, False, False, True, False)))
+        doc.add(Table(("kind", "channel", "sent", "not sent"),
+                      tuple((d["kind"], d["channel"], number(d["sent"]), number(d["not_sent"]))
+                            for d in data.deliveries), (False, False, True, True)))
+        doc.add(Note("The last 7 days of analytics.outbox: one row per message and recipient."))
 
     doc.add(Heading(f"Checks over the last {len(runs)} runs"))
     if runs:

@@ -153,7 +153,11 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
             if settings.delivery and not as_of and result.dagster_run.status.value in (
                     "SUCCESS", "FAILURE"):
                 progress.report("Delivering")
-                delivered = run_delivery(defs, instance, failed_checks=_failed_blocking(result))
+                blocked = _failed_blocking(result) or (
+                    [] if result.success else [f"the run failed at {step}" for step in sorted(
+                        {e.step_key for e in result.all_events
+                         if e.event_type_value == "STEP_FAILURE"})] or ["the run failed"])
+                delivered = run_delivery(defs, instance, failed_checks=blocked)
     finally:
         progress.set_listener(None)
         logging.getLogger("dagster._core.execution.plan.active").removeFilter(quiet)
@@ -213,10 +217,11 @@ def _execute_pipeline(settings: Settings, *, as_of: date | None, on_progress,
             data = event.event_specific_data
             message = getattr(getattr(data, "error", None), "message", "") or ""
             summary.failed_steps.append(f"{event.step_key}: {_error_summary(message)}")
-    if summary.unchanged or summary.quality_report is None:
+    if summary.unchanged or summary.quality_report is None or summary.deliveries:
         # Nothing rebuilt, or a check stopped the outputs (the report's asset was skipped):
         # the data-quality page reports runs, so it is written for this one all the same
-        # (a blocked run before must not be what it still shows).
+        # (a blocked run before must not be what it still shows). After a delivery pass,
+        # again, so that what could not be sent is on it.
         summary.quality_report = _write_quality_report(settings, summary.problems)
     return summary
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboards.document import last_complete_month, last_complete_week
+from dashboards.document import iso_week_label, last_complete_month, last_complete_week
 from orchestration.delivery import outbox
 from orchestration.delivery.channels import (
     POLICY,
@@ -74,13 +74,24 @@ def compose(con: duckdb.DuckDBPyConnection, settings: DeliverySettings, *, home:
     just these kinds (the escalation sensor asks for "escalation")."""
     if only is not None:
         return escalations(con, settings, now=now, currency=currency) if "escalation" in only else []
-    messages = [daily_brief(con, settings, as_of=as_of, currency=currency,
-                            failed_checks=failed_checks)]
+
+    def wanted(kind: str, key: str) -> bool:
+        """Whether a report is still to be sent to someone (else it is not even composed:
+        a rerun on the same day costs no report building)."""
+        pairs = [("email", to) for to in settings.email_to(kind)]
+        pairs += [("slack", settings.slack.webhook_env)] if settings.posts(kind) else []
+        return any(outbox.due(con, outbox.delivery_id(key, *pair)) for pair in pairs)
+
+    messages = []
+    if failed_checks or wanted("daily_brief", f"daily_brief:{as_of}"):
+        messages.append(daily_brief(con, settings, as_of=as_of, currency=currency,
+                                    failed_checks=failed_checks))
     if not failed_checks:
-        messages.append(weekly_report(con, settings, week_start=last_complete_week(as_of),
-                                      currency=currency))
-        messages.append(monthly_report(con, settings, month=last_complete_month(as_of),
-                                       currency=currency))
+        week, month = last_complete_week(as_of), last_complete_month(as_of)
+        if wanted("weekly_report", f"weekly_report:{iso_week_label(week)}"):
+            messages.append(weekly_report(con, settings, week_start=week, currency=currency))
+        if wanted("monthly_report", f"monthly_report:{month:%Y-%m}"):
+            messages.append(monthly_report(con, settings, month=month, currency=currency))
         fresh = alerts(con, settings, as_of=as_of, currency=currency,
                        already_sent=outbox.sent_items(con, "alerts"))
         if fresh:

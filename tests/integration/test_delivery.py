@@ -201,6 +201,9 @@ def test_a_run_delivers_once_retries_escalates_once_and_never_leaks(
         assert "approved_qty" in attached[f"{stem}.csv"].splitlines()[0]  # text/csv: a str
         assert "What is asked" in message.get_body(("plain",)).get_content()
     assert ("daily_brief", "email", "failed", 1) in outbox_rows, outbox_rows
+    report = (home / "output" / "quality" / "index.html").read_text()
+    assert "Deliveries (email and Slack)" in report and "1 not delivered" in report
+    assert "flaky@store.example" not in report  # addresses masked there
     sent_first = len(relay_handler.messages)
 
     # 3. A second run: nothing new but the retry of the deferred brief.
