@@ -112,6 +112,13 @@ def recorded(home: Path, source: str, resource: str, since: str | None, *,
         what = f"{request.method} {urlsplit(request.url).path}" if request is not None else "a request"
         log.status, log.error = "failed", http_failure(source, what, exc.response, *secrets)
         raise PullError(log.error) from None
+    except requests.ConnectionError as exc:
+        url = urlsplit(exc.request.url if exc.request is not None else "")
+        reason = str(exc).rsplit("Failed to establish a new connection: ", 1)[-1]
+        reason = redact(reason, *secrets)[:200].rstrip(")\"'")
+        log.status, log.error = "failed", (f"{source}: cannot connect to {url.scheme}://"
+                                           f"{url.netloc} after retries: {reason}")
+        raise PullError(log.error) from None
     except requests.RequestException as exc:
         log.status, log.error = "failed", f"{source}: {redact(str(exc), *secrets)}"
         raise PullError(log.error) from None

@@ -44,3 +44,21 @@ def test_redact_cuts_secrets_and_any_quoted_authorization_value():
     out = redact(text, "secret-value")
     assert out == ("proxy said: Authorization: Basic *** and authorization: bearer *** "
                    "for token ***")
+
+
+def test_an_api_nobody_answers_is_one_line_naming_the_host(tmp_path):
+    import socket
+    from datetime import date
+
+    from orchestration.pull.credentials import PullError
+    from orchestration.pull.meta import MetaSettings, pull_insights
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = MetaSettings(account_id="42", base_url=f"http://127.0.0.1:{port}/")
+    with pytest.raises(PullError) as failed:
+        pull_insights(tmp_path / "h", tmp_path / "l", settings, timezone="UTC",
+                      token="EAA_planted", today=date(2026, 11, 2), backoff=0.01, max_attempts=2)
+    assert str(failed.value) == (f"meta: cannot connect to http://127.0.0.1:{port} after "
+                                 "retries: [Errno 111] Connection refused")
