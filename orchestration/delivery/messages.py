@@ -61,6 +61,21 @@ class Message:
         return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class Alert:
+    """One alert: `key` (sent once), the `section` it is listed under, its `line`; for a
+    SKU to order now also its supplier, order value, sales at risk and stockout date (an
+    alert groups them per supplier)."""
+
+    key: str
+    section: str
+    line: str
+    supplier: str | None = None
+    value: float = 0.0
+    at_risk: float = 0.0
+    stockout: dt.date | None = None
+
+
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
@@ -214,13 +229,13 @@ def monthly_report(con, settings: DeliverySettings, *, month: dt.date, currency:
                    to=settings.email_to("monthly_report"), slack=slack)
 
 
-def alert_items(con, *, as_of: dt.date, currency: str) -> list[tuple[str, str, str]]:
-    """Every alert of the run of `as_of` as (key, section, line): critical and high
+def alert_items(con, *, as_of: dt.date, currency: str) -> list[Alert]:
+    """Every alert of the run of `as_of` (Alert: key, section, line, ...): critical and high
     anomalies (one key per incident), SKUs to order now (one key per SKU and ISO week:
     the brief lists them daily, an alert says it once a week), and purchase orders late
     or likely to arrive after the SKU runs out (one key per PO line and kind), each with
     the driver and the money at stake."""
-    items: list[tuple[str, str, str]] = []
+    items: list[Alert] = []
     if _exists(con, "analytics", "anomalies"):
         for r in _rows(con, """
                 select metric, dimension, incident_start, value, expected, severity, direction,
@@ -229,10 +244,10 @@ def alert_items(con, *, as_of: dt.date, currency: str) -> list[tuple[str, str, s
                 where date = ? and is_current and severity in ('critical', 'high')
                 order by case severity when 'critical' then 0 else 1 end, impact desc nulls last""",
                        [as_of]):
-            where = "the store" if r["dimension"] == "all" else r["dimension"]
+            where = "the store" if r["dimension"] == "all" else r["dimension"].replace("=", " ")
             at_stake = (f"; {money(float(r['impact']), currency)} at stake that day"
                         if r["impact"] is not None else "")
-            items.append((f"anomaly:{r['metric']}:{r['dimension']}:{r['incident_start']}",
+            items.append(Alert(f"anomaly:{r['metric']}:{r['dimension']}:{r['incident_start']}",
                           "Anomalies",
                           f"**{r['severity']}**: {r['metric']} {r['direction']} in {where} since "
                           f"{r['incident_start']} ({number(float(r['value']), 2)} against "
@@ -247,13 +262,16 @@ def alert_items(con, *, as_of: dt.date, currency: str) -> list[tuple[str, str, s
                 where urgency = 'order_now' and suggested_qty > 0 and as_of_date = ?
                 order by expected_revenue_at_risk desc nulls last, sku""", [as_of]):
             risk = r["expected_revenue_at_risk"]
-            items.append((f"order_now:{r['sku']}:{week}", "Order now",
-                          f"**{r['sku']}** {r['product'] or ''} from {r['supplier_id']}: "
-                          f"{number(float(r['days_of_cover'] or 0), 1)} days of cover, runs out "
-                          f"{r['projected_stockout_date'] or 'soon'}; order "
-                          f"{number(float(r['suggested_qty']))} ({money(float(r['line_value'] or 0), currency)})"
-                          + (f"; {money(float(risk), currency)} of sales at risk"
-                             if risk else "")))
+            items.append(Alert(
+                f"order_now:{r['sku']}:{week}", "Order now",
+                f"**{r['sku']}** {r['product'] or ''} from {r['supplier_id']}: "
+                f"{number(float(r['days_of_cover'] or 0), 1)} days of cover, runs out "
+                f"{r['projected_stockout_date'] or 'soon'}; order "
+                f"{number(float(r['suggested_qty']))} ({money(float(r['line_value'] or 0), currency)})"
+                + (f"; {money(float(risk), currency)} of sales at risk" if risk else ""),
+                supplier=r["supplier_id"] or "unknown supplier",
+                value=float(r["line_value"] or 0), at_risk=float(risk or 0),
+                stockout=r["projected_stockout_date"]))
     if _exists(con, "analytics", "supply_alerts"):
         risk_by_sku = {}
         if _exists(con, "analytics", "reorder_suggestions"):
@@ -265,37 +283,68 @@ def alert_items(con, *, as_of: dt.date, currency: str) -> list[tuple[str, str, s
                 where alert_type = 'po_at_risk' or (alert_type = 'po_late' and severity = 'high')
                 order by alert_type, po_number, sku"""):
             risk = risk_by_sku.get(r["sku"])
-            items.append((f"{r['alert_type']}:{r['po_number']}:{r['sku']}", "Purchase orders",
-                          r["message"] + (f"; {money(float(risk), currency)} of sales at risk"
-                                          if risk else "")))
+            items.append(Alert(f"{r['alert_type']}:{r['po_number']}:{r['sku']}", "Purchase orders",
+                               r["message"] + (f"; {money(float(risk), currency)} of sales at risk"
+                                               if risk else "")))
     return items
+
+
+ORDER_NOW_LISTED = 8  # more SKUs to order now than this: one line per supplier
+
+
+def _order_now_lines(alerts: list[Alert], currency: str) -> list[str]:
+    """The SKUs to order now, one line each, or, when there are many (a first run, a
+    season's start), one line per supplier: SKUs, order value, sales at risk, first
+    stockout; the supplier's reorder file has the lines."""
+    if len(alerts) <= ORDER_NOW_LISTED:
+        return [a.line for a in alerts]
+    by_supplier: dict[str, list[Alert]] = {}
+    for a in alerts:
+        by_supplier.setdefault(a.supplier or "unknown supplier", []).append(a)
+    ranked = sorted(by_supplier.items(), key=lambda kv: (-sum(a.at_risk for a in kv[1]), kv[0]))
+    lines = []
+    for supplier, group in ranked:
+        first = min((a.stockout for a in group if a.stockout), default=None)
+        risk = sum(a.at_risk for a in group)
+        lines.append(f"**{supplier}**: {len(group)} SKU{'s' if len(group) != 1 else ''} to order "
+                     f"now ({money(sum(a.value for a in group), currency)})"
+                     + (f", {money(risk, currency)} of sales at risk" if risk else "")
+                     + (f"; the first runs out {first}" if first else "")
+                     + ". The lines are in its reorder file.")
+    return lines
 
 
 def alerts(con, settings: DeliverySettings, *, as_of: dt.date, currency: str,
            already_sent: set[str]) -> Message | None:
     """One message with the alerts of `as_of` not sent before (`already_sent`: item keys),
-    grouped by kind; None when there is nothing new."""
-    fresh = [(k, s, line) for k, s, line in alert_items(con, as_of=as_of, currency=currency)
-             if k not in already_sent]
+    grouped by kind (SKUs to order now per supplier when there are many); None when there
+    is nothing new."""
+    fresh = [a for a in alert_items(con, as_of=as_of, currency=currency)
+             if a.key not in already_sent]
     if not fresh:
         return None
-    doc = Document(title=f"{len(fresh)} alert{'s' if len(fresh) != 1 else ''} for "
-                         f"{as_of:%a %d %b %Y}",
+    counts = [(sum(a.section == section for a in fresh), one, many) for section, one, many in (
+        ("Anomalies", "anomaly", "anomalies"), ("Order now", "SKU to order now", "SKUs to order now"),
+        ("Purchase orders", "purchase-order line at risk", "purchase-order lines at risk"))]
+    doc = Document(title=f"Alerts {as_of:%a %d %b}: " + ", ".join(
+                       f"{n} {one if n == 1 else many}" for n, one, many in counts if n),
                    subtitle="New since the last alert; the daily brief has the full picture.")
     sections = []
     for section in ("Anomalies", "Order now", "Purchase orders"):
-        lines = [line for _, s, line in fresh if s == section]
+        chosen = [a for a in fresh if a.section == section]
+        lines = (_order_now_lines(chosen, currency) if section == "Order now"
+                 else [a.line for a in chosen])
         if lines:
             doc.add(Heading(section), Bullets(tuple(lines)))
             sections.append(f"*{section}*\n" + "\n".join(f"• {line.replace('**', '*')}"
                                                         for line in lines[:10])
                             + (f"\n_and {len(lines) - 10} more_" if len(lines) > 10 else ""))
-    digest = hashlib.sha256("\n".join(k for k, _, _ in fresh).encode()).hexdigest()[:12]
+    digest = hashlib.sha256("\n".join(a.key for a in fresh).encode()).hexdigest()[:12]
     text, page = _email_parts(doc, settings)
     slack = _slack(doc.title, sections, [doc.subtitle]) if settings.posts("alerts") else None
     return Message("alerts", f"alerts:{as_of}:{digest}", as_of, doc.title, text, page,
                    to=settings.email_to("alerts"), slack=slack,
-                   items=tuple(k for k, _, _ in fresh))
+                   items=tuple(a.key for a in fresh))
 
 
 def reorder_files(con, settings: DeliverySettings, *, home: Path, as_of: dt.date,
