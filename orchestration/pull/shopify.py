@@ -571,6 +571,38 @@ def _recorded(home: Path, resource: str, window: str | None, settings: ShopifySe
         yield log, made[0]
 
 
+def _pull_changed(home: Path, landing: Path, settings: ShopifySettings,
+                  client: ShopifyClient | None, *, resource: str, query: str, page_size: int,
+                  folder: str, columns: list[str], since: str | None,
+                  on_page: Callable[[str, int], None] | None,
+                  rows_of: Callable[[list[dict]], list[dict[str, str]]],
+                  complete: Callable[[ShopifyClient, list[dict]], None] | None = None) -> PullLog:
+    """Pull the nodes of `resource` (products, customers: a connection sorted by
+    UPDATED_AT taking `$first`, `$after`, `$query`) changed since the saved cursor (or
+    `since`; the first pull reads them all): per page, `complete(client, nodes)` fetches
+    what the page left out, `rows_of(nodes)` gives the export's rows, written to
+    `<landing>/<folder>/`; the cursor (the newest updatedAt) is saved after each page."""
+    state = PullState(home)
+    window = since or state.cursor(SOURCE, resource)
+    search = f"updated_at:>='{window}'" if window else None
+    with _recorded(home, resource, window, settings, client) as (log, api):
+        pages = _connection(api, query, {"first": page_size, "query": search}, resource)
+        for number, page in enumerate(pages, start=1):
+            nodes = page["nodes"]
+            if not nodes:
+                continue
+            if complete:
+                complete(api, nodes)
+            rows = rows_of(nodes)
+            if rows:
+                land_page(log, landing, folder, f"api_{resource}_{log.pull_id}_p{number:04d}.csv",
+                          csv_bytes(columns, rows), rows=len(rows), on_page=on_page)
+            log.records += len(nodes)
+            log.cursor = max(n["updatedAt"] for n in nodes)
+            state.save(SOURCE, resource, log.cursor)
+    return log
+
+
 def _connection(client: ShopifyClient, query: str, variables: dict, *path: str) -> Iterator[dict]:
     """Every page of the connection at `path` in the answers to `query` (a query taking
     `$after`): each page as Shopify returns it, `{"nodes": [...], "pageInfo": {...}}`."""
@@ -673,30 +705,21 @@ def pull_products(home: Path, landing: Path, settings: ShopifySettings, *, timez
     """Pull the products changed since the saved cursor (or `since`) into
     `<landing>/shopify/products/` as pages of the products export; save the cursor after
     each page. Same errors and log as `pull_orders`."""
-    state = PullState(home)
-    window = since or state.cursor(SOURCE, PRODUCTS_RESOURCE)
-    search = f"updated_at:>='{window}'" if window else None
-    with _recorded(home, PRODUCTS_RESOURCE, window, settings, client) as (log, api):
-        pages = _connection(api, PRODUCTS_QUERY, {"first": PRODUCTS_PAGE, "query": search},
-                            "products")
-        for number, page in enumerate(pages, start=1):
-            products = page["nodes"]
-            if not products:
-                continue
-            for product in products:
-                variants = product["variants"]
-                while variants["pageInfo"]["hasNextPage"]:
-                    more = api.query(VARIANTS_QUERY, {"id": product["id"],
-                                                         "after": variants["pageInfo"]["endCursor"]})
-                    variants["nodes"] += more["product"]["variants"]["nodes"]
-                    variants["pageInfo"] = more["product"]["variants"]["pageInfo"]
-            rows = [row for product in products for row in product_rows(product, timezone)]
-            land_page(log, landing, PRODUCTS_FOLDER, f"api_products_{log.pull_id}_p{number:04d}.csv",
-                      csv_bytes(PRODUCT_COLUMNS, rows), rows=len(rows), records=len(products),
-                      on_page=on_page)
-            log.cursor = max(p["updatedAt"] for p in products)
-            state.save(SOURCE, PRODUCTS_RESOURCE, log.cursor)
-    return log
+    def complete(api: ShopifyClient, products: list[dict]) -> None:  # variants beyond 20
+        for product in products:
+            variants = product["variants"]
+            while variants["pageInfo"]["hasNextPage"]:
+                more = api.query(VARIANTS_QUERY, {"id": product["id"],
+                                                  "after": variants["pageInfo"]["endCursor"]})
+                variants["nodes"] += more["product"]["variants"]["nodes"]
+                variants["pageInfo"] = more["product"]["variants"]["pageInfo"]
+
+    return _pull_changed(home, landing, settings, client, resource=PRODUCTS_RESOURCE,
+                         query=PRODUCTS_QUERY, page_size=PRODUCTS_PAGE, folder=PRODUCTS_FOLDER,
+                         columns=PRODUCT_COLUMNS, since=since, on_page=on_page,
+                         rows_of=lambda products: [row for product in products
+                                                   for row in product_rows(product, timezone)],
+                         complete=complete)
 
 
 # Customers (read_customers scope): consent, country, spend and order count, no names,
@@ -754,25 +777,10 @@ def pull_customers(home: Path, landing: Path, settings: ShopifySettings, *, time
     """Pull the customers changed since the saved cursor (or `since`) into
     `<landing>/shopify/customers/` as pages of the customers export; save the cursor after
     each page. Same errors and log as `pull_orders`."""
-    state = PullState(home)
-    window = since or state.cursor(SOURCE, CUSTOMERS_RESOURCE)
-    search = f"updated_at:>='{window}'" if window else None
-    with _recorded(home, CUSTOMERS_RESOURCE, window, settings, client) as (log, api):
-        pages = _connection(api, CUSTOMERS_QUERY, {"first": CUSTOMERS_PAGE, "query": search},
-                            "customers")
-        for number, page in enumerate(pages, start=1):
-            customers = page["nodes"]
-            if not customers:
-                continue
-            rows = customer_rows(customers, timezone)
-            if rows:
-                land_page(log, landing, CUSTOMERS_FOLDER,
-                          f"api_customers_{log.pull_id}_p{number:04d}.csv",
-                          csv_bytes(CUSTOMER_COLUMNS, rows), rows=len(rows), on_page=on_page)
-            log.records += len(customers)
-            log.cursor = max(c["updatedAt"] for c in customers)
-            state.save(SOURCE, CUSTOMERS_RESOURCE, log.cursor)
-    return log
+    return _pull_changed(home, landing, settings, client, resource=CUSTOMERS_RESOURCE,
+                         query=CUSTOMERS_QUERY, page_size=CUSTOMERS_PAGE, folder=CUSTOMERS_FOLDER,
+                         columns=CUSTOMER_COLUMNS, since=since, on_page=on_page,
+                         rows_of=lambda customers: customer_rows(customers, timezone))
 
 
 # Inventory (read_inventory, read_locations): a snapshot of every SKU at every location,
