@@ -37,6 +37,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from orchestration.pull.config import section_values
 from orchestration.pull.credentials import (
     CredentialError,
     PullError,
@@ -100,30 +101,18 @@ class GoogleAdsSettings:
     @classmethod
     def from_config(cls, config: dict, where: str = "storeops.yml") -> GoogleAdsSettings:
         """Read and check `sources: google_ads:`. Raises ValueError naming `where` and the key."""
-        if not isinstance(config, dict) or not config.get("customer_id") or not config.get("client_id"):
-            raise ValueError(f"{where}: sources: google_ads: needs customer_id: <123-456-7890> and "
-                             "client_id: <the OAuth client's id>")
-        unknown = set(config) - {"customer_id", "client_id", "login_customer_id", "api_version",
-                                 "base_url", "token_url", "lookback_days", "initial_days",
-                                 "slice_days", "freshness_hours"}
-        if unknown:
-            raise ValueError(f"{where}: sources: google_ads: unknown keys {sorted(unknown)}")
-        if not str(config["customer_id"]).replace("-", "").isdigit():
+        values = section_values(cls, config, source="google_ads", where=where,
+                                required=("customer_id", "client_id"),
+                                needs="customer_id: <123-456-7890> and client_id: <the OAuth "
+                                      "client's id>",
+                                bounds={"lookback_days": 365, "initial_days": 3650,
+                                        "slice_days": 365})
+        if not str(values["customer_id"]).replace("-", "").isdigit():
             raise ValueError(f"{where}: sources: google_ads: customer_id must be the account's "
-                             f"number (123-456-7890), got {config['customer_id']!r}")
-        for key in ("lookback_days", "initial_days", "slice_days"):
-            value = config.get(key, getattr(cls, key))
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{where}: sources: google_ads: {key} must be a whole number "
-                                 f"of days above 0, got {value!r}")
-        return cls(customer_id=str(config["customer_id"]), client_id=str(config["client_id"]),
-                   login_customer_id=config.get("login_customer_id"),
-                   api_version=str(config.get("api_version", API_VERSION)),
-                   base_url=config.get("base_url"), token_url=config.get("token_url", TOKEN_URL),
-                   lookback_days=config.get("lookback_days", 14),
-                   initial_days=config.get("initial_days", 90),
-                   slice_days=config.get("slice_days", 30),
-                   freshness_hours=float(config.get("freshness_hours", 26.0)))
+                             f"number (123-456-7890), got {values['customer_id']!r}")
+        return cls(**{**values, "customer_id": str(values["customer_id"]),
+                      "client_id": str(values["client_id"]),
+                      "api_version": str(values["api_version"])})
 
     @property
     def url(self) -> str:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.pull.config import section_values
 from orchestration.pull.credentials import CredentialError, basic_auth_value, credential
 from orchestration.pull.state import PullLog, PullState, land_page, recorded
 
@@ -58,19 +59,12 @@ class GorgiasSettings:
     @classmethod
     def from_config(cls, config: dict, where: str = "storeops.yml") -> GorgiasSettings:
         """Read and check `sources: gorgias:`. Raises ValueError naming `where` and the key."""
-        if not isinstance(config, dict) or not config.get("domain") or not config.get("username"):
-            raise ValueError(f"{where}: sources: gorgias: needs domain: <account> and "
-                             "username: <the email of the API key>")
-        unknown = set(config) - {"domain", "username", "base_url", "key_env", "page_size",
-                                 "freshness_hours"}
-        if unknown:
-            raise ValueError(f"{where}: sources: gorgias: unknown keys {sorted(unknown)}")
-        size = config.get("page_size", PAGE_SIZE)
-        if not isinstance(size, int) or not 1 <= size <= 100:
-            raise ValueError(f"{where}: sources: gorgias: page_size must be 1-100, got {size!r}")
-        return cls(domain=str(config["domain"]), username=str(config["username"]),
-                   base_url=config.get("base_url"), key_env=str(config.get("key_env", KEY_ENV)),
-                   page_size=size, freshness_hours=float(config.get("freshness_hours", 26.0)))
+        values = section_values(cls, config, source="gorgias", where=where,
+                                required=("domain", "username"),
+                                needs="domain: <account> and username: <the email of the API key>",
+                                bounds={"page_size": 100})
+        return cls(**{**values, "domain": str(values["domain"]),
+                      "username": str(values["username"]), "key_env": str(values["key_env"])})
 
     @property
     def root(self) -> str:

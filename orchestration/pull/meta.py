@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from orchestration.pull.config import section_values
 from orchestration.pull.credentials import (
     CredentialError,
     PullError,
@@ -90,29 +91,16 @@ class MetaSettings:
     @classmethod
     def from_config(cls, config: dict, where: str = "storeops.yml") -> MetaSettings:
         """Read and check `sources: meta:`. Raises ValueError naming `where` and the key."""
-        if not isinstance(config, dict) or not config.get("account_id"):
-            raise ValueError(f"{where}: sources: meta: needs account_id: <ad account id>")
-        unknown = set(config) - {"account_id", "api_version", "base_url", "token_env",
-                                 "lookback_days", "initial_days", "slice_days", "page_size",
-                                 "freshness_hours"}
-        if unknown:
-            raise ValueError(f"{where}: sources: meta: unknown keys {sorted(unknown)}")
-        for key in ("lookback_days", "initial_days", "slice_days", "page_size"):
-            value = config.get(key, getattr(cls, key))
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{where}: sources: meta: {key} must be a whole number "
-                                 f"above 0, got {value!r}")
-        account = str(config["account_id"]).removeprefix("act_")
+        values = section_values(cls, config, source="meta", where=where, required=("account_id",),
+                                needs="account_id: <ad account id>",
+                                bounds={"lookback_days": 365, "initial_days": 3650,
+                                        "slice_days": 90, "page_size": 5000})
+        account = str(values["account_id"]).removeprefix("act_")
         if not account.isdigit():
             raise ValueError(f"{where}: sources: meta: account_id must be the ad account's "
-                             f"number, got {config['account_id']!r}")
-        return cls(account_id=account, api_version=str(config.get("api_version", GRAPH_VERSION)),
-                   base_url=config.get("base_url"), token_env=str(config.get("token_env", TOKEN_ENV)),
-                   lookback_days=config.get("lookback_days", 7),
-                   initial_days=config.get("initial_days", 90),
-                   slice_days=config.get("slice_days", 7),
-                   page_size=config.get("page_size", 500),
-                   freshness_hours=float(config.get("freshness_hours", 26.0)))
+                             f"number, got {values['account_id']!r}")
+        return cls(**{**values, "account_id": account, "api_version": str(values["api_version"]),
+                      "token_env": str(values["token_env"])})
 
     @property
     def root(self) -> str:

@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from orchestration.pull.config import section_values
 from orchestration.pull.credentials import CredentialError, PullError, credential, redact
 from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page, recorded
 
@@ -186,36 +187,20 @@ class ShopifySettings:
     @classmethod
     def from_config(cls, config: dict, where: str = "storeops.yml") -> ShopifySettings:
         """Read and check `sources: shopify:`. Raises ValueError naming `where` and the key."""
-        config = config if isinstance(config, dict) else {}
-        known = {"shop", "api_version", "base_url", "page_size", "token_env", "freshness_hours",
-                 "client_id", "client_secret_env", "initial_days"}
-        unknown = set(config) - known
-        if unknown:
-            raise ValueError(f"{where}: sources: shopify: unknown keys {sorted(unknown)} "
-                             f"(known: {', '.join(sorted(known))})")
-        shop = str(config.get("shop") or "").strip().lower()
-        shop = shop.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
-        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)+", shop):
-            raise ValueError(f"{where}: sources: shopify: needs shop: <name>.myshopify.com (the "
-                             f"shop's domain, no https:// or path), got {config.get('shop')!r}")
-        initial_days = config.get("initial_days", INITIAL_DAYS)
-        if not isinstance(initial_days, int) or initial_days < 1:
-            raise ValueError(f"{where}: sources: shopify: initial_days must be a whole number "
-                             f"of days above 0, got {initial_days!r}")
-        page_size = config.get("page_size", PAGE_SIZE)
+        needs = "shop: <name>.myshopify.com (the shop's domain, no https:// or path)"
+        values = section_values(cls, config, source="shopify", where=where, required=("shop",),
+                                needs=needs, bounds={"initial_days": 3650})
+        page_size = values["page_size"]
         if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"{where}: sources: shopify: page_size must be 1-{MAX_PAGE_SIZE} "
                              f"(a page's query must cost at most 1,000 points), got {page_size!r}")
-        hours = config.get("freshness_hours", 26.0)
-        if not isinstance(hours, int | float) or hours <= 0:
-            raise ValueError(f"{where}: sources: shopify: freshness_hours must be a number of "
-                             f"hours above 0, got {hours!r}")
-        return cls(shop=shop, api_version=str(config.get("api_version", API_VERSION)),
-                   base_url=config.get("base_url"), page_size=page_size,
-                   token_env=str(config.get("token_env", TOKEN_ENV)), freshness_hours=float(hours),
-                   client_id=config.get("client_id"),
-                   client_secret_env=str(config.get("client_secret_env", CLIENT_SECRET_ENV)),
-                   initial_days=initial_days)
+        shop = str(values["shop"]).strip().lower()
+        shop = shop.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)+", shop):
+            raise ValueError(f"{where}: sources: shopify: needs {needs}, got {values['shop']!r}")
+        return cls(**{**values, "shop": shop, "api_version": str(values["api_version"]),
+                      "token_env": str(values["token_env"]),
+                      "client_secret_env": str(values["client_secret_env"])})
 
     @property
     def endpoint(self) -> str:

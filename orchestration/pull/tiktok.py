@@ -36,6 +36,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from orchestration.pull.config import section_values
 from orchestration.pull.credentials import (
     CredentialError,
     PullError,
@@ -88,24 +89,16 @@ class TikTokSettings:
     @classmethod
     def from_config(cls, config: dict, where: str = "storeops.yml") -> TikTokSettings:
         """Read and check `sources: tiktok:`. Raises ValueError naming `where` and the key."""
-        if not isinstance(config, dict) or not str(config.get("advertiser_id") or "").isdigit():
-            raise ValueError(f"{where}: sources: tiktok: needs advertiser_id: <the ad account's "
-                             "number>")
-        unknown = set(config) - {"advertiser_id", "currency", "base_url", "token_env",
-                                 "lookback_days", "initial_days", "page_size", "freshness_hours"}
-        if unknown:
-            raise ValueError(f"{where}: sources: tiktok: unknown keys {sorted(unknown)}")
-        for key, high in (("lookback_days", 365), ("initial_days", 3650), ("page_size", 1000)):
-            value = config.get(key, getattr(cls, key))
-            if not isinstance(value, int) or not 1 <= value <= high:
-                raise ValueError(f"{where}: sources: tiktok: {key} must be a whole number "
-                                 f"from 1 to {high}, got {value!r}")
-        return cls(advertiser_id=str(config["advertiser_id"]), currency=config.get("currency"),
-                   base_url=config.get("base_url"), token_env=str(config.get("token_env", TOKEN_ENV)),
-                   lookback_days=config.get("lookback_days", 7),
-                   initial_days=config.get("initial_days", 90),
-                   page_size=config.get("page_size", 1000),
-                   freshness_hours=float(config.get("freshness_hours", 26.0)))
+        values = section_values(cls, config, source="tiktok", where=where,
+                                required=("advertiser_id",),
+                                needs="advertiser_id: <the ad account's number>",
+                                bounds={"lookback_days": 365, "initial_days": 3650,
+                                        "page_size": 1000})
+        if not str(values["advertiser_id"]).isdigit():
+            raise ValueError(f"{where}: sources: tiktok: advertiser_id must be the ad account's "
+                             f"number, got {values['advertiser_id']!r}")
+        return cls(**{**values, "advertiser_id": str(values["advertiser_id"]),
+                      "token_env": str(values["token_env"])})
 
     @property
     def url(self) -> str:

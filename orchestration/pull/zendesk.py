@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from orchestration.pull.config import section_values
 from orchestration.pull.credentials import CredentialError, basic_auth_value, credential
 from orchestration.pull.gorgias import Pacer
 from orchestration.pull.state import PullLog, PullState, csv_bytes, land_page, recorded
@@ -71,20 +72,12 @@ class ZendeskSettings:
     @classmethod
     def from_config(cls, config: dict, where: str = "storeops.yml") -> ZendeskSettings:
         """Read and check `sources: zendesk:`. Raises ValueError naming `where` and the key."""
-        if not isinstance(config, dict) or not config.get("subdomain") or not config.get("email"):
-            raise ValueError(f"{where}: sources: zendesk: needs subdomain: <account> and "
-                             "email: <the agent of the API token>")
-        unknown = set(config) - {"subdomain", "email", "base_url", "token_env", "initial_days",
-                                 "freshness_hours"}
-        if unknown:
-            raise ValueError(f"{where}: sources: zendesk: unknown keys {sorted(unknown)}")
-        days = config.get("initial_days", 730)
-        if not isinstance(days, int) or days < 1:
-            raise ValueError(f"{where}: sources: zendesk: initial_days must be a whole number "
-                             f"of days above 0, got {days!r}")
-        return cls(subdomain=str(config["subdomain"]), email=str(config["email"]),
-                   base_url=config.get("base_url"), token_env=str(config.get("token_env", TOKEN_ENV)),
-                   initial_days=days, freshness_hours=float(config.get("freshness_hours", 26.0)))
+        values = section_values(cls, config, source="zendesk", where=where,
+                                required=("subdomain", "email"),
+                                needs="subdomain: <account> and email: <the agent of the API token>",
+                                bounds={"initial_days": 3650})
+        return cls(**{**values, "subdomain": str(values["subdomain"]),
+                      "email": str(values["email"]), "token_env": str(values["token_env"])})
 
     @property
     def root(self) -> str:

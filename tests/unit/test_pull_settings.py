@@ -62,3 +62,21 @@ def test_an_api_nobody_answers_is_one_line_naming_the_host(tmp_path):
                       token="EAA_planted", today=date(2026, 11, 2), backoff=0.01, max_attempts=2)
     assert str(failed.value) == (f"meta: cannot connect to http://127.0.0.1:{port} after "
                                  "retries: [Errno 111] Connection refused")
+
+
+@pytest.mark.parametrize("source, good", [
+    ("meta", {"account_id": "act_42"}), ("google_ads", {"customer_id": "123-456-7890", "client_id": "c"}),
+    ("tiktok", {"advertiser_id": "7001"}), ("gorgias", {"domain": "d", "username": "u@d.com"}),
+    ("zendesk", {"subdomain": "d", "email": "u@d.com"}), ("shopify", {"shop": "a.myshopify.com"})])
+def test_every_source_reads_its_section_the_same_way(source, good):
+    from orchestration.pull.sources import source_settings
+
+    settings = source_settings(source, good, "storeops.yml")
+    assert settings.freshness_hours == 26.0
+    with pytest.raises(ValueError, match=rf"^storeops.yml: sources: {source}: unknown keys "
+                                         r"\['token'\] \(known: .*freshness_hours"):
+        source_settings(source, {**good, "token": "x"}, "storeops.yml")
+    with pytest.raises(ValueError, match=rf"^storeops.yml: sources: {source}: needs "):
+        source_settings(source, {}, "storeops.yml")
+    with pytest.raises(ValueError, match="freshness_hours must be a number of hours above 0"):
+        source_settings(source, {**good, "freshness_hours": 0}, "storeops.yml")
