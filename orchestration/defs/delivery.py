@@ -31,6 +31,20 @@ ONLY_TAG = "storeops/deliver_only"
 DAILY_JOB = "daily_job"
 
 
+def _last_daily_run(instance: dg.DagsterInstance):
+    records = instance.get_run_records(
+        dg.RunsFilter(job_name=DAILY_JOB, statuses=[dg.DagsterRunStatus.SUCCESS,
+                                                    dg.DagsterRunStatus.FAILURE]), limit=1)
+    return records[0].dagster_run if records else None
+
+
+def replayed_as_of(instance: dg.DagsterInstance) -> str | None:
+    """The --as-of date of the last finished daily run when it was a replay of a past
+    date (the warehouse then holds that date's view), else None."""
+    run = _last_daily_run(instance)
+    return run.tags.get(AS_OF_TAG) if run is not None else None
+
+
 def failed_blocking_checks(instance: dg.DagsterInstance) -> list[str]:
     """The blocking checks (severity ERROR, API pulls aside) the last finished daily run
     failed; [] when it passed them or there was none."""
@@ -71,8 +85,10 @@ def deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     only = set(tags[ONLY_TAG].split(",")) if tags.get(ONLY_TAG) else None
     failed_checks = (json.loads(tags[FAILED_CHECKS_TAG]) if FAILED_CHECKS_TAG in tags
                      else failed_blocking_checks(context.instance))
-    if tags.get(AS_OF_TAG) or not (settings.configured or dry_run):
-        why = ("a replay of a past date sends nothing" if tags.get(AS_OF_TAG)
+    replay = tags.get(AS_OF_TAG) or replayed_as_of(context.instance)
+    if replay or not (settings.configured or dry_run):
+        why = (f"the warehouse holds a replay as of {replay}, and a replay sends nothing: "
+               "`storeops run` brings it back to the latest data" if replay
                else "nothing to send with: storeops.yml has no delivery: email: or slack:")
         yield dg.MaterializeResult(metadata={"skipped": why})
         yield dg.AssetCheckResult(check_name="all_messages_delivered", passed=True,

@@ -29,3 +29,18 @@ def test_a_scheduled_daily_run_asks_for_one_delivery_pass(sensor, event):
         assert "replay" in evaluate("daily_job", {"storeops/as_of": "2026-11-01"}, "run-2").skip_message
         assert "own process" in evaluate("daily_job", {"storeops/trigger": "cli"}, "run-3").skip_message
         assert "not the daily run" in evaluate("deliver_job", {}, "run-4").skip_message
+
+
+def test_after_a_replay_the_warehouse_is_not_the_latest_data_and_nothing_is_sent():
+    from orchestration.defs.delivery import replayed_as_of
+    from orchestration.defs.shared import AS_OF_TAG
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert replayed_as_of(instance) is None  # no daily run yet
+        instance.add_run(dg.DagsterRun(job_name="daily_job", run_id="latest",
+                                       status=dg.DagsterRunStatus.SUCCESS))
+        assert replayed_as_of(instance) is None
+        instance.add_run(dg.DagsterRun(job_name="daily_job", run_id="replay",
+                                       status=dg.DagsterRunStatus.SUCCESS,
+                                       tags={AS_OF_TAG: "2026-10-01"}))
+        assert replayed_as_of(instance) == "2026-10-01"
