@@ -290,10 +290,10 @@ def send(
     from orchestration.runlock import HomeBusy, home_lock
 
     settings = _load_settings(home)
-    if not settings.delivery and not dry_run:
+    if not settings.delivery:
         err.print(f"[red]Nothing to send with:[/red] add `delivery:` (email: and/or slack:, "
-                  f"recipients:) to {settings.home / 'storeops.yml'} (README, 'Delivery'), or "
-                  "preview with --dry-run.", soft_wrap=True)
+                  f"recipients:) to {settings.home / 'storeops.yml'} (README, 'Delivery'); "
+                  "then --dry-run shows what would go out.", soft_wrap=True)
         raise typer.Exit(2)
     if not settings.warehouse_path.exists():
         err.print(f"[red]No warehouse in {settings.home}[/red]: run `storeops run` first.",
@@ -306,11 +306,14 @@ def send(
     except HomeBusy as exc:
         err.print(f"[red]Another storeops run is using this home:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
+    from orchestration.pipeline import _write_quality_report
     from orchestration.summary import print_deliveries
 
+    if not dry_run:  # the quality report lists what is still not delivered
+        _write_quality_report(settings, [])
     print_deliveries(report)
-    if not report.get("success", True):
-        raise typer.Exit(1)
+    if not report.get("success", True) or (report.get("failed") and not dry_run):
+        raise typer.Exit(1)  # a cron job sees it
 
 
 @app.command()

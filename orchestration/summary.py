@@ -237,13 +237,19 @@ def print_deliveries(report: dict) -> None:
         folder = Path(previews[0]).parent
         console.print(f"Delivery preview: {len(previews)} files in {folder} (nothing sent).",
                       soft_wrap=True)
+    elif report.get("dry_run"):
+        console.print("Delivery preview: nothing is due, everything was already sent "
+                      "(analytics.outbox).", soft_wrap=True)
+    elif sent:
+        console.print(f"Delivered: {sum(sent.values())} messages ({counts}).", soft_wrap=True)
     else:
-        console.print(f"Delivered: {sum(sent.values())} messages"
-                      + (f" ({counts})" if counts else "")
-                      + f"; {report.get('already_sent', 0)} already sent before.", soft_wrap=True)
+        console.print("Delivered: nothing new (what is due was already sent).", soft_wrap=True)
     for line in report.get("failed") or []:
-        err.print(f"[yellow]Not delivered[/yellow] (retried by the next run or `storeops send`): "
-                  f"{escape(line)}", soft_wrap=True)
+        if report.get("dry_run"):
+            err.print(f"[yellow]Warning[/yellow]: {escape(line)}", soft_wrap=True)
+        else:
+            err.print(f"[yellow]Not delivered[/yellow] (retried by the next run or "
+                      f"`storeops send`): {escape(line)}", soft_wrap=True)
     for line in report.get("unaddressed") or []:
         console.print(f"Nobody is set to receive: {escape(line)} (delivery: recipients: in "
                       "storeops.yml).", soft_wrap=True)

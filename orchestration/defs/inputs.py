@@ -61,9 +61,12 @@ def fingerprint_parts(con: duckdb.DuckDBPyConnection, store: StoreResource,
     `code`, `settings.<name>` (each setting the assets see, hashed) and `as_of`."""
     # Where the home and the landing folder are is not what they hold: a home moved or
     # copied elsewhere (its warehouse, instance and outputs with it) has nothing to rebuild.
+    # Nor do who receives what (delivery:) and how the APIs are reached (sources:: what a
+    # pull brings is in the raw tables) change what the warehouse is built from.
     settings = {f"settings.{k}": hashlib.sha256(
                     json.dumps(v, sort_keys=True, default=str).encode()).hexdigest()[:16]
-                for k, v in store.model_dump().items() if k not in {"home", "landing"}}
+                for k, v in store.model_dump().items()
+                if k not in {"home", "landing", "delivery_json", "sources_json"}}
     return {**raw_versions(con), "code": code_version(), **settings,
             "as_of": as_of or "last date in the data"}
 

@@ -76,6 +76,11 @@ class Alert:
     stockout: dt.date | None = None
 
 
+def _count(n: int, noun: str) -> str:
+    """"1 line", "3 lines"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
@@ -306,7 +311,7 @@ def _order_now_lines(alerts: list[Alert], currency: str) -> list[str]:
     for supplier, group in ranked:
         first = min((a.stockout for a in group if a.stockout), default=None)
         risk = sum(a.at_risk for a in group)
-        lines.append(f"**{supplier}**: {len(group)} SKU{'s' if len(group) != 1 else ''} to order "
+        lines.append(f"**{supplier}**: {_count(len(group), 'SKU')} to order "
                      f"now ({money(sum(a.value for a in group), currency)})"
                      + (f", {money(risk, currency)} of sales at risk" if risk else "")
                      + (f"; the first runs out {first}" if first else "")
@@ -328,7 +333,7 @@ def alerts(con, settings: DeliverySettings, *, as_of: dt.date, currency: str,
         ("Purchase orders", "purchase-order line at risk", "purchase-order lines at risk"))]
     doc = Document(title=f"Alerts {as_of:%a %d %b}: " + ", ".join(
                        f"{n} {one if n == 1 else many}" for n, one, many in counts if n),
-                   subtitle="New since the last alert; the daily brief has the full picture.")
+                   subtitle="Alerts not sent before; the daily brief has the full picture.")
     sections = []
     for section in ("Anomalies", "Order now", "Purchase orders"):
         chosen = [a for a in fresh if a.section == section]
@@ -373,13 +378,15 @@ def reorder_files(con, settings: DeliverySettings, *, home: Path, as_of: dt.date
                      days_of_cover nulls last, sku""", [r["supplier"]])
         now = sum(1 for line in lines if line["urgency"] == "order_now")
         doc = Document(title=f"Reorder file for {r['supplier']}, {as_of:%d %b %Y}",
-                       subtitle=f"{r['lines']} lines, {money(float(r['order_value'] or 0), currency)} "
-                                "at suggested quantities.")
+                       subtitle=f"{_count(r['lines'], 'line')}, "
+                                f"{money(float(r['order_value'] or 0), currency)} at suggested "
+                                "quantities.")
         doc.add(Paragraph(f"**What is asked:** review the attached file (XLSX, or CSV), fill in "
                           f"`approved_qty` for each line you order (0 to skip a line) and put the "
-                          f"file back in the approvals folder (landing/approvals/). {now} of the "
-                          f"lines should be ordered today: they run out before a new order would "
-                          "arrive."),
+                          f"file back in the approvals folder (landing/approvals/). "
+                          f"{_count(now, 'line')} {'is' if now == 1 else 'are'} marked order now: "
+                          "stock is at or below the reorder point (the file's reason column "
+                          "says why for each)."),
                 Heading("Lines to look at first"),
                 Table(("SKU", "Product", "Urgency", "Days of cover", "Suggested", "Value"),
                       tuple((line["sku"], line["product"] or "", line["urgency"],
@@ -389,7 +396,7 @@ def reorder_files(con, settings: DeliverySettings, *, home: Path, as_of: dt.date
                              money(float(line["line_value"] or 0), currency)) for line in lines[:10]),
                       (False, False, False, True, True, True)))
         if len(lines) > 10:
-            doc.add(Note(f"{len(lines) - 10} more lines in the file."))
+            doc.add(Note(f"{_count(len(lines) - 10, 'more line')} in the file."))
         text, page = _email_parts(doc, settings, note="Unanswered files are escalated after "
                                   f"{settings.escalation_hours:g} hours.")
         out.append(Message("reorder_file", f"reorder_file:{r['supplier']}:{as_of}", as_of,
@@ -422,12 +429,14 @@ def escalations(con, settings: DeliverySettings, *, now: dt.datetime,
         buyer = settings.buyer_of(r["supplier"])
         doc = Document(title=title, subtitle=f"{r['lines']} lines, "
                                              f"{money(float(r['order_value'] or 0), currency)}.")
-        doc.add(Paragraph(f"The file was sent{' to ' + buyer if buyer else ''} at "
-                          f"{r['written_at']:%Y-%m-%d %H:%M} UTC and no answer has come back "
-                          "(no file naming its SKUs in landing/approvals/). Stock may run out "
-                          "while it waits: please see that it is reviewed today."))
+        said = ("The file was written at {at} UTC{to} and no answer has come back (no file "
+                "naming its SKUs in landing/approvals/). Stock may run out while it waits: "
+                "please see that it is reviewed today.")
+        at = f"{r['written_at']:%Y-%m-%d %H:%M}"
+        doc.add(Paragraph(said.format(at=at, to=f" and sent to {buyer}" if buyer else "")))
         text, page = _email_parts(doc, settings)
-        slack = (_slack(title, [doc.blocks[-1].text], [doc.subtitle])
+        # Slack channels are wider than the escalation list: no address is posted there.
+        slack = (_slack(title, [said.format(at=at, to="")], [doc.subtitle])
                  if settings.posts("escalation") else None)
         out.append(Message("escalation", f"escalation:{r['supplier']}:{r['as_of_date']}",
                            r["as_of_date"], title, text, page,

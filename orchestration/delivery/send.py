@@ -170,6 +170,10 @@ def deliver(con: duckdb.DuckDBPyConnection, settings: DeliverySettings, *, home:
     channels = _Channels(settings)
     spool = Path(home) / "outbox"
     preview = Path(home) / "output" / "outbox" / as_of.isoformat()
+    if dry_run and preview.exists():  # a preview shows this pass only, not earlier ones
+        for old in preview.iterdir():
+            old.unlink()
+    report.unaddressed += unknown_buyers(con, settings)
     composed: set[str] = set()
     for message in messages:
         pairs = _addressed(message, settings)
@@ -185,6 +189,7 @@ def deliver(con: duckdb.DuckDBPyConnection, settings: DeliverySettings, *, home:
             payload = _payload(message, channel, recipient, ident, settings)
             if dry_run:
                 report.previews += _write_preview(preview, message, channel, recipient, payload)
+                _check_credential(channels, channel, report)
                 continue
             write_atomic(spool / f"{ident}.{'eml' if channel == 'email' else 'json'}", payload)
             outbox.begin(con, ident=ident, message_key=message.key, kind=message.kind,
@@ -195,6 +200,33 @@ def deliver(con: duckdb.DuckDBPyConnection, settings: DeliverySettings, *, home:
     if not dry_run:
         _retry_spooled(con, channels, settings, report, spool, skip=composed)
     return report
+
+
+def _check_credential(channels: _Channels, channel: str, report: DeliveryReport) -> None:
+    """In a dry run: say (once) when the credential a real send needs is missing."""
+    try:
+        channels.password() if channel == "email" else channels.webhook()
+    except CredentialError as exc:
+        line = f"a real send would fail: {exc}"
+        if line not in report.failed:
+            report.failed.append(line)
+
+
+def unknown_buyers(con: duckdb.DuckDBPyConnection, settings: DeliverySettings) -> list[str]:
+    """`buyers:` keys that name no supplier of the purchasing files (their files would go
+    to the default buyer, or nowhere), one line each with the suppliers there are."""
+    keys = sorted(set(settings.buyers) - {"default"})
+    if not keys:
+        return []
+    try:
+        known = {s for (s,) in con.execute(
+            "select distinct supplier_id from analytics.reorder_suggestions "
+            "where supplier_id is not null").fetchall()}
+    except duckdb.Error:
+        return []
+    return [f"buyers: {key!r} is not a supplier of the reorder files (they name "
+            f"{', '.join(sorted(known)[:8])}{', ...' if len(known) > 8 else ''})"
+            for key in keys if key not in known]
 
 
 def _payload(message: Message, channel: str, recipient: str, ident: str,

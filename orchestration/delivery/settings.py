@@ -4,7 +4,7 @@
 delivery:
   email:                       # SMTP; leave out to send no email
     host: smtp.example.com
-    port: 587                  # 587 with starttls (default), 465 with tls, 25 for a local relay
+    port: 587                  # default: 587 with starttls, 465 with tls, 25 with none
     security: starttls         # starttls | tls | none (none: only to a relay on localhost)
     from: storeops@store.example
     username: storeops@store.example    # leave out for a relay without AUTH
@@ -108,7 +108,7 @@ class DeliverySettings:
             if security not in ("starttls", "tls", "none"):
                 raise DeliveryConfigError(f"{where}: delivery: email: security must be starttls, tls "
                                  f"or none, got {security!r}")
-            port = smtp.get("port", 465 if security == "tls" else 587)
+            port = smtp.get("port", {"tls": 465, "starttls": 587, "none": 25}[security])
             if not isinstance(port, int) or not 0 < port < 65536:
                 raise DeliveryConfigError(f"{where}: delivery: email: port must be a port number, got {port!r}")
             _address(smtp["from"], where, "delivery: email: from")

@@ -164,6 +164,8 @@ def test_a_run_delivers_once_retries_escalates_once_and_never_leaks(
     outputs.append(first.stdout + first.stderr)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Delivered:" in first.stdout
+    # Who receives what is not what the warehouse is built from: no rebuild for it.
+    assert "Nothing to rebuild" in first.stdout, first.stdout
     briefs = relay_handler.to("owner@store.example")
     subjects = [m["subject"] for m in briefs]
     assert sum(s.startswith("Daily brief") for s in subjects) == 1, subjects
