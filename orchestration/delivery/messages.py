@@ -14,8 +14,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from dashboards.document import (
     Bullets,
     Document,
@@ -29,6 +27,8 @@ from dashboards.document import (
 )
 from dashboards.reorder_files import supplier_file_stem
 from orchestration.delivery.settings import DeliverySettings
+from quality.warehouse import rows as _rows
+from quality.warehouse import table_exists as _exists
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SLACK_TEXT_LIMIT = 2900  # a section block's text holds 3,000 characters
@@ -79,17 +79,6 @@ class Alert:
 def _count(n: int, noun: str) -> str:
     """"1 line", "3 lines"."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where "
-                            "table_schema = ? and table_name = ?", [schema, table]).fetchone()[0])
 
 
 def _section(text: str) -> dict:
