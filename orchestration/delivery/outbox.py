@@ -114,11 +114,17 @@ def sent_items(con: duckdb.DuckDBPyConnection, kind: str) -> set[str]:
         [kind]).fetchall()}
 
 
-def retries(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Message keys with a delivery that is due again (interrupted, or failed with attempts
-    left), oldest first."""
-    return [key for (key,) in con.execute("""
-        select message_key from analytics.outbox
+def retries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(delivery_id, kind, channel) of every delivery due again: interrupted (`sending`)
+    or failed with attempts left, oldest first (the rule `due` applies to one)."""
+    return con.execute("""
+        select delivery_id, kind, channel from analytics.outbox
         where status = 'sending' or (status = 'failed' and attempts < ?)
-        group by message_key order by min(created_at)
-    """, [MAX_ATTEMPTS]).fetchall()]
+        order by created_at""", [MAX_ATTEMPTS]).fetchall()
+
+
+def retry(con: duckdb.DuckDBPyConnection, ident: str) -> None:
+    """Record that a delivery recorded before is being sent again (status `sending`, one
+    more attempt)."""
+    con.execute("update analytics.outbox set status = 'sending', attempts = attempts + 1, "
+                "last_attempt_at = ?, last_error = null where delivery_id = ?", [_now(), ident])

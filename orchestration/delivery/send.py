@@ -263,25 +263,15 @@ def _retry_spooled(con, channels: _Channels, settings: DeliverySettings,
                    report: DeliveryReport, spool: Path, *, skip: set[str]) -> None:
     """Send again what an earlier pass failed to send or was interrupted sending, from the
     copy it spooled (a brief of an earlier day goes out late rather than never)."""
-    rows = con.execute("""
-        select delivery_id, kind, channel from analytics.outbox
-        where status = 'sending' or (status = 'failed' and attempts < ?)
-        order by created_at""", [outbox.MAX_ATTEMPTS]).fetchall()
-    for ident, kind, channel in rows:
+    for ident, kind, channel in outbox.retries(con):
         if ident in skip:
             continue
         path = spool / f"{ident}.{'eml' if channel == 'email' else 'json'}"
         if not path.exists() or (channel == "email" and settings.email is None) or \
                 (channel == "slack" and settings.slack is None):
             continue
-        con.execute("update analytics.outbox set status = 'sending', attempts = attempts + 1, "
-                    "last_attempt_at = ? where delivery_id = ?",
-                    [now_utc(), ident])
+        outbox.retry(con, ident)
         _send(con, channels, settings, report, ident, kind, channel, path.read_bytes())
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _write_preview(folder: Path, message: Message, channel: str, recipient: str,
