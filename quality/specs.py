@@ -92,6 +92,9 @@ class SourceSpec:
     first_row_only: tuple[str, ...] = ()
     # Shopify inventory: the snapshot date comes from the file name or an as_of column.
     needs_snapshot_date: bool = False
+    # Shopify products: a snapshot too, but real exports carry no date: the file name's
+    # date when it has one, else the store date the file was loaded on.
+    snapshot_date_or_load_date: bool = False
     # Meta: the currency is written in a column name, `Amount spent (EUR)`.
     currency_in_header: tuple[str, str] | None = None  # (header prefix, column name)
     # Vendor summary rows (Google Ads `Total: Account`, storeops' XLSX `Total`): the first
@@ -188,6 +191,7 @@ SHOPIFY_ORDERS = SourceSpec(
         c("Lineitem fulfillment status"),
         c("Lineitem discount", "money"),
         c("Cancelled at", "timestamp_tz"),
+        c("Payment Method"),
         c("Refunded Amount", "money"),
         c("Outstanding Balance", "money"),
         c("Id"),
@@ -207,11 +211,16 @@ SHOPIFY_PRODUCTS = SourceSpec(
     table="shopify_products",
     folder="shopify/products",
     label="Shopify products export",
-    natural_key=("variant_sku",),
+    # Each export is a snapshot of prices and Cost per item: as_of keeps their history
+    # (an order's cost of goods is the cost in effect on its date).
+    snapshot_date_or_load_date=True,
+    date_columns=("as_of",),
+    natural_key=("as_of", "variant_sku"),
     vendor="Shopify",
     id_columns=(IdColumn("variant_sku", "SKUs", "These variants will not match their "
                          "orders, stock or reorder suggestions."),),
     columns=(
+        c("as_of", "date"),
         c("Handle", required=True, not_null=True),
         c("Title"),
         c("Vendor"),
@@ -510,6 +519,81 @@ ANALYTICS_PROMOTIONS = SourceSpec(
     ),
 )
 
+SHOPIFY_PAYMENT_TRANSACTIONS = SourceSpec(
+    table="shopify_payment_transactions",
+    folder="shopify/payouts",
+    label="Shopify Payments transactions export",
+    vendor="Shopify",
+    # The export has no transaction id. A later export restates a transaction (pending ->
+    # paid, with its payout): same instant, type, order and amount.
+    date_columns=("transaction_date",),
+    natural_key=("transaction_date", "type", "order_name", "amount"),
+    offsets_in_store_timezone=True,
+    id_columns=(
+        IdColumn("payout_id", "payout ids", "Transactions are grouped into payouts by "
+                 "Payout Date instead."),
+        IdColumn("checkout", "checkout ids", "Nothing storeops computes uses them."),
+    ),
+    columns=(
+        c("Transaction Date", "timestamp_tz", required=True, not_null=True),
+        c("Type", required=True, not_null=True),
+        c("Order", name="order_name"),
+        c("Card Brand"),
+        c("Card Source"),
+        c("Payout Status"),
+        c("Payout Date", "date"),
+        c("Payout ID"),
+        c("Available On", "date"),
+        c("Amount", "money", required=True, not_null=True),
+        c("Fee", "money", required=True),
+        c("Net", "money", required=True),
+        c("Checkout"),
+        c("Payment Method Name"),
+        c("Presentment Amount", "money"),
+        c("Presentment Currency"),
+        c("Currency"),
+        c("VAT", "money"),
+    ),
+)
+
+SHIPSTATION_SHIPMENTS = SourceSpec(
+    table="shipstation_shipments",
+    folder="shipping",
+    label="ShipStation shipments export",
+    vendor="ShipStation",
+    date_columns=("ship_date", "create_date"),
+    natural_key=("shipment_id",),
+    id_columns=(
+        IdColumn("shipment_id", "shipment ids", "Shipments that share a mangled id are "
+                 "kept once."),
+        IdColumn("tracking_number", "tracking numbers", "Nothing storeops computes uses "
+                 "them."),
+        IdColumn("order_number", "order numbers", "These labels will not match their "
+                 "orders."),
+    ),
+    columns=(
+        # The shipment record's fields (ShipStation API: shipmentId, orderNumber, ...),
+        # as the Shipments grid names them; the API's own names are accepted too.
+        c(("Shipment ID", "shipmentId"), required=True, not_null=True),
+        c(("Order Number", "Order #", "orderNumber"), name="order_number", required=True,
+          not_null=True),
+        c(("Create Date", "createDate"), "timestamp_local", name="create_date"),
+        c(("Ship Date", "shipDate"), "date", name="ship_date", required=True),
+        c(("Carrier", "carrierCode"), name="carrier"),
+        c(("Service", "serviceCode"), name="service"),
+        c(("Package", "packageCode"), name="package"),
+        c(("Weight", "weight"), "number", name="weight"),
+        c(("Weight Units", "weightUnits"), name="weight_units"),
+        c(("Shipment Cost", "Shipping Cost", "Label Cost", "shipmentCost"), "money",
+          name="shipment_cost", required=True),
+        c(("Insurance Cost", "insuranceCost"), "money", name="insurance_cost"),
+        c(("Tracking Number", "Tracking #", "trackingNumber"), name="tracking_number"),
+        c(("Is Return Label", "isReturnLabel"), "bool", name="is_return_label"),
+        c(("Voided", "voided"), "bool", name="voided"),
+        c(("Void Date", "voidDate"), "timestamp_local", name="void_date"),
+    ),
+)
+
 APPROVALS = SourceSpec(
     table="approvals_reorder_lines",
     folder="approvals",
@@ -543,6 +627,8 @@ SPECS: tuple[SourceSpec, ...] = (
     PURCHASING_PURCHASE_ORDERS,
     ANALYTICS_SESSIONS,
     ANALYTICS_PROMOTIONS,
+    SHOPIFY_PAYMENT_TRANSACTIONS,
+    SHIPSTATION_SHIPMENTS,
     APPROVALS,
 )
 SPECS_BY_TABLE = {s.table: s for s in SPECS}

@@ -247,6 +247,7 @@ def _raw_rules(table: str, currency: str, window_start: str = EARLIEST) -> list[
                        why="unit cost is not above the price (a loss-making SKU, or a cost "
                            "in another unit)"),
             in_set("status", ["active", "draft", "archived"]),
+            *in_window("as_of", window_start=window_start),
         ],
         "shopify_inventory": [
             between("on_hand", 0, None, why="on hand is not negative"),
@@ -332,6 +333,19 @@ def _raw_rules(table: str, currency: str, window_start: str = EARLIEST) -> list[
             between("expected_uplift", -1, 10, 0.0,
                     why="expected uplift is between -1 and 10 (a share: 0.3 = +30%)"),
         ],
+        "shopify_payment_transactions": [
+            between("fee", 0, None, why="a fee is not negative (Shopify keeps its fee on "
+                    "refunds; a negative fee is a credit, booked as an adjustment)"),
+            matches("currency", r"^[A-Z]{3}$", "currency is a three-letter ISO code"),
+            *in_window("transaction_date", window_start=window_start),
+        ],
+        "shipstation_shipments": [
+            between("shipment_cost", 0, MAX_PRICE, why="a label costs between 0 and "
+                    f"{MAX_PRICE:,}"),
+            between("insurance_cost", 0, MAX_PRICE),
+            between("weight", 0, None, why="weight is not negative"),
+            *in_window("ship_date", window_start=window_start),
+        ],
         "approvals_reorder_lines": [
             between("approved_qty", 0, None, 0.0,
                     why="approved quantity is not negative (a buyer's typo would cancel stock)"),
@@ -346,6 +360,8 @@ RAW_DEPENDS = {
     "purchasing_purchase_orders": "stock on order, reorder suggestions",
     "shopify_inventory": "stock positions, reorder suggestions",
     "approvals_reorder_lines": "approved purchase orders",
+    "shopify_payment_transactions": "payment fees, contribution margin 2, payout reconciliation",
+    "shipstation_shipments": "shipping costs, contribution margin 2",
 }
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
@@ -211,11 +212,18 @@ def _read(spec: SourceSpec, text: str, rel: str) -> tuple[ReadResult, list[dict]
 _SNAPSHOT_DATE = r"(\d{4}-\d{2}-\d{2})"
 
 
-def _add_snapshot_date(spec: SourceSpec, read: ReadResult, path: Path, rel: str) -> None:
-    """Shopify inventory: one file per snapshot; the date is in the name or an as_of column."""
+def _add_snapshot_date(spec: SourceSpec, read: ReadResult, path: Path, rel: str,
+                       timezone: str) -> None:
+    """Snapshots: Shopify inventory (one file per snapshot; the date is in the name or an
+    as_of column, else the file is rejected) and products (the name's date, else the store
+    date it is loaded on: real products exports carry no date)."""
     if "as_of" in read.frame.columns:
         return
     m = re.search(_SNAPSHOT_DATE, path.name)
+    if not m and spec.snapshot_date_or_load_date:
+        today = datetime.now(ZoneInfo(timezone)).date().isoformat()
+        read.frame = read.frame.with_columns(pl.lit(today).alias("as_of"))
+        return
     if not m:
         raise FileRejected(
             f"{rel}: cannot tell which day this inventory snapshot is: put the date in the "
@@ -327,8 +335,8 @@ def prepare_file(spec: SourceSpec, path: Path, data: bytes, *, landing: Path, ru
             # Raises with the list of files this folder expects when the header fits none.
             spec_for_shared_folder([s for s in SPECS if s.folder == spec.folder], text, rel)
         read, bad_lines = _read(spec, text, rel)
-        if spec.needs_snapshot_date:
-            _add_snapshot_date(spec, read, path, rel)
+        if spec.needs_snapshot_date or spec.snapshot_date_or_load_date:
+            _add_snapshot_date(spec, read, path, rel, timezone)
         frame, repeats = _drop_repeats(read.frame)
         # `now` is naive UTC; a day of slack for time zones ahead of UTC.
         parsed = parse_frame(spec, frame, read.header, timezone=timezone,
