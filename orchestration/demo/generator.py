@@ -30,8 +30,13 @@ from orchestration.demo.marketing import OVERCOUNT, simulate_ads, simulate_sessi
 from orchestration.demo.names import AGENTS, CATEGORIES, CITIES, FIRST_NAMES, LAST_NAMES, STREETS
 from orchestration.demo.operations import draw_lines, simulate_inventory
 from orchestration.demo.orders import NEVER, assign_channels, build_orders
+from orchestration.demo.profit import ProfitRules, build_cost_history, simulate_transactions
+from orchestration.demo.profit_key import profit_key, profit_readme, profit_settings_of
+from orchestration.demo.shipments import simulate_shipments
 from orchestration.demo.support import simulate_tickets
-from orchestration.demo.truth import money_stats, orders_truth
+from orchestration.demo.truth import money_stats, order_cents, orders_truth, profit_cents
+from orchestration.demo.writers.payments import write_payment_transactions
+from orchestration.demo.writers.shipping import write_shipments
 
 DEFAULT_END_DATE = dt.date(2026, 11, 22)
 HISTORY_DAYS = 730  # customers are acquired from this long before the window starts
@@ -83,7 +88,9 @@ def generate_store(
     every customer part of that market (a whole VAT-inclusive store: set `taxes_included:
     true` in storeops.yml to tell the pipeline); False has no tax-inclusive orders. The
     store's size, currency (USD) and every other draw are the same whatever this is.
-    Deletes and rewrites `<home>/landing` and `<home>/demo_truth` only.
+    Deletes and rewrites `<home>/landing` and `<home>/demo_truth`, and adds the demo's
+    `profit:` section to `<home>/storeops.yml` when the file has none (never changing a
+    `profit:` that is there: the answer key then uses that one).
     """
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
@@ -100,6 +107,9 @@ def generate_store(
     # Streams 0-11 drive the store as before; 12 draws the money features (tax-inclusive
     # market, tips, gift cards, return details), so they leave the rest unchanged.
     streams = np.random.default_rng(seed).spawn(13)
+    # Profit (cost history, payments, shipping labels) draws from its own generator, so
+    # the streams above give the same store as before it existed.
+    cost_rng, pay_rng, ship_rng, ship_file_rng = np.random.default_rng([seed, 2101]).spawn(4)
     E = cal.day_number(end_date)
     n_sim = HISTORY_DAYS + days  # sim day 0 = first day of customer history
     first_day = E - n_sim + 1
@@ -296,7 +306,8 @@ def generate_store(
     )
     on_hand_end = np.zeros(catalog.n_skus, dtype=np.int64)
     on_hand_end[active] = on_hand[:, -1]
-    w.write_products(landing, catalog, on_hand_end)
+    costs = build_cost_history(cost_rng, catalog, window)
+    product_files = w.write_products(landing, catalog, on_hand_end, costs.snapshots(window))
     w.write_inventory(
         landing,
         catalog,
@@ -322,6 +333,28 @@ def generate_store(
         migration_day=migration_day,
         export_at=export_at,
         rng=streams[11],
+    )
+
+    step("payments and shipping")
+    cents = order_cents(orders, window)
+    transactions = simulate_transactions(pay_rng, orders, cents)
+    tx_written, payment_files = write_payment_transactions(landing, transactions, orders, window)
+    shipments = simulate_shipments(
+        ship_rng, orders=orders, catalog=catalog, cents=cents, window=window
+    )
+    shipping = write_shipments(landing, shipments.labels, ship_file_rng)
+    profit_settings, settings_source = profit_settings_of(home, window)
+    profit = profit_cents(
+        orders,
+        window,
+        cents,
+        costs=costs,
+        rules=ProfitRules.from_settings(profit_settings),
+        transactions=transactions,
+        written_fees=np.where(tx_written, transactions.fee, 0),
+        label_cents=shipments.label_cents(),
+        shipped=shipments.shipped,
+        without_label=shipments.without_label,
     )
 
     step("answer key")
@@ -395,8 +428,20 @@ def generate_store(
         E,
         stats,
     )
+    profit_info = profit_key(
+        orders,
+        settings=profit_settings,
+        settings_source=settings_source,
+        costs=costs,
+        window=window,
+        shipments=shipments,
+        shipping_files=shipping,
+        payment_files=payment_files,
+        product_files=product_files,
+    )
+    (truth_dir / "profit.json").write_text(json.dumps(profit_info, indent=2) + "\n")
     (truth_dir / "incidents.json").write_text(json.dumps(incidents, indent=2) + "\n")
-    (truth_dir / "README.md").write_text(_readme(incidents, summary, stats))
+    (truth_dir / "README.md").write_text(_readme(incidents, summary, stats, profit_info))
     params = {"scale": scale, "days": days, "seed": seed, "end_date": end_date.isoformat()}
     if taxes_included is not None:
         params["taxes_included"] = taxes_included
@@ -420,7 +465,9 @@ def generate_store(
         }
     )
     truth.write_parquet(truth_dir / "true_demand.parquet", statistics=False)
-    orders_truth(orders, window).write_parquet(truth_dir / "orders.parquet", statistics=False)
+    orders_truth(orders, window, profit).write_parquet(
+        truth_dir / "orders.parquet", statistics=False
+    )
     return summary
 
 
@@ -515,7 +562,7 @@ def _incidents(
     ]
 
 
-def _readme(incidents: list[dict], summary: DemoSummary, stats: dict) -> str:
+def _readme(incidents: list[dict], summary: DemoSummary, stats: dict, profit: dict) -> str:
     lines = [
         "# Demo store answer key",
         "",
@@ -563,6 +610,7 @@ def _readme(incidents: list[dict], summary: DemoSummary, stats: dict) -> str:
         "",
     ]
     lines += _money_readme(stats)
+    lines += profit_readme(profit)
     return "\n".join(lines)
 
 

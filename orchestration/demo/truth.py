@@ -1,12 +1,14 @@
-"""The money answer key: one row per exported order with Shopify's finance-report amounts,
-computed from the integer cents the exports were written from."""
+"""The money answer key: one row per exported order with Shopify's finance-report amounts
+and its profit (cost of goods, shipping, payment and fulfilment costs, contribution
+margins), computed from the integer cents the exports were written from."""
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
 
-from orchestration.demo.orders import NEVER, Orders
+from orchestration.demo.orders import LINE_PRODUCT, NEVER, Orders
+from orchestration.demo.profit import SHOPIFY_PAYMENTS, CostHistory, ProfitRules, Transactions
 from orchestration.demo.writers import money, newest_export_at
 
 MONEY_COLUMNS = [
@@ -23,12 +25,23 @@ MONEY_COLUMNS = [
     "total",
     "refunded",
 ]
+# Profit per order (decimal(18,2), store currency); contribution margins may be negative
+# and shipping_cost (so contribution_margin_2) is NULL for a shipped order without a label.
+PROFIT_COLUMNS = [
+    "cogs",
+    "shipping_cost",
+    "payment_fees",
+    "fulfilment_cost",
+    "contribution_margin_1",
+    "contribution_margin_2",
+]
 COLUMNS = [
     "order_name",
     "order_date",
     "currency",
     "taxes_included",
     *MONEY_COLUMNS,
+    *PROFIT_COLUMNS,
     "is_cancelled",
     "is_test",
 ]
@@ -84,10 +97,25 @@ def order_cents(orders: Orders, window: tuple[int, int]) -> dict[str, np.ndarray
     }
 
 
-def orders_truth(orders: Orders, window: tuple[int, int], currency: str = "USD") -> pl.DataFrame:
-    """demo_truth/orders.parquet: one row per exported order (test orders flagged)."""
+def orders_truth(
+    orders: Orders,
+    window: tuple[int, int],
+    profit: dict[str, np.ndarray],
+    currency: str = "USD",
+) -> pl.DataFrame:
+    """demo_truth/orders.parquet: one row per exported order (test orders flagged), with
+    the profit amounts of `profit` (profit_cents; NULL where shipping_cost_known is
+    False, for shipping_cost and contribution_margin_2)."""
     c = order_cents(orders, window)
     i = c["index"]
+    known = pl.Series(profit["shipping_cost_known"])
+
+    def decimal(key: str) -> pl.Series:
+        value = money(pl.Series(profit[key]))
+        if key in ("shipping_cost", "contribution_margin_2"):
+            value = pl.when(known).then(value)
+        return pl.select(value).to_series().cast(pl.Decimal(18, 2))
+
     frame = pl.DataFrame(
         {
             "order_name": "#" + pl.Series(orders.number[i]).cast(pl.String),
@@ -98,11 +126,81 @@ def orders_truth(orders: Orders, window: tuple[int, int], currency: str = "USD")
                 k: pl.select(money(pl.Series(c[k]))).to_series().cast(pl.Decimal(18, 2))
                 for k in MONEY_COLUMNS
             },
+            **{k: decimal(k) for k in PROFIT_COLUMNS},
             "is_cancelled": pl.Series(c["is_cancelled"], dtype=pl.Boolean),
             "is_test": pl.Series(orders.is_test[i], dtype=pl.Boolean),
         }
     )
     return frame.select(COLUMNS)
+
+
+def profit_cents(
+    orders: Orders,
+    window: tuple[int, int],
+    cents: dict[str, np.ndarray],
+    *,
+    costs: CostHistory,
+    rules: ProfitRules,
+    transactions: Transactions,
+    written_fees: np.ndarray,
+    label_cents: np.ndarray,
+    shipped: np.ndarray,
+    without_label: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The answer key's profit amounts (cents) of the orders of `cents`, aligned with
+    cents["index"]: cogs, shipping_cost (with shipping_cost_known False where it is NULL),
+    payment_fees, fulfilment_cost, contribution_margin_1 and contribution_margin_2.
+
+    written_fees: Fee cents of each transaction as written (0 where not in any file);
+    label_cents: per order, Shipment Cost + Insurance Cost of its non-voided labels;
+    shipped / without_label: per order, as shipments.simulate_shipments decided.
+    """
+    i = cents["index"]
+    n = i.size
+    a = int(i[0]) if n else 0
+    as_of = newest_export_at(orders.local_day[i], window)
+    cancelled = cents["is_cancelled"]
+    refund_seen = (orders.refunded[i] < as_of) & ~cancelled
+    la, lb = np.searchsorted(orders.line_order, [a, a + n])
+    lo = orders.line_order[la:lb] - a
+    product = orders.line_kind[la:lb] == LINE_PRODUCT
+    sku = np.where(product, orders.line_sku[la:lb], 0)
+    qty = orders.line_qty[la:lb]
+    units = np.where(
+        cancelled[lo], 0, qty - np.where(refund_seen[lo], orders.line_returned_qty[la:lb], 0)
+    )
+    unit_cost = costs.unit_cost_on(orders.local_day[i][lo], sku)
+    cogs = np.bincount(lo, weights=np.where(product, units * unit_cost, 0), minlength=n)
+    cogs = cogs.astype(np.int64)
+
+    tx = transactions.order - a
+    in_window = (tx >= 0) & (tx < n)
+    card = np.bincount(tx[in_window], weights=written_fees[in_window], minlength=n)
+    charged = ~(orders.cancel_voids[i] & (orders.cancelled[i] < NEVER)) & ~orders.is_test[i]
+    gateway = np.where(charged, rules.gateway_fees(orders.payment[i], orders.total[i]), 0)
+    payment_fees = np.where(
+        orders.payment[i] == SHOPIFY_PAYMENTS, card.astype(np.int64), gateway
+    ).astype(np.int64)
+    fulfilment = np.where(shipped, rules.fulfilment_on(orders.local_day[i]), 0).astype(np.int64)
+    shipping_cost = np.where(without_label, 0, label_cents).astype(np.int64)
+    cm1 = cents["net_sales"] - cogs
+    cm2 = (
+        cm1
+        + cents["shipping"]
+        - cents["refunded_shipping"]
+        - shipping_cost
+        - payment_fees
+        - fulfilment
+    )
+    return {
+        "cogs": cogs,
+        "shipping_cost": shipping_cost,
+        "shipping_cost_known": ~without_label,
+        "payment_fees": payment_fees,
+        "fulfilment_cost": fulfilment,
+        "contribution_margin_1": cm1,
+        "contribution_margin_2": cm2,
+    }
 
 
 def money_stats(orders: Orders, window: tuple[int, int]) -> dict:
@@ -156,4 +254,12 @@ def money_stats(orders: Orders, window: tuple[int, int]) -> dict:
     }
 
 
-__all__ = ["COLUMNS", "MONEY_COLUMNS", "money_stats", "order_cents", "orders_truth"]
+__all__ = [
+    "COLUMNS",
+    "MONEY_COLUMNS",
+    "PROFIT_COLUMNS",
+    "money_stats",
+    "order_cents",
+    "orders_truth",
+    "profit_cents",
+]

@@ -22,13 +22,15 @@ SCALE, DAYS = 0.02, 90
 # landing folder -> (file glob, format file, number of title lines before the header)
 CSV_FORMATS = {
     "shopify/orders": ("orders_*.csv", "shopify_orders.csv", 0),
-    "shopify/products": ("products_export.csv", "shopify_products.csv", 0),
+    "shopify/products": ("products_export_*.csv", "shopify_products.csv", 0),
     "shopify/inventory": ("inventory_2*.csv", "shopify_inventory.csv", 0),
     "shopify/customers": ("customers_export.csv", "shopify_customers.csv", 0),
     "meta_ads": ("meta_ads_*.csv", "meta_ads.csv", 0),
     "google_ads": ("google_ads_*.csv", "google_ads.csv", 2),
     "tiktok_ads": ("tiktok_ads_*.csv", "tiktok_ads.csv", 0),
     "zendesk": ("zendesk_tickets_*.csv", "zendesk_tickets.csv", 0),
+    "shopify/payouts": ("payment_transactions_export_*.csv", "shopify_payment_transactions.csv", 0),
+    "shipping": ("shipstation_shipments_*.csv", "shipstation_shipments.csv", 0),
 }
 FOLDERS = [*CSV_FORMATS, "gorgias", "purchasing", "analytics"]
 
@@ -118,6 +120,7 @@ def test_every_source_folder_has_files(store: DemoSummary) -> None:
         "summary.json",
         "true_demand.parquet",
         "orders.parquet",
+        "profit.json",
     }
 
 

@@ -7,7 +7,10 @@ One module per vendor format, each with its header columns next to its writer:
 `shopify_orders` (with `shopify_order_rows`), `shopify_customers`, `products` (products
 and inventory), `purchasing`, `ads` (Meta, Google, TikTok), `storefront` (sessions and
 promotions) and `support` (Zendesk, Gorgias); `people` builds the customer table they
-share and `format` holds the formatting helpers and `Landing`.
+share and `format` holds the formatting helpers and `Landing`. `payments` (Shopify
+Payments transactions) and `shipping` (ShipStation shipments) write what the simulation's
+`profit` and `shipments` modules decide; import them from their modules (those modules
+use this package's export instants, so importing them here would be circular).
 """
 
 from orchestration.demo.writers.ads import write_ads

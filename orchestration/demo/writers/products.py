@@ -1,6 +1,6 @@
-"""Shopify products export (`shopify/products/products_export.csv`) and inventory
-snapshots (`shopify/inventory/`: daily files, older months in the previous monthly
-format)."""
+"""Shopify products exports (`shopify/products/products_export_<date>.csv`: dated
+snapshots of the catalog, Cost per item as it was that day) and inventory snapshots
+(`shopify/inventory/`: daily files, older months in the previous monthly format)."""
 
 from __future__ import annotations
 
@@ -122,7 +122,16 @@ def _sku_static(catalog: Catalog) -> pl.DataFrame:
     )
 
 
-def write_products(landing: Landing, catalog: Catalog, on_hand_end: np.ndarray) -> None:
+def write_products(
+    landing: Landing,
+    catalog: Catalog,
+    on_hand_end: np.ndarray,
+    snapshots: list[tuple[int, np.ndarray]] | None = None,
+) -> list[str]:
+    """Write one products export per (day number, Cost per item cents per SKU) snapshot,
+    `products_export_<YYYY-MM-DD>.csv`, every column but Cost per item the same in each;
+    without snapshots, one undated `products_export.csv` at catalog.cost. Returns the
+    file names (relative to landing)."""
     static = _sku_static(catalog)
     cats = catalog.category
     status = np.array(catalog.product_status, dtype=object)[catalog.product]
@@ -203,7 +212,16 @@ def write_products(landing: Landing, catalog: Catalog, on_hand_end: np.ndarray) 
         money(pl.Series(catalog.cost)).alias("Cost per item"),
         pl.Series("Status", status.astype(str)),
     )
-    landing.write_csv("shopify/products/products_export.csv", frame, PRODUCTS_HEADER)
+    if snapshots is None:
+        landing.write_csv("shopify/products/products_export.csv", frame, PRODUCTS_HEADER)
+        return ["shopify/products/products_export.csv"]
+    names = []
+    for day, cost in snapshots:
+        name = f"shopify/products/products_export_{cal.to_date(day).isoformat()}.csv"
+        dated = frame.with_columns(money(pl.Series(cost)).alias("Cost per item"))
+        landing.write_csv(name, dated, PRODUCTS_HEADER)
+        names.append(name)
+    return names
 
 
 def write_inventory(
