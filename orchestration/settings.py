@@ -91,6 +91,113 @@ class ReplenishmentSettings:
         )
 
 
+# Gateways that charge the store nothing per order: cash and manual payments (bank
+# transfer, cash on delivery), gift cards (paid earlier, when the card was sold) and
+# Shopify's test gateway. Compared lower-cased.
+FEE_FREE_GATEWAYS = ("cash", "manual", "gift_card", "gift card", "bogus", "cash on delivery (cod)")
+
+
+@dataclass(frozen=True)
+class ProfitSettings:
+    """Costs no export carries (the `profit:` section of storeops.yml), in the store
+    currency.
+
+    fulfilment_per_order: ((from_date, {cost name: amount}), ...), oldest first: each
+        entry applies to the shipped orders placed from its date (a YYYY-MM month means its first
+        day) until the next entry; e.g. packaging and pick-and-pack fees per order.
+        Empty: no fulfilment costs (contribution margin 2 then leaves them out, and says so).
+    payment_fees: {gateway, lower-cased: (percent, fixed)} for gateways whose fees are
+        not in a transactions export (PayPal, Afterpay, Klarna): fee per charged order =
+        Total x percent / 100 + fixed, rounded to the cent. Shopify Payments fees come
+        from its transactions export; FEE_FREE_GATEWAYS cost nothing.
+    """
+
+    fulfilment_per_order: tuple[tuple[dt.date, dict[str, float]], ...] = ()
+    payment_fees: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: dict | None, source: str = "storeops.yml") -> ProfitSettings:
+        """Raises SettingsError naming the key when a value cannot be used."""
+        config = config or {}
+        if not isinstance(config, dict):
+            raise SettingsError(f"{source}: 'profit' must be a mapping of settings")
+        known = {"fulfilment_per_order", "payment_fees"}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise SettingsError(f"{source}: unknown key(s) under 'profit': {', '.join(unknown)} "
+                                f"(known: {', '.join(sorted(known))})")
+
+        def amount(where: str, value) -> float:
+            try:
+                out = float(value)
+            except (TypeError, ValueError):
+                raise SettingsError(f"{source}: {where} must be a number, got {value!r}") from None
+            if math.isnan(out) or out < 0:
+                raise SettingsError(f"{source}: {where} must be a number >= 0, got {value!r}")
+            return out
+
+        entries = config.get("fulfilment_per_order") or []
+        if isinstance(entries, dict):
+            entries = [entries]
+        if not isinstance(entries, list):
+            raise SettingsError(f"{source}: profit.fulfilment_per_order must be a list of "
+                                "entries like {from: 2025-01, packaging: 0.85}")
+        schedule: list[tuple[dt.date, dict[str, float]]] = []
+        for n, entry in enumerate(entries, 1):
+            where = f"profit.fulfilment_per_order entry {n}"
+            if not isinstance(entry, dict) or "from" not in entry:
+                raise SettingsError(f"{source}: {where} needs a 'from' date (YYYY-MM or "
+                                    f"YYYY-MM-DD) and costs per order, got {entry!r}")
+            start = entry["from"]
+            if isinstance(start, dt.datetime):
+                start = start.date()
+            if not isinstance(start, dt.date):
+                text = str(start).strip()
+                try:
+                    start = (dt.date.fromisoformat(text + "-01") if len(text) == 7
+                             else dt.date.fromisoformat(text))
+                except ValueError:
+                    raise SettingsError(f"{source}: {where}: 'from' must be YYYY-MM or "
+                                        f"YYYY-MM-DD, got {entry['from']!r}") from None
+            costs = {str(k): amount(f"{where}: {k}", v) for k, v in entry.items() if k != "from"}
+            if not costs:
+                raise SettingsError(f"{source}: {where} names no cost (packaging: 0.85, ...)")
+            schedule.append((start, costs))
+        schedule.sort(key=lambda e: e[0])
+        if len({d for d, _ in schedule}) < len(schedule):
+            raise SettingsError(f"{source}: profit.fulfilment_per_order has two entries "
+                                "from the same date")
+
+        fees_config = config.get("payment_fees") or {}
+        if not isinstance(fees_config, dict):
+            raise SettingsError(f"{source}: profit.payment_fees must map a gateway to "
+                                "{percent: 3.49, fixed: 0.49}")
+        fees: dict[str, tuple[float, float]] = {}
+        for gateway, rate in fees_config.items():
+            where = f"profit.payment_fees.{gateway}"
+            if not isinstance(rate, dict) or not set(rate) <= {"percent", "fixed"} or not rate:
+                raise SettingsError(f"{source}: {where} must be {{percent: ..., fixed: ...}}, "
+                                    f"got {rate!r}")
+            percent = amount(f"{where}.percent", rate.get("percent", 0))
+            if percent >= 100:
+                raise SettingsError(f"{source}: {where}.percent must be below 100, got {percent}")
+            fees[str(gateway).strip().lower()] = (percent, amount(f"{where}.fixed",
+                                                                  rate.get("fixed", 0)))
+        return cls(fulfilment_per_order=tuple(schedule), payment_fees=fees)
+
+    def dbt_vars(self) -> dict:
+        """The settings as dbt --vars (plain JSON): fulfilment_per_order as
+        [{"from": "YYYY-MM-DD", "cost": total, "parts": {...}}], payment_fees as
+        [{"gateway": name, "percent": p, "fixed": f}]."""
+        return {
+            "fulfilment_per_order": [
+                {"from": d.isoformat(), "cost": round(sum(c.values()), 4), "parts": c}
+                for d, c in self.fulfilment_per_order],
+            "payment_fees": [{"gateway": g, "percent": p, "fixed": f}
+                             for g, (p, f) in sorted(self.payment_fees.items())],
+        }
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths and store facts for one storeops home.
@@ -103,7 +210,8 @@ class Settings:
     a `replenishment:` section (see ReplenishmentSettings) and `compute` (where the
     forecasts run: local, default, or a Fugue engine: duckdb, dask, spark, ray; see
     forecasting.compute), `sources:` (the vendors' APIs to pull, orchestration.pull) and
-    `delivery:` (where briefs, alerts and buyer files are sent, orchestration.delivery);
+    `delivery:` (where briefs, alerts and buyer files are sent, orchestration.delivery),
+    `profit:` (costs no export carries: fulfilment per order, gateway fees; ProfitSettings);
     anything not set falls back to the defaults. `timezone_configured` says whether the timezone came from the
     file (False: the default applies, and exports whose offsets do not fit it are warned of).
     """
@@ -123,6 +231,7 @@ class Settings:
     # `delivery:` (orchestration/delivery/settings.py): SMTP, Slack, recipients per kind;
     # checked when the settings are read. Passwords and webhook URLs never live here.
     delivery: dict = field(default_factory=dict)
+    profit: ProfitSettings = field(default_factory=ProfitSettings)
 
     @property
     def warehouse_path(self) -> Path:
@@ -208,6 +317,7 @@ class Settings:
             compute=compute,
             sources=sources,
             delivery=delivery,
+            profit=ProfitSettings.from_config(config.get("profit"), str(config_file)),
         )
 
     def child_env(self) -> dict[str, str]:

@@ -38,7 +38,8 @@ class StoreResource(dg.ConfigurableResource):
     (orchestration.settings.ReplenishmentSettings, same meanings and units); compute: where
     the forecasts run (forecasting.compute); sources_json: the `sources:` section (the
 vendors' APIs to pull, orchestration.pull) as JSON; delivery_json: the `delivery:` section
-(orchestration.delivery) as JSON."""
+(orchestration.delivery) as JSON; profit_json: the `profit:` section (fulfilment costs,
+gateway fees) as the dbt vars it becomes."""
 
     home: str
     landing: str
@@ -56,6 +57,9 @@ vendors' APIs to pull, orchestration.pull) as JSON; delivery_json: the `delivery
     sources_json: str = "{}"
     # storeops.yml's `delivery:` as JSON (recipients, SMTP, Slack; no passwords or URLs).
     delivery_json: str = "{}"
+    # storeops.yml's `profit:` as the dbt vars it becomes (ProfitSettings.dbt_vars): it
+    # changes contribution margins, so it is part of the build fingerprint.
+    profit_json: str = "{}"
 
     @property
     def delivery(self):
@@ -94,6 +98,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             compute=settings.compute,
             sources_json=json.dumps(settings.sources, sort_keys=True, default=str),
             delivery_json=json.dumps(settings.delivery, sort_keys=True, default=str),
+            profit_json=json.dumps(settings.profit.dbt_vars(), sort_keys=True),
         ),
     }
 

@@ -52,11 +52,13 @@ def dbt_executable() -> str:
 
 def dbt_vars(context: dg.AssetExecutionContext, store: StoreResource) -> list[str]:
     """dbt's --vars for this run: the home's warehouse and DuckDB's memory limit (read by
-    profiles.yml), the store's timezone and tax setting, and the --as-of date of a replay. Passed on the command line,
+    profiles.yml), the store's timezone, tax setting and profit costs (fulfilment per order,
+    gateway fees), and the --as-of date of a replay. Passed on the command line,
     so nothing is handed over through this process' environment."""
     values = {"warehouse_path": str(Path(store.home) / "warehouse.duckdb"),
               "store_timezone": store.timezone, "taxes_included": store.taxes_included,
-              "duckdb_memory_limit": warehouse_handle.memory_limit()}
+              "duckdb_memory_limit": warehouse_handle.memory_limit(),
+              **json.loads(store.profit_json)}
     as_of = context.run.tags.get(AS_OF_TAG)
     if as_of:
         values["as_of"] = as_of

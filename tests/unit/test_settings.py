@@ -84,3 +84,48 @@ def test_tax_and_window_settings_errors(tmp_path, text, message):
     (tmp_path / "storeops.yml").write_text(text)
     with pytest.raises(SettingsError, match=message):
         Settings.load(tmp_path)
+
+
+def test_profit_section_is_read(tmp_path):
+    import datetime as dt
+
+    from orchestration.settings import ProfitSettings
+
+    (tmp_path / "storeops.yml").write_text(
+        "profit:\n"
+        "  fulfilment_per_order:\n"
+        "    - {from: 2025-09, packaging: 0.90, pick_and_pack: 2.10}\n"
+        "    - {from: 2024-12-01, packaging: 0.85, pick_and_pack: 1.90}\n"
+        "  payment_fees:\n"
+        "    PayPal Express Checkout: {percent: 3.49, fixed: 0.49}\n"
+        "    Afterpay: {percent: 6}\n")
+    profit = Settings.load(tmp_path).profit
+    assert profit == ProfitSettings(
+        fulfilment_per_order=((dt.date(2024, 12, 1), {"packaging": 0.85, "pick_and_pack": 1.9}),
+                              (dt.date(2025, 9, 1), {"packaging": 0.9, "pick_and_pack": 2.1})),
+        payment_fees={"paypal express checkout": (3.49, 0.49), "afterpay": (6.0, 0.0)})
+    assert profit.dbt_vars() == {
+        "fulfilment_per_order": [
+            {"from": "2024-12-01", "cost": 2.75, "parts": {"packaging": 0.85, "pick_and_pack": 1.9}},
+            {"from": "2025-09-01", "cost": 3.0, "parts": {"packaging": 0.9, "pick_and_pack": 2.1}}],
+        "payment_fees": [{"gateway": "afterpay", "percent": 6.0, "fixed": 0.0},
+                         {"gateway": "paypal express checkout", "percent": 3.49, "fixed": 0.49}]}
+    assert Settings.load(tmp_path / "none").profit == ProfitSettings()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("profit:\n  shipping: 5\n", "unknown key(s) under 'profit': shipping"),
+    ("profit:\n  fulfilment_per_order: [{packaging: 1}]\n", "entry 1 needs a 'from' date"),
+    ("profit:\n  fulfilment_per_order: [{from: June, packaging: 1}]\n", "'from' must be YYYY-MM"),
+    ("profit:\n  fulfilment_per_order: [{from: 2025-01}]\n", "names no cost"),
+    ("profit:\n  fulfilment_per_order: [{from: 2025-01, packaging: -1}]\n",
+     "packaging must be a number >= 0"),
+    ("profit:\n  payment_fees: {PayPal: 3.49}\n", "profit.payment_fees.PayPal must be"),
+    ("profit:\n  payment_fees: {PayPal: {percent: 120}}\n", "percent must be below 100"),
+])
+def test_bad_profit_settings_name_the_key(tmp_path, text, message):
+    (tmp_path / "storeops.yml").write_text(text)
+    with pytest.raises(SettingsError) as error:
+        Settings.load(tmp_path)
+    assert message in str(error.value)
+    assert "storeops.yml" in str(error.value)
