@@ -34,3 +34,9 @@
 {% macro cents(expression) -%}
     round(cast({{ expression }} as decimal(18, 6)), 2)
 {%- endmacro %}
+
+{#- Payment gateways that charge the store nothing per order (lower-cased):
+    orchestration.settings.FEE_FREE_GATEWAYS, the same list. -#}
+{% macro fee_free_gateways() -%}
+    {{ return(['cash', 'manual', 'gift_card', 'gift card', 'bogus', 'cash on delivery (cod)']) }}
+{%- endmacro %}

@@ -82,20 +82,47 @@ lines as (
     left join scientific_skus on scientific_skus.exported = exported_lines.sku
 ),
 
-products as (
-    select sku, unit_cost from {{ ref('stg_shopify__products') }}
+cost_history as (
+    select * from {{ ref('stg_shopify__product_costs') }}
 ),
 
 sku_costs as (
-    -- Supplier cost where the purchasing files have it, else Shopify's Cost per item.
+    -- The supplier's cost (purchasing files), for SKUs Shopify has no Cost per item for.
     select sku, min(unit_cost) as unit_cost
     from {{ ref('stg_purchasing__sku_suppliers') }}
     group by sku
 ),
 
 orders as (
-    select order_name, discount_amount, shipping, taxes, taxes_included, named_tax_rate
+    select order_name, created_date, discount_amount, shipping, taxes, taxes_included,
+           named_tax_rate
     from {{ ref('stg_shopify__orders') }}
+),
+
+line_costs as (
+    -- The unit cost in effect on the order's date (Shopify's Cost per item as the
+    -- products export of that period showed it); an order older than the first export
+    -- that shows the SKU's cost takes that first cost; else the supplier's cost.
+    select
+        lines.order_line_id,
+        coalesce(dated.unit_cost, first_known.unit_cost, sku_costs.unit_cost) as unit_cost,
+        case
+            when dated.unit_cost is not null then 'cost on the order date'
+            when first_known.unit_cost is not null then 'earliest known cost'
+            when sku_costs.unit_cost is not null then 'supplier cost'
+        end as cost_basis
+    from lines
+    left join orders on orders.order_name = lines.order_name
+    left join cost_history as dated
+        on dated.sku = lines.sku
+        and orders.created_date >= dated.valid_from
+        and (dated.valid_to is null or orders.created_date <= dated.valid_to)
+    left join cost_history as first_known
+        on first_known.sku = lines.sku
+        and first_known.is_first_known_cost
+        and orders.created_date < first_known.valid_from
+    left join sku_costs on sku_costs.sku = lines.sku
+    where lines.line_kind = 'product'
 ),
 
 line_values as (
@@ -103,12 +130,10 @@ line_values as (
         lines.*,
         lines.line_kind in ('product', 'custom') as is_sales_line,
         coalesce(lines.quantity, 0) * coalesce(lines.unit_price, 0) as gross_charged,
-        case when lines.line_kind = 'product'
-            then coalesce(sku_costs.unit_cost, products.unit_cost)
-        end as unit_cost
+        line_costs.unit_cost,
+        line_costs.cost_basis
     from lines
-    left join products on products.sku = lines.sku
-    left join sku_costs on sku_costs.sku = lines.sku
+    left join line_costs on line_costs.order_line_id = lines.order_line_id
 ),
 
 order_sums as (
@@ -244,6 +269,7 @@ select
     {{ money('case when is_sales_line then gross_charged * (1 - tax_fraction) else 0 end') }} as gross_line_revenue,
     {{ money('discount_charged * (1 - tax_fraction)') }} as allocated_discount,
     unit_cost,
+    cost_basis,
     quantity * unit_cost as line_cost,
     line_fulfillment_status,
     _source_file,

@@ -1,5 +1,7 @@
 {#-
     One row per customer (one normalised email) across orders, tickets and the customers export.
+    contribution_margin_to_date: contribution margin 2 of its orders (fct_order_profit), null
+    when none has all its costs known; margin_share: that over their net sales.
     Orders and tickets up to the run's as-of date (int_as_of_resolved); lifecycle stage on
     the as-of date by the lifecycle_stage macro (prospect, new, active, reactivated,
     lapsing, lapsed: the rule is there, shared with fct_lifecycle_movement_monthly).
@@ -49,6 +51,19 @@ order_stats as (
     group by customer_id
 ),
 
+margins as (
+    -- contribution margin 2 of the customer's orders to date (fct_order_profit); an order
+    -- whose costs are not all known adds nothing and is counted
+    select
+        customer_id,
+        sum(contribution_margin_2) as contribution_margin_2,
+        sum(net_sales) filter (where contribution_margin_2 is not null) as net_sales_with_cm2,
+        count(*) filter (where missing_costs is not null) as orders_missing_costs
+    from {{ ref('fct_order_profit') }}
+    where customer_id is not null and order_date <= {{ as_of_date() }}
+    group by customer_id
+),
+
 tickets as (
     select
         {{ hash_email('email_normalised') }} as customer_id,
@@ -85,6 +100,10 @@ joined as (
         coalesce(order_stats.refunds, 0) as refunds,
         coalesce(order_stats.net_revenue, 0) as net_revenue,
         order_stats.net_revenue / nullif(order_stats.orders, 0) as average_order_value,
+        case when margins.customer_id is null then 0 else margins.contribution_margin_2 end
+            as contribution_margin_to_date,
+        margins.contribution_margin_2 / nullif(margins.net_sales_with_cm2, 0) as margin_share,
+        coalesce(margins.orders_missing_costs, 0) as orders_missing_costs,
         {{ dbt.datediff('order_stats.last_order_date', 'as_of.as_of_date', 'day') }} as days_since_last_order,
         case when order_stats.orders > 1
             then {{ dbt.datediff('order_stats.first_order_date', 'order_stats.last_order_date', 'day') }}
@@ -106,6 +125,7 @@ joined as (
     from customers
     cross join as_of
     left join order_stats on order_stats.customer_id = customers.customer_id
+    left join margins on margins.customer_id = customers.customer_id
     left join tickets on tickets.customer_id = customers.customer_id
     left join consent on consent.customer_id = customers.customer_id
 ),
@@ -144,6 +164,9 @@ select
     refunds,
     net_revenue,
     average_order_value,
+    contribution_margin_to_date,
+    margin_share,
+    orders_missing_costs,
     days_since_last_order,
     average_days_between_orders,
     acquisition_channel,

@@ -63,6 +63,7 @@ renamed as (
         cancelled_at,
         tags,
         lower(source) as source_name,
+        nullif(trim(payment_method), '') as payment_method,
         note_attributes,
         nullif(trim(regexp_extract(note_attributes, 'utm_source:\s*([^\n,]+)', 1)), '') as utm_source,
         nullif(trim(regexp_extract(note_attributes, 'utm_medium:\s*([^\n,]+)', 1)), '') as utm_medium,

@@ -1,0 +1,59 @@
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'fct_payouts'}}}) }}
+-- Shopify Payments transactions that do not add up, named by the file and row to look at
+-- (a warning: payment fees are still read from them, and the payout is marked
+-- is_reconciled = false in fct_payouts). Identities checked, to the cent:
+--   row:    Amount - Fee = Net
+--   order:  the charges of an order = its Total, its refunds = its Refunded Amount, when
+--           the transactions are in the order's currency
+with transactions as (
+    select * from {{ ref('stg_shopify__payment_transactions') }}
+    where transaction_type <> 'payout'
+),
+
+orders as (
+    select order_name, total, refunded_amount, currency_code
+    from {{ ref('stg_shopify__orders') }}
+),
+
+per_order as (
+    select
+        transactions.order_name,
+        sum(amount) filter (where transaction_type = 'charge') as charged,
+        -sum(amount) filter (where transaction_type = 'refund') as refunded,
+        bool_and(transactions.currency_code = orders.currency_code) as same_currency,
+        max(orders.total) as order_total,
+        max(orders.refunded_amount) as order_refunded,
+        min(transactions._source_file) as source_file,
+        min(transactions._source_row) as source_row
+    from transactions
+    inner join orders on orders.order_name = transactions.order_name
+    group by 1
+)
+
+select
+    'row' as identity,
+    order_name,
+    _source_file as source_file,
+    _source_row as source_row,
+    'Net ' || cast(cast(net as decimal(18, 2)) as {{ dbt.type_string() }}) || ' is not Amount '
+        || cast(cast(amount as decimal(18, 2)) as {{ dbt.type_string() }}) || ' - Fee '
+        || cast(cast(fee as decimal(18, 2)) as {{ dbt.type_string() }}) as problem
+from transactions
+where net_differs
+
+union all
+
+select
+    'order' as identity,
+    order_name,
+    source_file,
+    source_row,
+    'charged ' || cast(cast(coalesce(charged, 0) as decimal(18, 2)) as {{ dbt.type_string() }}) || ' and refunded '
+        || cast(cast(coalesce(refunded, 0) as decimal(18, 2)) as {{ dbt.type_string() }})
+        || ' by Shopify Payments, but the order says Total '
+        || cast(cast(order_total as decimal(18, 2)) as {{ dbt.type_string() }}) || ', refunded '
+        || cast(cast(order_refunded as decimal(18, 2)) as {{ dbt.type_string() }}) as problem
+from per_order
+where same_currency
+    and (abs(coalesce(charged, 0) - order_total) >= 0.005
+         or abs(coalesce(refunded, 0) - order_refunded) >= 0.005)
