@@ -34,6 +34,7 @@ from dashboards.document import (
     percent,
     signed_percent,
 )
+from dashboards.profit import ladder, missing_cost_notes
 from quality.warehouse import ad_spend_gap, file_warnings
 from quality.warehouse import rows as _rows
 from quality.warehouse import table_exists as _exists
@@ -93,9 +94,12 @@ def daily_brief(con: duckdb.DuckDBPyConnection, *, as_of: date, currency: str,
             rows.append((label, fmt(now) if now is not None else "n/a",
                          fmt(week) if week is not None else "n/a", signed_percent(change(now, week)),
                          fmt(year) if year is not None else "n/a", signed_percent(change(now, year))))
+        rows[1:1] = _profit_rows(con, as_of, last_week, last_year, currency)
         doc.add(Table(("Metric", as_of.isoformat(), f"{last_week:%a %d %b}", "vs last week",
                        f"{last_year:%a %d %b %Y}", "vs last year"), tuple(rows),
                       (False, True, True, True, True, True)))
+        for text in missing_cost_notes(con, as_of, as_of, currency):
+            doc.add(Note(text))
         if last_year not in kpis:
             doc.add(Note("Not enough history for last year's comparison."))
         if today.get("sessions") is None:
@@ -106,6 +110,38 @@ def daily_brief(con: duckdb.DuckDBPyConnection, *, as_of: date, currency: str,
     _daily_support(doc, con, as_of, kpis, last_week)
     _daily_quality(doc, con, as_of, failed_checks)
     return doc
+
+
+def _profit_rows(con, as_of: date, last_week: date, last_year: date,
+                 currency: str) -> list[tuple[str, ...]]:
+    """Contribution margin next to revenue: CM2 (after goods, shipping, fees and
+    fulfilment), its share of net sales, and CM3 (after ad spend), for the day and its
+    comparison days. No rows without the profit marts."""
+    days = {d: ladder(con, d, d) for d in (as_of, last_week, last_year)}
+    if days[as_of] is None:
+        return []
+    specs = (
+        ("Contribution margin 2", lambda lad: lad.values["contribution_margin_2"],
+         lambda v: money(v, currency)),
+        ("CM2 % of net sales", lambda lad: lad.margin("contribution_margin_2"),
+         lambda v: percent(v)),
+        ("Contribution margin 3 (after ads)", lambda lad: lad.values["contribution_margin_3"],
+         lambda v: money(v, currency)),
+    )
+    rows = []
+    for label, value, fmt in specs:
+        now, week, year = (value(days[d]) if days[d] is not None else None
+                           for d in (as_of, last_week, last_year))
+        if label.startswith("CM2 %"):  # a share moves in percentage points
+            def delta(a, b):
+                return "n/a" if a is None or b is None else f"{100 * (a - b):+.1f} pts"
+        else:
+            def delta(a, b):
+                return signed_percent(change(a, b))
+        rows.append((label, fmt(now) if now is not None else "n/a",
+                     fmt(week) if week is not None else "n/a", delta(now, week),
+                     fmt(year) if year is not None else "n/a", delta(now, year)))
+    return rows
 
 
 def _daily_channels(doc: Document, con, as_of: date, currency: str) -> None:

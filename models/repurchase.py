@@ -85,13 +85,21 @@ def _last_order_products(order_lines: pl.DataFrame, as_of: date) -> pl.DataFrame
 
 
 def win_back_list(scores: pl.DataFrame, order_lines: pl.DataFrame, *,
-                  as_of: date) -> pl.DataFrame:
-    """High-value customers at risk, most value at risk first.
+                  as_of: date, margins: pl.DataFrame | None = None) -> pl.DataFrame:
+    """High-value customers at risk, most at stake first.
 
-    scores: the output of `churn_scores`. Returns `customer_id` (the warehouse's hash, no
-    email), value tier, p_churn, predicted 12-month value, value at risk (p_churn x value),
-    orders, last 12 months' spend, last order date, days since, usual interval, days
-    overdue, the products of the last order and the acquisition channel.
+    scores: the output of `churn_scores`. margins (optional): `customer_id, margin_share`,
+    each customer's contribution margin 2 over net sales to date (marts.dim_customers);
+    with it the list is ranked by margin at risk, not revenue: a customer who buys at full
+    price is worth more than one who only buys on discount with free shipping.
+
+    Returns `customer_id` (the warehouse's hash, no email), value tier, p_churn, predicted
+    12-month value (net sales, store currency), value at risk (p_churn x value), and with
+    margins margin_share, margin_at_risk (value at risk x margin share) and margin_basis
+    ("customer", or "store" where the customer's own share is unknown and the store's
+    share over all customers with one is used); then orders, last 12 months' spend, last
+    order date, days since, usual interval, days overdue, the products of the last order
+    and the acquisition channel. Sorted by margin_at_risk (else value_at_risk), descending.
     """
     _require(scores, "scores", ("customer_id", "segment", "p_churn", "predicted_clv"))
     products = (
@@ -99,16 +107,35 @@ def win_back_list(scores: pl.DataFrame, order_lines: pl.DataFrame, *,
         .group_by("customer_id")
         .agg(pl.col("product").sort().str.join("; ").alias("last_products"))
     )
-    return (
+    listed = (
         scores.filter(pl.col("segment") == "high_value_at_risk")
         .join(products, on="customer_id", how="left")
         .with_columns((pl.col("p_churn") * pl.col("predicted_clv")).round(2).alias("value_at_risk"))
-        .select("customer_id", "value_tier", pl.col("p_churn").round(3),
-                pl.col("predicted_clv").round(2), "value_at_risk", "orders",
-                pl.col("net_revenue_12m").round(2), "last_order_date",
-                "days_since_last_order", "usual_interval_days", "days_overdue",
-                "last_products", "acquisition_channel")
-        .sort("value_at_risk", descending=True)
+    )
+    margin_columns: list = []
+    rank = "value_at_risk"
+    if margins is not None:
+        _require(margins, "margins", ("customer_id", "margin_share"))
+        known = margins.filter(pl.col("margin_share").is_not_null())
+        store_share = float(known["margin_share"].median()) if known.height else None
+        listed = (
+            listed.join(margins.select("customer_id", "margin_share"), on="customer_id", how="left")
+            .with_columns(
+                pl.when(pl.col("margin_share").is_not_null()).then(pl.lit("customer"))
+                .otherwise(pl.lit("store" if store_share is not None else None))
+                .alias("margin_basis"),
+                pl.col("margin_share").fill_null(pl.lit(store_share, dtype=pl.Float64)))
+            .with_columns((pl.col("value_at_risk") * pl.col("margin_share")).round(2)
+                          .alias("margin_at_risk")))
+        margin_columns = [pl.col("margin_share").round(3), "margin_at_risk", "margin_basis"]
+        rank = "margin_at_risk"
+    return (
+        listed.select("customer_id", "value_tier", pl.col("p_churn").round(3),
+                      pl.col("predicted_clv").round(2), "value_at_risk", *margin_columns,
+                      "orders", pl.col("net_revenue_12m").round(2), "last_order_date",
+                      "days_since_last_order", "usual_interval_days", "days_overdue",
+                      "last_products", "acquisition_channel")
+        .sort(rank, "customer_id", descending=[True, False], nulls_last=True)
     )
 
 

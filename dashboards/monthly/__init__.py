@@ -2,7 +2,8 @@
 
 `monthly_report(con, month=..., currency=...)` reads the marts (and, when present, the
 analytics tables) of a storeops warehouse and returns a `Document` with, in order:
-Summary, Cohort retention, Channel efficiency, Inventory health, Customer lifetime value
+Summary, Profit (the contribution margin ladder, by channel and by SKU), Cohort retention,
+Channel efficiency, Inventory health, Customer lifetime value
 by acquisition channel, Customer segments, Data notes.
 
 Every figure is computed from rows dated on or before the month's last day, so a later run
@@ -33,6 +34,7 @@ from dashboards.monthly import (
     data_notes,
     inventory,
     lifetime_value,
+    profit,
     segments,
     summary,
 )
@@ -42,6 +44,7 @@ __all__ = ["SECTIONS", "monthly_report"]
 
 SECTIONS = (
     "Summary",
+    "Profit",
     "Cohort retention",
     "Channel efficiency",
     "Inventory health",
@@ -62,6 +65,7 @@ def monthly_report(con: duckdb.DuckDBPyConnection, *, month: date, currency: str
         raise ValueError(f"month must be the first day of a month, got {month.isoformat()}")
     ctx = MonthlyContext(con, month, currency)
     sections = [
+        ("Profit", profit.profit),
         ("Cohort retention", cohorts.cohort_retention),
         ("Channel efficiency", channels.channel_efficiency),
         ("Inventory health", inventory.inventory_health),

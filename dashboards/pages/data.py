@@ -40,6 +40,8 @@ class DashboardData:
     channel_value: pl.DataFrame  # acquisition_channel, customers, predicted_clv_mean/_total
     churn_as_of: date | None
     csat_weekly: pl.DataFrame  # week, tickets, rated, satisfied, csat
+    # fct_profit_daily (day x channel: the profit ladder, ad spend, CM3), money as Float64
+    profit: pl.DataFrame = field(default_factory=pl.DataFrame)
     # Why a block is missing, by source: "analytics.demand_forecast" -> reason.
     unavailable: dict[str, str] = field(default_factory=dict)
 
@@ -71,6 +73,11 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection, as_of: date) -> Dashboar
         "from marts.fct_channel_daily where channel_date <= ? order by channel_date, channel",
         [as_of])
     channels = _floats(channels, exclude=("channel_date", "channel"))
+    profit = reader.frame(
+        "marts", "fct_profit_daily",
+        "select * exclude (profit_day_id, currency_code) from marts.fct_profit_daily "
+        "where profit_date <= ? order by profit_date, channel", [as_of])
+    profit = _floats(profit, exclude=("profit_date", "channel"))
 
     anomalies = reader.frame(
         "analytics", "anomalies",
@@ -227,6 +234,8 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection, as_of: date) -> Dashboar
             {"week": pl.Date, "tickets": pl.Int64, "rated": pl.Int64, "satisfied": pl.Int64,
              "csat": pl.Float64}),
         unavailable=unavailable,
+        profit=profit if profit is not None else _empty(
+            {"profit_date": pl.Date, "channel": pl.Utf8, "net_sales": pl.Float64}),
     )
 
 

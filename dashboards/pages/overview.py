@@ -37,11 +37,85 @@ def overview(page: Page, data: DashboardData, cur: Money) -> None:
     page.section(f"Last {KPI_WINDOW_DAYS} days "
                  f"({data.as_of - timedelta(days=KPI_WINDOW_DAYS - 1):%b %d} – {data.as_of:%b %d, %Y})")
     page.html(_kpi_tiles(data, cur))
+    page.section(f"Profit ladder, last {PROFIT_WINDOW_DAYS} days")
+    page.chart(_profit_ladder_figure(data, cur))
+    page.chart(_margin_by_channel_figure(data, cur))
     page.section("Trends")
     page.chart(_revenue_orders_figure(data, cur))
     page.chart(_aov_conversion_figure(data, cur))
     page.section("Open incidents")
     page.html(_incidents_table(data, cur))
+
+
+PROFIT_WINDOW_DAYS = 28
+LADDER = (("Net sales", "net_sales", "absolute"), ("Cost of goods", "cogs", "relative"),
+          ("CM1", "contribution_margin_1", "total"),
+          ("Shipping charged", "net_shipping_revenue", "relative"),
+          ("Shipping labels", "shipping_cost", "relative"),
+          ("Payment fees", "payment_fees", "relative"),
+          ("Fulfilment", "fulfilment_cost", "relative"),
+          ("CM2", "contribution_margin_2", "total"), ("Ad spend", "ad_spend", "relative"),
+          ("CM3", "contribution_margin_3", "total"))
+COSTS = {"cogs", "shipping_cost", "payment_fees", "fulfilment_cost", "ad_spend"}
+
+
+def _profit_window(data: DashboardData) -> pl.DataFrame:
+    start = data.as_of - timedelta(days=PROFIT_WINDOW_DAYS - 1)
+    if "profit_date" not in data.profit.columns:
+        return data.profit.clear()
+    return data.profit.filter(pl.col("profit_date") >= start)
+
+
+def _profit_ladder_figure(data: DashboardData, cur: Money) -> go.Figure | str:
+    window = _profit_window(data)
+    if not window.height or not window["net_sales"].sum():
+        return ('<p class="note">No contribution margins yet: the warehouse has no orders with '
+                'costs in the last 28 days (marts.fct_profit_daily).</p>')
+    sums = {c: float(window[c].sum() or 0) for _, c, _ in LADDER}
+    net = sums["net_sales"] or 1.0
+    fig = go.Figure(go.Waterfall(
+        x=[label for label, _, _ in LADDER],
+        measure=[m for _, _, m in LADDER],
+        y=[-sums[c] if c in COSTS else sums[c] for _, c, _ in LADDER],
+        text=[f"{cur.text(sums[c])}<br>{percent(sums[c] / net)}" for _, c, _ in LADDER],
+        textposition="outside", connector={"line": {"color": "#9aa5b1"}},
+        increasing={"marker": {"color": PALETTE[2]}}, decreasing={"marker": {"color": PALETTE[3]}},
+        totals={"marker": {"color": PALETTE[0]}},
+        hovertemplate="%{x}: " + cur.hover() + "<extra></extra>"))
+    missing = int(window["orders_missing_costs"].sum() or 0)
+    note = (f" {number(missing)} order{'s' * (missing != 1)} with a missing cost are left out "
+            "of CM2 and CM3 (see the brief)." if missing else "")
+    fig.update_layout(
+        title={"text": f"From net sales to contribution margin, last {PROFIT_WINDOW_DAYS} days"
+                       f"<br><sup>Each bar is a share of net sales. CM1: after the cost of goods "
+                       f"at the order date's cost; CM2: after shipping, payment fees and "
+                       f"fulfilment; CM3: after ad spend.{note}</sup>"},
+        height=460, showlegend=False, yaxis=cur.ticks())
+    return fig
+
+
+def _margin_by_channel_figure(data: DashboardData, cur: Money) -> go.Figure | str:
+    window = _profit_window(data)
+    if not window.height or not window["net_sales"].sum():
+        return ""
+    by = (window.group_by("channel")
+          .agg(pl.col("net_sales").sum(), pl.col("contribution_margin_2").sum(),
+               pl.col("ad_spend").sum(), pl.col("contribution_margin_3").sum())
+          .sort("net_sales", descending=True))
+    fig = go.Figure()
+    for column, name, color in (("contribution_margin_2", "CM2", PALETTE[0]),
+                                ("contribution_margin_3", "CM3 (after ad spend)", PALETTE[1])):
+        fig.add_bar(x=by["channel"].to_list(), y=by[column].to_list(), name=name,
+                    marker_color=color,
+                    customdata=[percent(v / n) if n else "n/a"
+                                for v, n in zip(by[column], by["net_sales"], strict=True)],
+                    hovertemplate="%{x}: " + cur.hover() + " (%{customdata} of net sales)"
+                                  "<extra>" + name + "</extra>")
+    fig.update_layout(title={"text": f"Contribution margin by channel, last {PROFIT_WINDOW_DAYS} days"
+                                     "<br><sup>A channel whose CM3 is below zero spends more on "
+                                     "ads than its orders earn after costs.</sup>"},
+                      barmode="group", height=400, yaxis=cur.ticks(), legend=LEGEND_BELOW)
+    return fig
 
 
 def _kpi_tiles(data: DashboardData, cur: Money) -> str:

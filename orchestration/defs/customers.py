@@ -23,7 +23,7 @@ from orchestration.defs.shared import (
     write_evaluation,
     write_table,
 )
-from quality.warehouse import table_exists
+from quality.warehouse import column_exists, table_exists
 
 CUSTOMERS_GROUP = "customers"
 
@@ -194,7 +194,10 @@ def customer_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             con, "select customer_id, order_date, sku, line_name from marts.fct_order_lines "
                  "where is_revenue and line_kind = 'product' and customer_id is not null "
                  "and order_date <= ?", [as_of])
-        win_back = win_back_list(scores, lines, as_of=as_of)
+        margins = (query_frame(con, "select customer_id, margin_share from marts.dim_customers "
+                                    "where orders > 0")
+                   if column_exists(con, "marts", "dim_customers", "margin_share") else None)
+        win_back = win_back_list(scores, lines, as_of=as_of, margins=margins)
         reminders = replenishment_reminders(lines, scores, repurchase, as_of=as_of)
         # The contact list for the email tool stays inside the warehouse.
         con.execute(

@@ -226,6 +226,28 @@ def test_win_back_list_has_no_email_and_only_high_value_at_risk():
     assert out["value_at_risk"].to_list() == [240.0]
 
 
+def test_win_back_list_ranks_by_margin_at_risk():
+    # "rev" is worth more in sales, "full" in margin: it buys at full price.
+    scores = pl.DataFrame({
+        "customer_id": ["rev", "full", "new"], "segment": ["high_value_at_risk"] * 3,
+        "p_churn": [0.5, 0.5, 0.5], "predicted_clv": [400.0, 300.0, 100.0],
+        "value_tier": ["vip"] * 3, "orders": [6, 5, 2], "net_revenue_12m": [500.0, 400.0, 80.0],
+        "last_order_date": [date(2025, 1, 1)] * 3, "days_since_last_order": [150] * 3,
+        "usual_interval_days": [40.0] * 3, "days_overdue": [110] * 3,
+        "acquisition_channel": ["meta", "email", "google"],
+    })
+    lines = pl.DataFrame({"customer_id": ["rev"], "order_date": [date(2025, 1, 1)],
+                          "sku": ["A"], "line_name": ["Oolong"]})
+    margins = pl.DataFrame({"customer_id": ["rev", "full", "new"],
+                            "margin_share": [0.10, 0.40, None]})
+    out = win_back_list(scores, lines, as_of=date(2025, 6, 1), margins=margins)
+    # at risk: rev 200 x 0.10 = 20; full 150 x 0.40 = 60; new 50 x median(0.10, 0.40) = 12.5
+    assert out.select("customer_id", "margin_at_risk", "margin_basis").rows() == [
+        ("full", 60.0, "customer"), ("rev", 20.0, "customer"), ("new", 12.5, "store")]
+    assert win_back_list(scores, lines, as_of=date(2025, 6, 1))["customer_id"].to_list() == [
+        "rev", "full", "new"]
+
+
 def test_missing_column_is_named():
     with pytest.raises(ValueError, match="orders is missing column 'order_date'"):
         customer_features(pl.DataFrame({"customer_id": ["a"], "net_revenue": [1.0]}),

@@ -171,6 +171,7 @@ def test_headings_are_the_contract(store):
     assert doc.title == "Monthly report — March 2026"
     assert doc.headings() == [
         "Summary",
+        "Profit",
         "Cohort retention",
         "Channel efficiency",
         "Inventory health",
