@@ -114,6 +114,8 @@ def demo(
     with console.status("Generating the demo store…") as status:
         store = generate_store(settings.home, scale=scale, days=days, seed=seed,
                                progress=lambda step: status.update(f"Generating the demo store… {step}"))
+    # The generator adds the demo store's costs (profit:) to storeops.yml: read it again.
+    settings = replace(_load_settings(home), landing=settings.home / "landing")
     console.print(
         f"Demo store: {store.n_orders:,} orders ({store.n_order_lines:,} lines), "
         f"{store.n_customers:,} customers, {store.n_skus:,} SKUs from {store.n_suppliers} suppliers, "
@@ -270,6 +272,9 @@ def pull(
             code = max(code, 1)
             continue
         for log in logs:
+            if log.status == "skipped":  # not an error: e.g. a store without Shopify Payments
+                console.print(f"[yellow]{escape(log.error or '')}[/yellow]", soft_wrap=True)
+                continue
             console.print(f"{name} {log.resource}: {log.records:,} records in {log.pages} pages "
                           f"({log.rows:,} rows) into {settings.landing}; {log.requests} requests, "
                           f"{log.throttle_waits} throttle waits; cursor {log.cursor or 'none'} "

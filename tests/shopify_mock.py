@@ -13,6 +13,11 @@ documents it (https://shopify.dev/docs/api/admin-graphql, .../rate-limits):
   (`maximum`, `restore_rate` per second) answers THROTTLED with HTTP 200 when it cannot
   pay the requested cost. Every answer carries `extensions.cost.throttleStatus`.
 - Planned faults by request number: `fail[n] = "429"` (with Retry-After), `"500"`.
+- `shopifyPaymentsAccount { balanceTransactions(first, after, query:
+  "processed_at:>='...'", sortKey: PROCESSED_AT, reverse, hideTransfers) }` as the
+  ShopifyPaymentsBalanceTransactionConnection (edges with cursors, nodes, pageInfo),
+  oldest first; `payments_account="none"` answers `shopifyPaymentsAccount: null` (a store
+  without Shopify Payments), `"denied"` an ACCESS_DENIED error as Shopify words it.
 
 Which operation was asked is read from the operation name (StoreopsOrders, ...); the
 mock does not execute arbitrary GraphQL.
@@ -69,6 +74,57 @@ def requested_cost(query: str, variables: dict) -> int:
     document = parse(query)
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
     return _selection_cost(operation.selection_set.selections, variables)
+
+
+def _field_args(query: str, name: str, variables: dict) -> dict:
+    """The arguments of the first field `name` in `query`, literals and variables resolved
+    (enums as their names)."""
+    from graphql.language import visit
+    from graphql.language.visitor import Visitor
+
+    found: dict = {}
+    seen: list[bool] = []
+
+    class Find(Visitor):
+        def enter_field(self, node, *_):
+            if node.name.value != name or seen:
+                return
+            seen.append(True)
+            for arg in node.arguments:
+                value = arg.value
+                if value.kind == "variable":
+                    found[arg.name.value] = variables.get(value.name.value)
+                elif value.kind == "boolean_value":
+                    found[arg.name.value] = value.value
+                elif value.kind == "int_value":
+                    found[arg.name.value] = int(value.value)
+                else:  # strings and enums
+                    found[arg.name.value] = value.value
+
+    visit(parse(query), Find())
+    return found
+
+
+def balance_transaction(number: int, *, date: str, amount, fee=0, type: str = "CHARGE",
+                        order: str | None = None, payout: int | None = None,
+                        payout_status: str = "PENDING", test: bool = False,
+                        currency: str = "USD") -> dict:
+    """A ShopifyPaymentsBalanceTransaction node as the Admin API returns it: net = amount
+    - fee; a pending one has `associatedPayout {id: null, status: PENDING}` (as the docs'
+    example answer shows)."""
+    amount, fee = Decimal(str(amount)), Decimal(str(fee))
+    return {
+        "id": f"gid://shopify/ShopifyPaymentsBalanceTransaction/{700000 + number}",
+        "type": type, "test": test, "transactionDate": date,
+        "amount": {"amount": str(amount), "currencyCode": currency},
+        "fee": {"amount": str(fee), "currencyCode": currency},
+        "net": {"amount": str(amount - fee), "currencyCode": currency},
+        "associatedOrder": None if order is None else {
+            "id": f"gid://shopify/Order/{5000000000 + int(order.lstrip('#'))}", "name": order},
+        "associatedPayout": {"id": None if payout is None else
+                             f"gid://shopify/ShopifyPaymentsPayout/{payout}",
+                             "status": payout_status},
+    }
 
 
 def money(amount, currency: str = "USD") -> dict:
@@ -144,6 +200,9 @@ def _page(nodes: list, first: int, after: str | None) -> dict:
 
 class ShopifyMock:
     """The mock shop: `orders` (nodes from `order()`), a token, a bucket, planned faults.
+    `transactions`: Shopify Payments balance transactions (nodes from
+    `balance_transaction()`); `payments_account`: "active", "none" (no Shopify Payments)
+    or "denied" (the token lacks the scope).
     `requests` records (operation, variables, HTTP status or "THROTTLED", requested cost)
     per request. `available`: the bucket now; `drain_next = True` empties it when the next
     request arrives (whatever time passed before)."""
@@ -152,9 +211,12 @@ class ShopifyMock:
                  maximum: float = 1000.0, restore_rate: float = 20000.0,
                  products: list[dict] | None = None, customers: list[dict] | None = None,
                  inventory: dict[str, list[dict]] | None = None,
+                 transactions: list[dict] | None = None, payments_account: str = "active",
                  app: tuple[str, str] | None = None):
         self.token = token
         self.orders = orders
+        self.transactions = transactions or []
+        self.payments_account = payments_account
         self.products = products or []
         self.customers = customers or []
         self.inventory = inventory or {}  # location name -> inventory level nodes
@@ -234,7 +296,22 @@ class ShopifyMock:
                 "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                 "extensions": {"cost": {"requestedQueryCost": cost, "actualQueryCost": None,
                                         "throttleStatus": self._status()}}})
-        data = self._answer(operation, variables)
+        if operation == "StoreopsPaymentTransactions" and self.payments_account == "denied":
+            self.available -= 1
+            self.requests.append((operation, variables, "ACCESS_DENIED", cost))
+            # As Shopify answers a field the app has no scope for (changelog: "New error
+            # messages for GraphQL operations without necessary access scopes").
+            return self._json({"data": {"shopifyPaymentsAccount": None}, "errors": [{
+                "message": "Access denied for shopifyPaymentsAccount field. Required access: "
+                           "`read_shopify_payments_accounts` access scope.",
+                "locations": [{"line": 3, "column": 3}], "path": ["shopifyPaymentsAccount"],
+                "extensions": {"code": "ACCESS_DENIED",
+                               "documentation": "https://shopify.dev/api/usage/access-scopes",
+                               "requiredAccess": "`read_shopify_payments_accounts` access "
+                                                 "scope."}}],
+                "extensions": {"cost": {"requestedQueryCost": cost, "actualQueryCost": 1,
+                                        "throttleStatus": self._status()}}})
+        data = self._answer(operation, variables, body["query"])
         actual = max(1, cost // 4)
         self.available -= actual
         self.requests.append((operation, variables, 200, cost))
@@ -263,7 +340,30 @@ class ShopifyMock:
         } for r in node["refunds"][:shopify.REFUNDS_FIRST]]
         return out
 
-    def _answer(self, operation: str, variables: dict) -> dict:
+    def _payment_transactions(self, query: str, variables: dict) -> dict:
+        if self.payments_account == "none":
+            return {"shopifyPaymentsAccount": None}
+        args = _field_args(query, "balanceTransactions", variables)
+        if args.get("sortKey", "PROCESSED_AT") != "PROCESSED_AT":
+            raise AssertionError(f"the mock sorts balance transactions by PROCESSED_AT only: {args}")
+        since = None
+        if args.get("query"):
+            since = re.fullmatch(r"processed_at:>='([^']+)'", args["query"]).group(1)
+        nodes = sorted((t for t in self.transactions
+                        if (since is None or t["transactionDate"] >= since)
+                        and not (args.get("hideTransfers") and t["type"] == "TRANSFER")),
+                       key=lambda t: (t["transactionDate"], t["id"]),
+                       reverse=bool(args.get("reverse")))
+        page = _page(nodes, args["first"], args.get("after"))
+        start = json.loads(base64.b64decode(args["after"]))["last"] + 1 if args.get("after") else 0
+        page["nodes"] = deepcopy(page["nodes"])
+        page["edges"] = [{"cursor": _cursor(start + i), "node": node}
+                         for i, node in enumerate(page["nodes"])]
+        return {"shopifyPaymentsAccount": {"balanceTransactions": page}}
+
+    def _answer(self, operation: str, variables: dict, query: str = "") -> dict:
+        if operation == "StoreopsPaymentTransactions":
+            return self._payment_transactions(query, variables)
         if operation == "StoreopsOrders":
             since = None
             if variables.get("query"):

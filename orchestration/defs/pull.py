@@ -8,7 +8,9 @@ storeops.yml configures the source under `sources:` and the run does not carry t
 and a materialisation from the Dagster UI pull). A pull that fails (the API down, a
 token rejected) is reported in its metadata and the log and fails its freshness check
 once the last good pull is older than `freshness_hours`, but does not stop the run:
-the exports already in the landing folder still load.
+the exports already in the landing folder still load. A pull recorded as skipped (a store
+without Shopify Payments, or a token without its scope) says why in its metadata and
+makes its check a warning.
 """
 
 
@@ -79,6 +81,10 @@ def build_pull_asset(source: str, resource: str, table: str) -> dg.AssetsDefinit
                               f"there still load: {exc}")
             return dg.MaterializeResult(metadata={"pulled": False,
                                                   "error": dg.MetadataValue.text(str(exc))})
+        if log.status == "skipped":  # a resource the account does not have (Shopify Payments)
+            context.log.warning(log.error or f"{source} {resource}: skipped")
+            return dg.MaterializeResult(metadata={"pulled": False, "reason": dg.MetadataValue.text(
+                log.error or "skipped")})
         return dg.MaterializeResult(metadata={
             "pulled": True,
             "window_start": log.since or "everything (first pull)",
@@ -115,6 +121,13 @@ def build_freshness_check(source: str, resource: str, table: str) -> dg.AssetChe
         else:
             pulled = datetime.strptime(done["pull_id"], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
             age = (datetime.now(UTC) - pulled).total_seconds() / 3600
+        if last and last["status"] == "skipped":
+            # Nothing to pull for this account (a store without Shopify Payments, or a
+            # token without the scope): a warning saying why, not an error.
+            return dg.AssetCheckResult(
+                passed=False, severity=dg.AssetCheckSeverity.WARN,
+                description=last.get("error") or f"{source} {resource}: skipped",
+                metadata={"configured": True, "skipped": True, "freshness_hours": hours})
         passed = age is not None and age <= hours
         error = last.get("error") if last and last["status"] != "done" else None
         text = ("never pulled successfully" if age is None

@@ -16,11 +16,13 @@ appends one line to `<home>/pulls/log.jsonl`: window, pages, records, requests, 
 waits, cursor. Credentials come only from the environment (`credentials.py`) and are
 never written anywhere.
 
-Sources (`sources.RESOURCES`): Shopify orders, products, customers and inventory
-(GraphQL Admin API, `shopify.py`), Meta insights (`meta.py`), Google Ads searchStream
-(`google_ads.py`), TikTok's integrated report (`tiktok.py`), Gorgias tickets
-(`gorgias.py`) and Zendesk's incremental ticket export (`zendesk.py`). Each run of a
-pull is recorded by `state.recorded`. Pure: no Dagster imports.
+Sources (`sources.RESOURCES`): Shopify orders, products, customers, inventory and
+Shopify Payments balance transactions (GraphQL Admin API, `shopify.py`; a store without
+Shopify Payments, or a token without its scope, gives a pull recorded as skipped), Meta
+insights (`meta.py`), Google Ads searchStream (`google_ads.py`), TikTok's integrated
+report (`tiktok.py`), Gorgias tickets (`gorgias.py`) and Zendesk's incremental ticket
+export (`zendesk.py`). Each run of a pull is recorded by `state.recorded`. Pure: no
+Dagster imports.
 
 Why dlt's HTTP layer and not a dlt pipeline: the requests client (retries of 429 and 5xx
 honouring Retry-After, backoff) and the REST client with its paginators come from dlt, but

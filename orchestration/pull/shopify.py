@@ -236,6 +236,14 @@ def access_token(settings: ShopifySettings) -> str:
     return token
 
 
+class Unavailable(PullError):
+    """What a query reads is not there for this store or this token: GraphQL errors that
+    are all `ACCESS_DENIED` (HTTP 200, a scope or a user permission missing; the message
+    is Shopify's "Access denied for <field> field. Required access: ..."), or a null object
+    on a connection's path (a store without Shopify Payments has no shopifyPaymentsAccount).
+    A PullError, so every pull but the Shopify Payments one fails on it as before."""
+
+
 @dataclass
 class Page:
     """One page of orders: the GraphQL nodes and the connection's cursor."""
@@ -302,7 +310,8 @@ class ShopifyClient:
                 f"{self.settings.token_env} was rejected by {self.settings.endpoint} "
                 f"(HTTP {response.status_code}): check the token and that the app has the "
                 "read_orders, read_customers, read_products, read_inventory and "
-                "read_locations scopes")
+                "read_locations scopes (and read_shopify_payments_payouts for Shopify "
+                "Payments transactions)")
         if response.status_code != 200:
             raise PullError(f"shopify: {self.settings.endpoint} answered HTTP "
                             f"{response.status_code} after retries: "
@@ -311,8 +320,9 @@ class ShopifyClient:
 
     def query(self, query: str, variables: dict) -> dict:
         """Run one GraphQL query and return its `data`, waiting out THROTTLED answers.
-        Raises PullError for GraphQL errors other than THROTTLED, or MAX_THROTTLED
-        THROTTLED answers in a row; CredentialError for 401/403."""
+        Raises PullError for GraphQL errors other than THROTTLED (Unavailable when they
+        are all ACCESS_DENIED), or MAX_THROTTLED THROTTLED answers in a row;
+        CredentialError for 401/403."""
         if self._status and self._next_cost:
             # Wait ahead when the bucket cannot pay what the last query asked for.
             deficit = self._next_cost - float(self._status["currentlyAvailable"])
@@ -332,7 +342,11 @@ class ShopifyClient:
                 continue
             if errors:
                 messages = "; ".join(str(e.get("message")) for e in errors)[:300]
-                raise PullError(f"shopify: the query failed: {redact(messages, self._token)}")
+                failed = f"shopify: the query failed: {redact(messages, self._token)}"
+                if all((e.get("extensions") or {}).get("code") == "ACCESS_DENIED"
+                       for e in errors):
+                    raise Unavailable(failed)
+                raise PullError(failed)
             # Shopify runs a query only when the bucket holds its requested cost.
             self._next_cost = float(cost.get("requestedQueryCost") or 0)
             return body["data"]
@@ -590,12 +604,15 @@ def _pull_changed(home: Path, landing: Path, settings: ShopifySettings,
 
 def _connection(client: ShopifyClient, query: str, variables: dict, *path: str) -> Iterator[dict]:
     """Every page of the connection at `path` in the answers to `query` (a query taking
-    `$after`): each page as Shopify returns it, `{"nodes": [...], "pageInfo": {...}}`."""
+    `$after`): each page as Shopify returns it, `{"nodes": [...], "pageInfo": {...}}`.
+    Raises Unavailable when an object on the path is null."""
     after = None
     while True:
         data = client.query(query, {**variables, "after": after})
         for key in path:
             data = data[key]
+            if data is None:
+                raise Unavailable(f"shopify: {key} is null")
         yield data
         if not data["pageInfo"]["hasNextPage"]:
             return
@@ -851,3 +868,199 @@ def pull_inventory(home: Path, landing: Path, settings: ShopifySettings, *, time
         state.save(SOURCE, INVENTORY_RESOURCE, as_of)
         log.cursor = as_of
     return log
+
+
+# Shopify Payments balance transactions, as the Payouts "Export transactions" CSV
+# (`shopify/payouts/`, raw.shopify_payment_transactions). The app needs the
+# read_shopify_payments_payouts scope (and read_shopify_payments_accounts: the account
+# object) and, for a token acting as a staff member, the View payouts permission. Every
+# argument and field asked is on these pages of the GraphQL Admin API reference
+# (https://shopify.dev/docs/api/admin-graphql/latest/..., read as of 2026-10, the
+# API_VERSION; where the 2026-10 copy was not at hand, the 2026-01 or 2025-10 page,
+# whose fields and arguments the later ones keep):
+# - queries/shopifyPaymentsAccount (2026-10): the account, null without Shopify Payments;
+#   its example answer: amounts signed by their effect on the balance (a payout -41.9, a
+#   failed payout +41.9), associatedPayout {id: null, status: PENDING} before a payout.
+# - objects/ShopifyPaymentsAccount (2026-01): balanceTransactions(hideTransfers, first,
+#   after, last, before, reverse, sortKey = PROCESSED_AT, query, savedSearchId); the query
+#   filter fields: default, available_on, credit_card_last4, currency, id,
+#   payment_method_name, payments_transfer_id, payout_date, payout_status, processed_at
+#   (time), tax_reporting_exempt, transaction_type.
+# - enums/BalanceTransactionSortKeys (2026-10): PROCESSED_AT.
+# - connections/ShopifyPaymentsBalanceTransactionConnection (2026-10): edges, nodes,
+#   pageInfo.
+# - objects/ShopifyPaymentsBalanceTransaction (2026-01, 2025-10): id, type, test,
+#   transactionDate ("when the balance transaction was processed"), amount, fee, net
+#   (MoneyV2: amount, currencyCode), associatedOrder, associatedPayout (non-null),
+#   adjustmentReason, adjustmentsOrders, sourceId, sourceType, sourceOrderTransactionId.
+# - objects/ShopifyPaymentsAssociatedOrder (2025-10): id, name.
+# - objects/ShopifyPaymentsBalanceTransactionAssociatedPayout (2026-10): id, status;
+#   "Requires the view_payouts permission".
+# - enums/ShopifyPaymentsBalanceTransactionPayoutStatus (2026-10): PENDING, SCHEDULED,
+#   PAID, FAILED, CANCELED, ACTION_REQUIRED (IN_TRANSIT deprecated).
+# - enums/ShopifyPaymentsTransactionType (2026-10): CHARGE, REFUND, ADJUSTMENT,
+#   DISPUTE_WITHDRAWAL, RESERVED_FUNDS, TRANSFER, TRANSFER_FAILURE, ...
+# hideTransfers: true leaves out the payouts themselves (type TRANSFER, the money sent
+# to the bank as a negative amount): they are not transactions of the export storeops
+# reads, and summed with a payout's transactions they would cancel them out.
+PAYMENTS_RESOURCE = "payment_transactions"
+PAYMENTS_FOLDER = "shopify/payouts"
+PAYMENTS_PAGE = 100  # requested cost 1 + 2 + 100 x 6 = 603 points
+# Pending transactions are paid (with their payout) days after their date, which does not
+# change: every pull reads again the days before its cursor, and the newer copy wins.
+PAYMENTS_LOOKBACK_DAYS = 7
+PAYMENTS_QUERY = """
+query StoreopsPaymentTransactions($first: Int!, $after: String, $query: String) {
+  shopifyPaymentsAccount {
+    balanceTransactions(first: $first, after: $after, query: $query, sortKey: PROCESSED_AT,
+                        hideTransfers: true) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id type test transactionDate
+        amount { amount currencyCode }
+        fee { amount currencyCode }
+        net { amount currencyCode }
+        associatedOrder { id name }
+        associatedPayout { id status }
+      }
+    }
+  }
+}
+"""
+# The export's header, exactly (/work/shared/formats/shopify_payment_transactions.csv).
+PAYMENT_COLUMNS = ["Transaction Date", "Type", "Order", "Card Brand", "Card Source",
+                   "Payout Status", "Payout Date", "Payout ID", "Available On", "Amount", "Fee",
+                   "Net", "Checkout", "Payment Method Name", "Presentment Amount",
+                   "Presentment Currency", "Currency"]
+PAYMENTS_SCOPE = "read_shopify_payments_payouts"
+
+
+def payment_rows(transactions: list[dict], timezone: str) -> list[dict[str, str]]:
+    """Balance transaction nodes of PAYMENTS_QUERY as rows of the transactions export
+    (test-mode transactions are left out: the export has none).
+
+    - Type: the enum lower-cased (CHARGE -> charge, REFUND -> refund; the API's
+      DISPUTE_WITHDRAWAL, RESERVED_FUNDS... stay as they are, lower-cased).
+    - Amount, Fee, Net: the MoneyV2 amounts as given, 2 decimals. Their sign is the
+      balance's: the docs' example answer has payouts out of the balance negative and a
+      failed payout coming back positive, so a refund comes negative with fee 0, as the
+      export writes it; nothing is turned around.
+    - Currency: the amount's currencyCode (the payout currency).
+    - Transaction Date: transactionDate in the store's timezone with its offset, as the
+      orders pull writes Created at.
+    - Payout Status: associatedPayout.status lower-cased (pending, scheduled, paid...);
+      Payout ID: the number at the end of its id (empty while pending).
+    - Payout Date and Available On stay empty: the balance transaction and its
+      associatedPayout (id, status) have no such field.
+    - Card Brand, Card Source, Checkout, Payment Method Name, Presentment Amount and
+      Presentment Currency stay empty: the object has no field for them
+      (payment_method_name is only a filter and sort key of the connection).
+    Raises KeyError when a node lacks a field the query asks for."""
+    zone = ZoneInfo(timezone)
+    rows = []
+    for t in transactions:
+        if t.get("test"):
+            continue
+        payout = t.get("associatedPayout") or {}
+        row = dict.fromkeys(PAYMENT_COLUMNS, "")
+        row.update({
+            "Transaction Date": _local(t["transactionDate"], zone),
+            "Type": str(t["type"]).lower(),
+            "Order": (t.get("associatedOrder") or {}).get("name") or "",
+            "Payout Status": (payout.get("status") or "").lower(),
+            "Payout ID": str(payout["id"]).rsplit("/", 1)[-1] if payout.get("id") else "",
+            "Amount": _text(Decimal(str(t["amount"]["amount"]))),
+            "Fee": _text(Decimal(str(t["fee"]["amount"]))),
+            "Net": _text(Decimal(str(t["net"]["amount"]))),
+            "Currency": t["amount"].get("currencyCode") or "",
+        })
+        rows.append(row)
+    return rows
+
+
+def _utc(timestamp: str) -> datetime:
+    return datetime.fromisoformat(timestamp).astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pull_payment_transactions(home: Path, landing: Path, settings: ShopifySettings, *,
+                              timezone: str, since: str | None = None,
+                              client: ShopifyClient | None = None,
+                              on_page: Callable[[str, int], None] | None = None) -> PullLog:
+    """Pull the Shopify Payments balance transactions processed since the saved cursor
+    less PAYMENTS_LOOKBACK_DAYS (or since `since`; the first pull: `initial_days` back, as
+    for orders) into `<landing>/shopify/payouts/` as the transactions export.
+
+    One file per UTC day of transactionDate (a day may span pages; pages come oldest
+    first): the loader dates a file by its newest transaction, so the copy of a day a later
+    pull writes has the same date as the earlier copy and wins by being loaded later (a
+    file per page would not: a page of the look-back can end on an earlier day than the
+    older page holding the same transaction). The cursor, the newest transactionDate
+    written, is saved after each day's file.
+
+    A store without Shopify Payments (shopifyPaymentsAccount is null) or a token refused
+    it (ACCESS_DENIED: the read_shopify_payments_payouts scope or the View payouts
+    permission missing) is not an error: the pull is recorded as "skipped", its `error`
+    one line saying why, and returns. Other errors as `pull_orders`."""
+    state = PullState(home)
+    saved = state.cursor(SOURCE, PAYMENTS_RESOURCE)
+    if since:
+        window = since
+    elif saved:
+        window = _iso(_utc(saved) - timedelta(days=PAYMENTS_LOOKBACK_DAYS))
+    else:
+        window = _iso(datetime.now(UTC) - timedelta(days=settings.initial_days))
+    with _recorded(home, PAYMENTS_RESOURCE, window, settings, client) as (log, api):
+        log.cursor = saved
+        day: date | None = None
+        held: list[dict] = []  # the transactions of `day` read so far
+        number = 0
+
+        def land() -> None:
+            nonlocal number
+            rows = payment_rows(held, timezone)
+            if rows:
+                number += 1
+                land_page(log, landing, PAYMENTS_FOLDER,
+                          f"api_{PAYMENTS_RESOURCE}_{log.pull_id}_p{number:04d}.csv",
+                          csv_bytes(PAYMENT_COLUMNS, rows), rows=len(rows), on_page=on_page)
+            newest = max((t["transactionDate"] for t in held), key=_utc)
+            if log.cursor is None or _utc(newest) > _utc(log.cursor):
+                log.cursor = newest
+                state.save(SOURCE, PAYMENTS_RESOURCE, newest)
+            held.clear()
+
+        pages = _connection(api, PAYMENTS_QUERY,
+                            {"first": PAYMENTS_PAGE, "query": f"processed_at:>='{window}'"},
+                            "shopifyPaymentsAccount", "balanceTransactions")
+        try:
+            for page in pages:
+                for node in page["nodes"]:
+                    if day is not None and _utc(node["transactionDate"]).date() != day:
+                        land()
+                    day = _utc(node["transactionDate"]).date()
+                    held.append(node)
+                log.records += len(page["nodes"])
+        except Unavailable as exc:
+            log.status = "skipped"
+            log.error = _payments_skipped(str(exc), api._token)
+            return log
+        if held:
+            land()
+    return log
+
+
+def _payments_skipped(reason: str, token: str) -> str:
+    """The one line a skipped Shopify Payments pull records: why, and what to grant."""
+    if reason.endswith("shopifyPaymentsAccount is null"):
+        why = "this store has no Shopify Payments account (shopifyPaymentsAccount is null)"
+    else:
+        why = f"Shopify refused it ({reason.removeprefix('shopify: the query failed: ')})"
+    text = (f"shopify {PAYMENTS_RESOURCE}: skipped, nothing pulled: {why}. To pull Shopify "
+            f"Payments transactions the app needs the {PAYMENTS_SCOPE} scope (and "
+            "read_shopify_payments_accounts), and a staff member's token the View payouts "
+            "permission; the other Shopify resources are pulled as usual")
+    return redact(" ".join(text.split()), token)

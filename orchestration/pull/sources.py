@@ -16,6 +16,7 @@ RESOURCES = (
     ("shopify", "products", "shopify_products"),
     ("shopify", "customers", "shopify_customers"),
     ("shopify", "inventory", "shopify_inventory"),
+    ("shopify", "payment_transactions", "shopify_payment_transactions"),
     ("meta", "insights", "meta_ads"),
     ("google_ads", "report", "google_ads"),
     ("tiktok", "report", "tiktok_ads"),
@@ -60,7 +61,8 @@ def pull_resource(name: str, resource: str, settings: Settings, *, since: str | 
         from orchestration.pull import shopify
 
         pull = {"products": shopify.pull_products, "customers": shopify.pull_customers,
-                "inventory": shopify.pull_inventory}[resource]
+                "inventory": shopify.pull_inventory,
+                "payment_transactions": shopify.pull_payment_transactions}[resource]
         return pull(home, landing, config, timezone=tz, since=since, on_page=on_page)
     if name == "meta":
         from orchestration.pull import meta
@@ -90,8 +92,10 @@ def pull_resource(name: str, resource: str, settings: Settings, *, since: str | 
 
 def pull_source(name: str, settings: Settings, *, since: str | None = None,
                 on_page: Callable[[str, int], None] | None = None) -> list[PullLog]:
-    """Pull every resource of source `name`, in RESOURCES order. Returns their PullLogs.
-    Raises as `pull_resource` does, at the first resource that fails."""
+    """Pull every resource of source `name`, in RESOURCES order. Returns their PullLogs
+    (a resource the account does not have, Shopify Payments, is one with status
+    "skipped" and the reason in `error`). Raises as `pull_resource` does, at the first
+    resource that fails."""
     return [pull_resource(name, resource, settings, since=since, on_page=on_page)
             for source, resource, _ in RESOURCES if source == name]
 

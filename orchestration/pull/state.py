@@ -64,7 +64,7 @@ class PullLog:
     resource: str
     pull_id: str
     since: str | None  # the window's start: the cursor it resumed from, or --since
-    status: str = "running"  # running, done, failed
+    status: str = "running"  # running, done, failed, skipped (error says why)
     pages: int = 0
     records: int = 0  # entities fetched (orders), not rows written
     rows: int = 0  # rows written to landing files
@@ -91,8 +91,9 @@ def recorded(home: Path, source: str, resource: str, since: str | None, *,
 
     Yields a new PullLog (pull id from the UTC clock, `since` the window's start) for the
     pull to fill in (pages through `land_page`, `cursor` as it saves it). On leaving: status
-    "done", or "failed" with the error; `finish(log)` (the caller's counters), the seconds
-    taken, and the line appended to `<home>/pulls/log.jsonl`.
+    "done" (or "skipped", when the pull set it and its reason in `error`: a resource the
+    account does not have), or "failed" with the error; `finish(log)` (the caller's
+    counters), the seconds taken, and the line appended to `<home>/pulls/log.jsonl`.
 
     Raises CredentialError and PullError as they came; a requests HTTPError (what is left
     after the client's retries) or any other requests failure as PullError, one line
@@ -103,7 +104,8 @@ def recorded(home: Path, source: str, resource: str, since: str | None, *,
     log = PullLog(source, resource, datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"), since)
     try:
         yield log
-        log.status = "done"
+        if log.status == "running":  # a pull that found nothing to read set "skipped"
+            log.status = "done"
     except (CredentialError, PullError) as exc:
         log.status, log.error = "failed", redact(str(exc), *secrets)
         raise

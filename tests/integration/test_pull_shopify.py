@@ -9,9 +9,10 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -27,7 +28,13 @@ from orchestration.pull.shopify import (
     pull_orders,
 )
 from tests.dbt_sql import build_model
-from tests.shopify_mock import MAX_QUERY_COST, ShopifyMock, order, requested_cost
+from tests.shopify_mock import (
+    MAX_QUERY_COST,
+    ShopifyMock,
+    balance_transaction,
+    order,
+    requested_cost,
+)
 
 TOKEN = "shpat_planted_secret_0123456789abcdef"
 TZ = "America/Chicago"
@@ -425,3 +432,208 @@ def test_an_app_of_the_stores_organisation_gets_its_token_by_client_credentials(
     monkeypatch.delenv("SHOPIFY_CLIENT_SECRET")
     with pytest.raises(CredentialError, match="SHOPIFY_CLIENT_SECRET is not set"):
         access_token(settings)
+
+
+# Shopify Payments balance transactions (shopifyPaymentsAccount.balanceTransactions),
+# written as the Payouts "Export transactions" CSV into shopify/payouts/.
+PAYMENTS_HEADER = ("Transaction Date,Type,Order,Card Brand,Card Source,Payout Status,Payout Date,"
+                   "Payout ID,Available On,Amount,Fee,Net,Checkout,Payment Method Name,"
+                   "Presentment Amount,Presentment Currency,Currency")
+
+
+def ago(days: float) -> str:
+    """The instant `days` before now, as the Admin API writes a DateTime."""
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shop_transactions() -> list[dict]:
+    """Charges of #1001-#1012 and #1014 (fee 2.9% + 0.30), the first 90 days ago (before
+    a first pull's 60 days), #1002-#1009 paid in payouts 502 and 503, #1014 (5 days ago),
+    #1011 (3) and #1012 (2) pending; a refund of #1003 (negative, fee 0), an adjustment of
+    no order, a test-mode charge and a payout (TRANSFER, left out by hideTransfers)."""
+    tx = balance_transaction
+
+    def charge(n, days, payout=None):
+        amount = Decimal(10 + n % 7) + Decimal("0.99")
+        fee = (amount * Decimal("0.029") + Decimal("0.30")).quantize(Decimal("0.01"))
+        return tx(n, date=ago(days), amount=amount, fee=fee, order=f"#{n}", payout=payout,
+                  payout_status="PAID" if payout else "PENDING")
+
+    out = [charge(1001, 90, payout=501)]
+    out += [charge(n, 20 - (n - 1002) * 0.9, payout=502 if n < 1006 else 503)
+            for n in range(1002, 1010)]
+    out += [tx(2001, date=ago(12), type="REFUND", amount="-15.00", order="#1003", payout=503,
+               payout_status="PAID"),
+            tx(2002, date=ago(11), type="ADJUSTMENT", amount="-5.00", payout=503,
+               payout_status="PAID"),
+            tx(2003, date=ago(10), amount="25.00", fee="1.03", order="#1010", test=True),
+            tx(2004, date=ago(9.5), type="TRANSFER", amount="-150.00", payout=503,
+               payout_status="PAID"),
+            charge(1014, 5), charge(1011, 3), charge(1012, 2)]
+    return out
+
+
+def load_payments(landing: Path, con):
+    return ingest_source(con, landing, SPECS_BY_TABLE["shopify_payment_transactions"],
+                         run_id="test", timezone=TZ)
+
+
+def effective_payments(con) -> dict[tuple, tuple]:
+    """raw.shopify_payment_transactions as staging keeps it (dbt's newest_file_wins on
+    Transaction Date, Type, Order, Amount: the file reaching the latest date, then the one
+    loaded last): key -> (payout_status, payout_id)."""
+    rows = con.execute("""
+        select transaction_date, type, order_name, amount, payout_status, payout_id from (
+            select r.*, row_number() over (
+                partition by r.transaction_date, r.type, r.order_name, r.amount
+                order by f.max_date desc nulls last, r._loaded_at desc, r._source_file desc,
+                         r._source_row desc) as rank
+            from raw.shopify_payment_transactions r
+            left join raw.load_log f on f.file_sha256 = r._file_sha256 and f.status = 'loaded')
+        where rank = 1""").fetchall()
+    return {row[:4]: row[4:] for row in rows}
+
+
+def test_payment_transactions_land_as_the_payouts_export(httpserver, settings, tmp_path):
+    from orchestration.pull.shopify import PAYMENTS_QUERY, pull_payment_transactions
+
+    assert requested_cost(PAYMENTS_QUERY, {"first": 100}) <= MAX_QUERY_COST
+    shop = ShopifyMock(httpserver, token=TOKEN, orders=[], transactions=shop_transactions())
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    log = pull_payment_transactions(home, landing, settings, timezone=TZ, client=client(settings))
+    # First pull: initial_days (60) back, like orders: not the charge 90 days ago.
+    asked = shop.requests[0][1]["query"]
+    start = datetime.fromisoformat(asked.removeprefix("processed_at:>='").removesuffix("'"))
+    assert abs(start - (datetime.now(UTC) - timedelta(days=60))) < timedelta(minutes=5)
+    # 14 transactions since then (the payout is hidden); the test-mode one is not written.
+    assert (log.status, log.records, log.rows) == ("done", 14, 13)
+    assert log.cursor == max(t["transactionDate"] for t in shop.transactions
+                             if t["type"] != "TRANSFER")
+    assert json.loads((home / "pulls" / "state.json").read_text()) == {
+        "shopify/payment_transactions": log.cursor}
+    files = sorted((landing / "shopify" / "payouts").iterdir())
+    assert len(files) == log.pages >= 2  # one file per day of transactions
+    for file in files:
+        assert file.read_text().splitlines()[0] == PAYMENTS_HEADER
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    result = load_payments(landing, con)
+    assert result.rows_loaded == 13 and result.rows_quarantined == 0
+    assert not [w for f in result.files for w in f.warnings]
+    assert con.execute("select count(*) from raw.shopify_payment_transactions "
+                       "where amount - fee <> net").fetchone()[0] == 0
+    rows = {(r[0], r[1]): r[2:] for r in con.execute("""
+        select type, order_name, amount, fee, net, payout_status, payout_id, payout_date,
+               currency, card_brand from raw.shopify_payment_transactions""").fetchall()}
+    assert {t for t, _ in rows} == {"charge", "refund", "adjustment"}  # no test, no payout
+    assert rows[("refund", "#1003")] == (Decimal("-15.0000"), Decimal("0.0000"),
+                                         Decimal("-15.0000"), "paid", "503", None, "USD", None)
+    assert rows[("charge", "#1004")][3:5] == ("paid", "502")
+    assert rows[("charge", "#1012")][3:5] == ("pending", None)
+    assert rows[("adjustment", None)][0] == Decimal("-5.0000")
+    # Transaction Date is written in the store's timezone with its offset, stored in UTC.
+    first = next(t for t in shop.transactions if t["associatedOrder"]
+                 and t["associatedOrder"]["name"] == "#1002")
+    text = next(line for f in files for line in f.read_text().splitlines() if ",#1002," in line)
+    moment = datetime.fromisoformat(first["transactionDate"])
+    assert text.startswith(moment.astimezone(ZoneInfo(TZ)).strftime("%Y-%m-%d %H:%M:%S %z"))
+    stored = con.execute("select transaction_date from raw.shopify_payment_transactions "
+                         "where order_name = '#1002'").fetchone()[0]
+    assert stored == moment.replace(tzinfo=None)
+
+
+def test_a_later_pull_rereads_a_week_and_the_paid_copy_wins(httpserver, settings, tmp_path,
+                                                          monkeypatch):
+    from orchestration.pull import shopify
+
+    # Pages of 2: the first pull has #1011 on a page with #1012 (2 days ago), the second
+    # on one with #1014 (5 days ago); dated by page, the older copy would win.
+    monkeypatch.setattr(shopify, "PAYMENTS_PAGE", 2)
+    shop = ShopifyMock(httpserver, token=TOKEN, orders=[], transactions=shop_transactions())
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    first = shopify.pull_payment_transactions(home, landing, settings, timezone=TZ,
+                                              client=client(settings))
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    load_payments(landing, con)
+    pending = next(t for t in shop.transactions
+                   if (t["associatedOrder"] or {}).get("name") == "#1011")
+    before = effective_payments(con)
+    assert [v for k, v in before.items() if k[2] == "#1011"] == [("pending", None)]
+
+    # Days later #1011 is paid out in payout 504; a new charge arrives.
+    pending["associatedPayout"] = {"id": "gid://shopify/ShopifyPaymentsPayout/504",
+                                   "status": "PAID"}
+    shop.transactions.append(balance_transaction(1013, date=ago(1), amount="30.00", fee="1.17",
+                                                 order="#1013"))
+    asked = len(shop.requests)
+    second = shopify.pull_payment_transactions(home, landing, settings, timezone=TZ,
+                                               client=client(settings))
+    window = (datetime.fromisoformat(first.cursor) - timedelta(days=7)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    assert second.since == window
+    assert {r[1]["query"] for r in shop.requests[asked:]} == {f"processed_at:>='{window}'"}
+    # From the cursor (2 days ago) less 7 days: #1014, #1011, #1012 and the new #1013.
+    assert (second.status, second.records, second.rows) == ("done", 4, 4)
+    assert second.cursor == shop.transactions[-1]["transactionDate"]
+    written = [line for f in second.files for line in (landing / f).read_text().splitlines()[1:]]
+    assert any(",#1011,,,paid,,504," in line for line in written)
+
+    result = load_payments(landing, con)
+    assert result.rows_quarantined == 0
+    after = effective_payments(con)
+    assert len(after) == len(before) + 1  # the new charge; #1011 replaced, not doubled
+    assert [v for k, v in after.items() if k[2] == "#1011"] == [("paid", "504")]
+    assert [v for k, v in after.items() if k[2] == "#1012"] == [("pending", None)]
+    assert {k: v for k, v in after.items() if k[2] not in ("#1011", "#1013")} == \
+        {k: v for k, v in before.items() if k[2] != "#1011"}
+
+
+@pytest.mark.parametrize("account", ["none", "denied"])
+def test_a_store_without_shopify_payments_skips_it_and_pulls_the_rest(account, httpserver,
+                                                                     tmp_path, monkeypatch):
+    from orchestration.pull.sources import pull_source
+    from orchestration.settings import Settings
+
+    shop = ShopifyMock(httpserver, token=TOKEN, orders=shop_orders(), payments_account=account)
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    store = Settings(home=home, landing=landing, timezone=TZ, currency="USD", sources={
+        "shopify": {"shop": "storeops-test.myshopify.com", "base_url": httpserver.url_for("/")}})
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
+    logs = {log.resource: log for log in pull_source("shopify", store)}
+    assert list(logs) == ["orders", "products", "customers", "inventory", "payment_transactions"]
+    assert logs["orders"].status == "done" and logs["orders"].records == 12
+    skipped = logs["payment_transactions"]
+    assert (skipped.status, skipped.pages, skipped.rows) == ("skipped", 0, 0)
+    assert "read_shopify_payments_payouts" in skipped.error and "View payouts" in skipped.error
+    assert "\n" not in skipped.error and TOKEN not in skipped.error
+    assert ("no Shopify Payments account" if account == "none" else "Access denied") \
+        in skipped.error
+    assert [r[0] for r in shop.requests].count("StoreopsPaymentTransactions") == 1
+    assert not (landing / "shopify" / "payouts").exists()
+    entries = [json.loads(line) for line in (home / "pulls" / "log.jsonl").read_text().splitlines()]
+    assert [(e["resource"], e["status"]) for e in entries][-1] == ("payment_transactions",
+                                                                  "skipped")
+    assert entries[-1]["error"] == skipped.error
+    assert "shopify/payment_transactions" not in json.loads(
+        (home / "pulls" / "state.json").read_text())
+
+
+def test_a_throttled_payments_query_is_waited_out_and_asked_again(httpserver, settings,
+                                                                  tmp_path):
+    from orchestration.pull.shopify import pull_payment_transactions
+
+    shop = ShopifyMock(httpserver, token=TOKEN, orders=[], transactions=shop_transactions(),
+                       maximum=1000, restore_rate=4000)
+    shop.drain_next = True
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    log = pull_payment_transactions(tmp_path / "home", tmp_path / "landing", settings,
+                                    timezone=TZ, client=client(settings, sleep=sleep))
+    assert (log.status, log.rows) == ("done", 13)
+    statuses = [r[2] for r in shop.requests]
+    assert statuses == ["THROTTLED", 200]
+    assert log.throttle_waits == len(waits) == 1 and 0.1 < waits[0] < 0.2  # 603 at 4,000/s
