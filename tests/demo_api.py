@@ -169,9 +169,10 @@ def _minutes_before(moment: str, minutes: int) -> str:
 def shopify_products(con, updated: str) -> list[dict]:
     """raw.shopify_products as product nodes (variants complete), the last one changed at
     `updated` (ISO 8601 UTC; the export does not say when) and each before it a minute
-    earlier."""
+    earlier. The exports are dated snapshots: the API serves today's, the newest."""
     by_handle: dict[str, list[dict]] = {}
-    for r in _rows(con, "select * from raw.shopify_products order by _source_row"):
+    for r in _rows(con, "select * from raw.shopify_products where as_of = "
+                        "(select max(as_of) from raw.shopify_products) order by _source_row"):
         by_handle.setdefault(r["handle"], []).append(r)
     nodes = []
     for number, (handle, rows) in enumerate(by_handle.items(), start=1):
@@ -246,3 +247,23 @@ def shopify_inventory(con, as_of: date) -> dict[str, list[dict]]:
             "item": {"sku": r["sku"], "variant": {"title": r["option1_value"] or "Default",
                                                   "product": {"handle": r["handle"], "title": r["title"]}}}})
     return levels
+
+
+def shopify_balance_transactions(con) -> list[dict]:
+    """The Shopify Payments transactions the exports loaded (raw, newest file wins) as
+    `ShopifyPaymentsBalanceTransaction` nodes (tests/shopify_mock.balance_transaction):
+    type upper-cased, amounts signed as the export writes them, the payout's numeric id
+    and status; pending transactions have no payout id yet."""
+    from tests.shopify_mock import balance_transaction
+
+    rows = _rows(con, """
+        select transaction_at, transaction_type, order_name, amount, fee, currency_code,
+               payout_id, payout_status
+        from staging.stg_shopify__payment_transactions
+        order by transaction_at, order_name, transaction_type, amount""")
+    return [balance_transaction(
+        n, date=_utc(r["transaction_at"]), amount=r["amount"], fee=r["fee"],
+        type=r["transaction_type"].upper(), order=r["order_name"],
+        payout=int(r["payout_id"]) if r["payout_id"] else None,
+        payout_status=r["payout_status"].upper(), currency=r["currency_code"])
+        for n, r in enumerate(rows, 1)]

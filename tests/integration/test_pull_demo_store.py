@@ -53,9 +53,20 @@ EXPORT_ONLY = {
     "stg_meta_ads__ad_daily": {
         "delivery_status": "an Ads Manager column (the ad's status today), not an insights "
                            "field"},
+    # ShopifyPaymentsBalanceTransaction has no card, payment method or payout date fields
+    # (orchestration/pull/shopify.py, PAYMENT_TRANSACTIONS_QUERY): nothing downstream
+    # reads the card and method; the payout date only names a payout that has an id.
+    "stg_shopify__payment_transactions": {
+        "card_brand": "not a field of the API's balance transaction",
+        "card_source": "as card_brand",
+        "payment_method_name": "as card_brand",
+        "payout_date": "the payout's date is not a field of the transaction",
+        "available_on": "as payout_date"},
 }
 PULL_ONLY: dict[str, dict[str, str]] = {}
-MART_DIFFERENCES: dict[str, set[str]] = {}
+# fct_payouts.payout_date: the pulled transactions carry their payout's id and status but
+# not its date (see EXPORT_ONLY); the payout is the same, keyed by its id.
+MART_DIFFERENCES: dict[str, set[str]] = {"fct_payouts": {"payout_date"}}
 
 def _build_marts(landing: Path, warehouse: Path, timezone: str, as_of: date) -> Path:
     """Every raw table loaded from `landing` into `warehouse`, then the dbt project run on
@@ -158,6 +169,9 @@ STAGED = {  # raw table -> (staging model, key)
        for table in ("meta_ads", "google_ads", "tiktok_ads")},
     "gorgias_tickets": [("stg_gorgias__tickets", ("ticket_id",))],
     "zendesk_tickets": [("stg_zendesk__tickets", ("ticket_id",))],
+    "shopify_payment_transactions": [("stg_shopify__payment_transactions",
+                                      ("transaction_at", "transaction_type", "order_name",
+                                       "amount"))],
 }
 
 
@@ -184,7 +198,8 @@ def test_the_demo_store_pulled_through_every_mock_stages_like_its_exports(demo, 
         httpserver, token=TOKEN, orders=orders, maximum=1e9, restore_rate=1e9,
         products=demo_api.shopify_products(exported, PRODUCTS_UPDATED),
         customers=demo_api.shopify_customers(exported, PRODUCTS_UPDATED),
-        inventory=demo_api.shopify_inventory(exported, last))
+        inventory=demo_api.shopify_inventory(exported, last),
+        transactions=demo_api.shopify_balance_transactions(exported))
     MetaMock(httpserver, token=TOKEN, account="42", first=first, last=last,
              rows=demo_api.meta_insights(exported))
     GoogleAdsMock(httpserver, client_id="cid", client_secret=SECRETS[google_ads.CLIENT_SECRET_ENV],
@@ -218,6 +233,9 @@ def test_the_demo_store_pulled_through_every_mock_stages_like_its_exports(demo, 
             "shopify/inventory": shopify.pull_inventory(state, landing, shop, timezone=tz,
                                                         client=shopify.ShopifyClient(shop, TOKEN),
                                                         today=last),
+            "shopify/payment_transactions": shopify.pull_payment_transactions(
+                state, landing, shop, timezone=tz, client=shopify.ShopifyClient(shop, TOKEN),
+                since=start),
             "meta/insights": meta.pull_insights(
                 state, landing, meta.MetaSettings(account_id="42", base_url=url), timezone=tz,
                 token=TOKEN, since=start, today=today),
@@ -258,7 +276,8 @@ def test_the_demo_store_pulled_through_every_mock_stages_like_its_exports(demo, 
     assert differing == expected
 
     # Marts: the pulled landing, with a stock snapshot pulled on each day the exports have
-    # one and the files no API serves (purchasing, analytics) copied, builds the same marts.
+    # one and the files no API serves (purchasing, analytics, shipping) copied, builds the same
+    # marts.
     # (the exports' snapshots other than the last were deleted above: read them again)
     history = _load(home / "landing", tmp_path / "history.duckdb", settings, ["shopify_inventory"])
     days = [d for (d,) in history.execute("select distinct as_of from raw.shopify_inventory "
@@ -267,9 +286,13 @@ def test_the_demo_store_pulled_through_every_mock_stages_like_its_exports(demo, 
         shop_mock.inventory = demo_api.shopify_inventory(history, day)
         shopify.pull_inventory(state, landing, shop, timezone=tz,
                                client=shopify.ShopifyClient(shop, TOKEN), today=day)
-    for folder in ("purchasing", "analytics", "approvals"):
+    for folder in ("purchasing", "analytics", "approvals", "shipping"):
         if (home / "landing" / folder).exists():
             shutil.copytree(home / "landing" / folder, landing / folder)
+    # The cost history is the products exports the merchant kept (a pull sees today's
+    # costs only): the dated snapshots go along, the pull's own snapshot is today's.
+    for snapshot in (home / "landing" / "shopify" / "products").glob("products_export_*.csv"):
+        shutil.copy2(snapshot, landing / "shopify" / "products" / snapshot.name)
     assert _mart_differences(
         _build_marts(home / "landing", tmp_path / "from_exports.duckdb", tz, last),
         _build_marts(landing, tmp_path / "from_pulls.duckdb", tz, last)) == MART_DIFFERENCES
