@@ -33,6 +33,13 @@ class BuiltStore:
         shutil.copytree(self.home, target)
         return target
 
+    def new_home(self, target):
+        """An empty home with the store's storeops.yml (the demo's profit: costs), for a
+        test that runs the landing itself and compares with the reference."""
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "storeops.yml").write_bytes((self.home / "storeops.yml").read_bytes())
+        return target
+
     def copy_landing(self, target):
         import shutil
 
@@ -50,6 +57,10 @@ def built_store(tmp_path_factory):
 
     def build(root):
         generate_store(root / "store", scale=0.02, days=90, seed=8)
+        # The store's settings (the demo's profit: costs) go with its files.
+        (root / "reference").mkdir(parents=True)
+        (root / "reference" / "storeops.yml").write_bytes(
+            (root / "store" / "storeops.yml").read_bytes())
         done = storeops("run", "--landing", str(root / "store" / "landing"),
                         home=root / "reference")
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -22,7 +22,7 @@ def test_approved_lines_become_draft_purchase_orders(tmp_path, built_store):
     # Goes on from a good run of a store (copies of the shared built home and landing).
     assert built_store.run.returncode == 0
     home = built_store.copy_home(tmp_path / "home")
-    settings = Settings(home=home, landing=built_store.copy_landing(tmp_path / "landing"))
+    settings = Settings.load(home, landing=built_store.copy_landing(tmp_path / "landing"))
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         sku, supplier = con.execute(
             "select sku, supplier_id from marts.dim_products where supplier_id is not null "

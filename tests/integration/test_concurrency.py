@@ -72,7 +72,7 @@ def test_two_runs_at_once_equal_one_run_and_a_rerun_changes_nothing(tmp_path, bu
     # together must equal one uninterrupted run (the shared built store's reference), so
     # the rerun changed nothing.
     landing = str(built_store.landing)
-    home = tmp_path / "home"
+    home = built_store.new_home(tmp_path / "home")
     first = storeops("run", "--landing", landing, home=home, wait=True)
     time.sleep(1.0)
     second = storeops("run", "--landing", landing, home=home, wait=True)
@@ -94,7 +94,7 @@ def test_sigterm_stops_a_run_within_seconds_and_frees_the_home(tmp_path, built_s
     """SIGTERM to `storeops run` mid-run (as a service manager or `kill` sends it): the run
     stops within seconds with exit code 143, leaves no process behind and the home free.
     Dagster alone defers the signal to the end of the running step."""
-    home = tmp_path / "stopped"
+    home = built_store.new_home(tmp_path / "stopped")
     run = storeops("run", "--landing", str(built_store.landing), home=home, wait=True)
     time.sleep(20)  # ingest and dbt are under way
     assert run.poll() is None, run.communicate()[1][-2000:]

@@ -21,7 +21,7 @@ def test_runs_killed_during_ingest_dbt_and_file_writing_end_like_an_uninterrupte
         tmp_path, built_store):
     landing, reference = str(built_store.landing), built_store.home
 
-    crashed = tmp_path / "crashed"
+    crashed = built_store.new_home(tmp_path / "crashed")
     for failpoint in ("ingest:3", "dbt:5", "write:3"):
         killed = storeops("run", "--landing", landing, home=crashed, failpoint=failpoint)
         assert killed.returncode == -9, (failpoint, killed.returncode, killed.stderr[-2000:])

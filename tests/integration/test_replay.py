@@ -43,7 +43,7 @@ def test_a_replay_of_a_past_date_has_nothing_after_it(tmp_path, built_store):
     assert replay is False
     as_of = last - timedelta(days=20)
 
-    home = tmp_path / "replay"
+    home = built_store.new_home(tmp_path / "replay")
     done = storeops("run", "--landing", str(built_store.landing), "--as-of", as_of.isoformat(),
                     home=home)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -20,7 +20,7 @@ def built(built_store, tmp_path_factory):
     from orchestration.settings import Settings
 
     home = built_store.copy_home(tmp_path_factory.mktemp("warehouse") / "home")
-    settings = Settings(home=home, landing=built_store.landing)
+    settings = Settings.load(home, landing=built_store.landing)
     with home_instance(settings) as instance:
         (run,) = instance.get_runs()
         assert run.job_name == "daily_job"
