@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -21,9 +22,21 @@ def snapshot(warehouse: Path, table: str) -> set[tuple]:
         return set(con.execute(f"select * from marts.{table}").fetchall())
 
 
+def build_warehouse(settings: Settings, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    """Ingest and dbt in process (what the incremental facts are built by; no forecasts,
+    customers, anomalies or outputs)."""
+    from orchestration.pipeline import load_definitions
+
+    defs = load_definitions(settings)
+    selection = (dg.AssetSelection.groups("ingest", "warehouse")
+                 - dg.AssetSelection.assets("warehouse_docs"))
+    return defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance, asset_selection=list(selection.resolve(defs.resolve_asset_graph())),
+        raise_on_error=False)
+
+
 def test_two_batches_incremental_equals_full_refresh(tmp_path, monkeypatch):
     from orchestration.demo import generate_store
-    from orchestration.pipeline import execute_pipeline
 
     source = tmp_path / "generated"
     generate_store(source, scale=0.02, days=90, seed=5)
@@ -42,13 +55,16 @@ def test_two_batches_incremental_equals_full_refresh(tmp_path, monkeypatch):
             else:
                 later.append(f)
     settings = Settings(home=home, landing=landing)
-    assert execute_pipeline(settings).success
-    for f in later:
-        target = landing / f.relative_to(source / "landing")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(f, target)
-    second = execute_pipeline(settings)
-    assert second.success and not second.failed_checks
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert build_warehouse(settings, instance).success
+        for f in later:
+            target = landing / f.relative_to(source / "landing")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, target)
+        second = build_warehouse(settings, instance)
+    failed = [e for e in second.get_asset_check_evaluations()
+              if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+    assert second.success and not failed, failed
     incremental = {t: snapshot(settings.warehouse_path, t) for t in INCREMENTAL}
     assert all(incremental.values())
 
