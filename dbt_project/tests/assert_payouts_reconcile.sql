@@ -32,14 +32,18 @@ per_order as (
 
 select
     'row' as identity,
-    order_name,
-    _source_file as source_file,
-    _source_row as source_row,
-    'Net ' || cast(cast(net as decimal(18, 2)) as {{ dbt.type_string() }}) || ' is not Amount '
-        || cast(cast(amount as decimal(18, 2)) as {{ dbt.type_string() }}) || ' - Fee '
-        || cast(cast(fee as decimal(18, 2)) as {{ dbt.type_string() }}) as problem
+    transactions.order_name,
+    transactions._source_file as source_file,
+    transactions._source_row as source_row,
+    'Net ' || cast(cast(transactions.net as decimal(18, 2)) as {{ dbt.type_string() }}) || ' is not Amount '
+        || cast(cast(transactions.amount as decimal(18, 2)) as {{ dbt.type_string() }}) || ' - Fee '
+        || cast(cast(transactions.fee as decimal(18, 2)) as {{ dbt.type_string() }})
+        || coalesce(' (payout ' || payouts.payout_key || ')', '') as problem
 from transactions
-where net_differs
+-- the payout the row is in (reading fct_payouts also makes this test its check in Dagster:
+-- meta.dagster.ref must name a parent)
+left join {{ ref('fct_payouts') }} as payouts on payouts.payout_id = transactions.payout_id
+where transactions.net_differs
 
 union all
 

@@ -208,4 +208,4 @@ def test_payouts_reconcile_and_a_planted_fee_error_is_caught(warehouse, tmp_path
                             "from dbt_test__audit.assert_payouts_reconcile")
     # _source_row counts data rows (the header is not one), as everywhere in storeops
     assert failures == [("row", "#1001", "shopify/payouts/payment_transactions_export_2.csv", 1,
-                         "Net 80.06 is not Amount 82.76 - Fee 3.70")]
+                         "Net 80.06 is not Amount 82.76 - Fee 3.70 (payout 81000000001)")]

@@ -117,10 +117,13 @@ def test_a_campaign_level_export_beside_ad_level_pulls_is_a_warning(meta, settin
         "2026-11-02,2026-11-02,2026-11-02,Prospecting,50.00,2000\n")
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     load(landing, con)
-    for model in ("stg_meta_ads__ad_daily", "stg_google_ads__ad_daily", "stg_tiktok_ads__ad_daily"):
+    for model in ("stg_meta_ads__ad_daily", "stg_google_ads__ad_daily", "stg_tiktok_ads__ad_daily",
+                  "fct_marketing_daily"):
         build_model(con, model, {"store_timezone": TZ})
     failures = data_test_failures(con, "assert_ad_rows_at_one_grain")
     assert [(f[0], str(f[1]), f[2], f[3], f[4]) for f in failures] == [
         ("meta", "2026-11-02", "Prospecting", "ad", "campaign")]
+    # the spend the mart holds for that day and campaign: both grains summed
+    assert failures[0][7] > 50
     files = sorted(failures[0][5:7])
     assert files[0].startswith("meta_ads/api_insights_") and files[1] == "meta_ads/campaigns_nov.csv"

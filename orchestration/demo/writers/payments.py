@@ -57,7 +57,7 @@ def write_payment_transactions(
 ) -> tuple[np.ndarray, list[dict]]:
     """Write the exports. A transaction is in a file when its store-local date is in the
     file's range and its instant is before the file's export (08:00 the morning after its
-    last day). Payout Status is `paid` when the payout date (= Available On, the date + 2
+    last day); the last file also has the refunds of that morning before 08:00. Payout Status is `paid` when the payout date (= Available On, the date + 2
     days) is before the export's day, else `pending` without Payout Date and Payout ID:
     the last two days of a file are pending.
 
@@ -68,8 +68,14 @@ def write_payment_transactions(
     payout_day = day + PAYOUT_DELAY_DAYS
     written = np.zeros(tx.n, dtype=bool)
     files = []
+    last_hi = max(hi for _, _, hi, _ in payment_export_files(window))
     for name, lo, hi, dollar in payment_export_files(window):
-        sel = np.flatnonzero((day >= lo) & (day <= hi) & (tx.at < export_instant(hi)))
+        # The last export, taken at 08:00 the morning after, also holds the refunds booked
+        # before it that morning: the newest orders export shows them refunded, and a
+        # refund the transactions did not hold would fail the payout reconciliation.
+        early_refund = (hi == last_hi) & (day == hi + 1) & (tx.kind == REFUND)
+        sel = np.flatnonzero((day >= lo) & ((day <= hi) | early_refund)
+                             & (tx.at < export_instant(hi)))
         # Newest first, as the admin lists and exports them.
         sel = sel[np.lexsort((tx.kind[sel], -orders.number[tx.order[sel]], -tx.at[sel]))]
         written[sel] = True
