@@ -74,16 +74,22 @@ def profit(ctx: MonthlyContext) -> list:
         blocks.append(payback_table(paybacks, ctx.currency, label=channel_label))
         ctx.facts["payback"] = {p.channel: p.payback_months for p in paybacks}
 
-    if table_exists(ctx.con, "marts", "fct_order_lines"):
+    if table_exists(ctx.con, "marts", "fct_order_line_profit"):
         skus = _rows(ctx.con, """
             select sku, max(line_name) as product, sum(quantity - coalesce(units_returned, 0)) as units,
-                   sum(net_revenue) as net_sales, sum(contribution_margin_1) as cm1
-            from marts.fct_order_lines
-            where order_date between ? and ? and line_kind = 'product'
+                   sum(net_sales) as net_sales, sum(contribution_margin_1) as cm1
+            from marts.fct_order_line_profit
+            where order_date between ? and ? and is_revenue and sku is not null
                 and contribution_margin_1 is not null
             group by sku""", [ctx.month, ctx.month_end])
         skus.sort(key=lambda r: float(r["cm1"] or 0), reverse=True)
-        best, worst = skus[:TOP_SKUS], [r for r in skus[::-1][:TOP_SKUS] if r not in skus[:TOP_SKUS]]
+        best = skus[:TOP_SKUS]
+        # The thinnest margins among SKUs that sell (at least the median SKU's net sales):
+        # a SKU that sold nothing this month is not a margin problem.
+        sales = sorted(float(r["net_sales"] or 0) for r in skus)
+        floor = max(sales[len(sales) // 2], 0.01) if sales else 0.0
+        selling = [r for r in skus if float(r["net_sales"] or 0) >= floor and r not in best]
+        worst = sorted(selling, key=lambda r: float(r["cm1"] or 0) / float(r["net_sales"]))[:TOP_SKUS]
 
         def sku_rows(selection):
             return tuple((r["sku"], r["product"] or "", number(float(r["units"] or 0)),
@@ -97,6 +103,8 @@ def profit(ctx: MonthlyContext) -> list:
                                     "(net sales - cost of goods at the order date's cost):"))
             blocks.append(Table(header, sku_rows(best), (False, False, True, True, True, True)))
         if worst:
-            blocks.append(Paragraph("SKUs that earned the least:"))
+            blocks.append(Paragraph(
+                f"SKUs with the thinnest contribution margin 1, among those with at least "
+                f"{ctx.money(floor)} of net sales in the month (the median SKU's):"))
             blocks.append(Table(header, sku_rows(worst), (False, False, True, True, True, True)))
     return blocks

@@ -83,14 +83,15 @@ def _profit_ladder_figure(data: DashboardData, cur: Money) -> go.Figure | str:
         totals={"marker": {"color": PALETTE[0]}},
         hovertemplate="%{x}: " + cur.hover() + "<extra></extra>"))
     missing = int(window["orders_missing_costs"].sum() or 0)
-    note = (f" {number(missing)} order{'s' * (missing != 1)} with a missing cost are left out "
-            "of CM2 and CM3 (see the brief)." if missing else "")
+    note = (f"<br>{number(missing)} order{'s' * (missing != 1)} with a missing cost "
+            f"{'are' if missing != 1 else 'is'} left out of CM2 and CM3 (the brief names the "
+            "cost)." if missing else "")
     fig.update_layout(
         title={"text": f"From net sales to contribution margin, last {PROFIT_WINDOW_DAYS} days"
                        f"<br><sup>Each bar is a share of net sales. CM1: after the cost of goods "
                        f"at the order date's cost; CM2: after shipping, payment fees and "
-                       f"fulfilment; CM3: after ad spend.{note}</sup>"},
-        height=460, showlegend=False, yaxis=cur.ticks())
+                       f"fulfilment;<br>CM3: after ad spend.{note}</sup>"},
+        height=480, showlegend=False, yaxis=cur.ticks(), margin={"t": 120})
     return fig
 
 

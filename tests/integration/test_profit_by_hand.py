@@ -128,7 +128,7 @@ def _dbt(command: list[str], warehouse: Path) -> subprocess.CompletedProcess:
 
 
 MODELS = ["--select", "+fct_order_profit", "+fct_payouts", "+fct_shipping_exceptions",
-          "+fct_profit_monthly"]
+          "+fct_profit_monthly", "fct_order_line_profit"]
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +156,29 @@ def test_each_margin_is_the_one_worked_out_by_hand(warehouse):
     expected = {k: tuple(None if v is None else Decimal(v) for v in vals)
                 for k, vals in EXPECTED.items()}
     assert got == expected
+
+
+def test_the_lines_share_their_order_and_add_up_to_it(warehouse):
+    lines = _fetch(warehouse / "warehouse.duckdb", """
+        select order_line_id, net_sales, cogs, contribution_margin_1, shipping_cost,
+               contribution_margin_2
+        from marts.fct_order_line_profit where order_name = '#1002' order by 1""")
+    # #1002 was refunded whole: no sales kept, so the mug (40 of the 55 gross) carries
+    # 40/55 of the labels (14.60) and of the fee (2.23) and fulfilment (2.75).
+    assert [(r[0], *(None if v is None else Decimal(v).quantize(Decimal("0.01")) for v in r[1:]))
+            for r in lines] == [
+        ("#1002-1", Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), Decimal("10.62"),
+         Decimal("-14.24")),
+        ("#1002-2", Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), Decimal("3.98"),
+         Decimal("-5.34"))]
+    (sums,) = _fetch(warehouse / "warehouse.duckdb", """
+        select count(*) filter (where abs(l.cm2 - p.contribution_margin_2) >= 0.005
+                                   or abs(l.cm1 - p.contribution_margin_1) >= 0.005)
+        from (select order_name, sum(contribution_margin_2) as cm2,
+                     sum(contribution_margin_1) as cm1
+              from marts.fct_order_line_profit group by 1) as l
+        join marts.fct_order_profit as p using (order_name)""")
+    assert sums == (0,)
 
 
 def test_what_is_missing_is_named(warehouse):

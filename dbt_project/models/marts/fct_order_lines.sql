@@ -59,17 +59,7 @@ select
         else 0
     end as net_revenue,
     lines.unit_cost,
-    lines.cost_basis,
     lines.line_cost,
-    -- the cost of the units kept, at the order date's unit cost (null when unknown)
-    case when orders.is_revenue
-        then cast(round(lines.line_cost - coalesce(lines.returned_cost, 0), 4) as decimal(18, 4))
-        when lines.line_kind = 'product' then 0
-    end as cogs,
-    case when orders.is_revenue and lines.line_kind = 'product'
-        then cast(round(lines.gross_line_revenue - lines.allocated_discount - lines.returns
-                        - (lines.line_cost - coalesce(lines.returned_cost, 0)), 4) as decimal(18, 4))
-    end as contribution_margin_1,
     lines.returns > 0 as is_refunded,
     orders.is_revenue,
     orders.is_first_order,
