@@ -263,3 +263,21 @@ def test_a_suite_does_not_fingerprint_the_whole_frame(con, tmp_path, monkeypatch
     assert result.rows == 400 and not result.blocking
     [outcome] = result.failed
     assert "shopify/orders/a.csv row 18 (disputed)" in outcome.describe(result.suite.locate_by)
+
+
+def test_an_empty_table_passes_its_value_rules_without_gx_and_a_missing_column_still_blocks():
+    import pandas as pd
+
+    from quality.specs import SPECS_BY_TABLE
+    from quality.suites import raw_suite
+    from quality.validate import run_suite
+
+    suite = raw_suite(SPECS_BY_TABLE["shipstation_shipments"], "USD")
+    read = list(dict.fromkeys(c for rule in suite.rules for c in rule.reads()))
+    whole = run_suite(suite, pd.DataFrame({c: [] for c in read}))
+    assert whole.rows == 0 and whole.passed and all(o.success for o in whole.outcomes)
+    result = run_suite(suite, pd.DataFrame({c: [] for c in read if c != "shipment_cost"}))
+    failed = {o.rule.why for o in result.outcomes if not o.success}
+    assert "column shipment_cost is present" in failed
+    assert all(o.rule.column == "shipment_cost" for o in result.outcomes if not o.success)
+    assert result.blocking and not result.passed
