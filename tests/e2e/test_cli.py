@@ -33,7 +33,7 @@ def total_rows(warehouse: Path) -> int:
 
 def test_demo_then_run_again_adds_nothing(tmp_path):
     home = tmp_path / "home"
-    demo = storeops("demo", "--scale", "0.02", "--days", "90", "--seed", "3", home=home)
+    demo = storeops("demo", "--scale", "0.01", "--days", "60", "--seed", "3", home=home)
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "Ingestion" in demo.stdout and "shopify_orders" in demo.stdout
     assert (home / "warehouse.duckdb").exists() and (home / "demo_truth").is_dir()

@@ -39,7 +39,7 @@ def test_two_batches_incremental_equals_full_refresh(tmp_path, monkeypatch):
     from orchestration.demo import generate_store
 
     source = tmp_path / "generated"
-    generate_store(source, scale=0.02, days=90, seed=5)
+    generate_store(source, scale=0.02, days=60, seed=5)
     home = tmp_path / "home"
     landing = home / "landing"
     # Batch 1: the first half of every folder's files (by name: older exports first).
