@@ -8,26 +8,6 @@
 with transactions as (
     select * from {{ ref('stg_shopify__payment_transactions') }}
     where transaction_type <> 'payout'
-),
-
-orders as (
-    select order_name, total, refunded_amount, currency_code
-    from {{ ref('stg_shopify__orders') }}
-),
-
-per_order as (
-    select
-        transactions.order_name,
-        sum(amount) filter (where transaction_type = 'charge') as charged,
-        -sum(amount) filter (where transaction_type = 'refund') as refunded,
-        bool_and(transactions.currency_code = orders.currency_code) as same_currency,
-        max(orders.total) as order_total,
-        max(orders.refunded_amount) as order_refunded,
-        min(transactions._source_file) as source_file,
-        min(transactions._source_row) as source_row
-    from transactions
-    inner join orders on orders.order_name = transactions.order_name
-    group by 1
 )
 
 select
@@ -57,7 +37,5 @@ select
         || ' by Shopify Payments, but the order says Total '
         || cast(cast(order_total as decimal(18, 2)) as {{ dbt.type_string() }}) || ', refunded '
         || cast(cast(order_refunded as decimal(18, 2)) as {{ dbt.type_string() }}) as problem
-from per_order
-where same_currency
-    and (abs(coalesce(charged, 0) - order_total) >= 0.005
-         or abs(coalesce(refunded, 0) - order_refunded) >= 0.005)
+from {{ ref('int_payment_orders_reconciled') }}
+where is_mismatched

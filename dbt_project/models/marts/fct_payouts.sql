@@ -18,55 +18,17 @@ with transactions as (
     where transaction_type <> 'payout' and {{ known_by_as_of('transaction_date') }}
 ),
 
-orders as (
-    select order_name, total, refunded_amount, currency_code
-    from {{ ref('stg_shopify__orders') }}
-),
-
-order_sides as (
-    -- per payout and order: what the transactions moved, and what the order says
-    select
-        transactions.payout_key,
-        transactions.order_name,
-        sum(transactions.amount) filter (where transaction_type = 'charge') as charged,
-        sum(-transactions.amount) filter (where transaction_type = 'refund') as refunded,
-        bool_and(transactions.currency_code = orders.currency_code)
-            as same_currency,
-        max(orders.total) as order_total,
-        max(orders.refunded_amount) as order_refunded,
-        count(orders.order_name) > 0 as has_order
-    from transactions
-    left join orders on orders.order_name = transactions.order_name
-    where transactions.order_name is not null
-    group by 1, 2
-),
-
-order_check as (
-    -- An order's charge lands in one payout and its refunds maybe in later ones: the
-    -- check is per order over all payouts, and the payouts holding a mismatched order
-    -- are marked.
-    select
-        order_name,
-        sum(coalesce(charged, 0)) as charged,
-        sum(coalesce(refunded, 0)) as refunded,
-        bool_and(same_currency) as same_currency,
-        bool_and(has_order) as has_order,
-        max(order_total) as order_total,
-        max(order_refunded) as order_refunded
-    from order_sides
-    group by 1
-),
-
 mismatched_orders as (
+    -- the payouts holding an order whose transactions do not match it
+    -- (int_payment_orders_reconciled: the check is per order, over all its payouts)
     select
-        order_sides.payout_key,
-        count(*) filter (where not order_check.has_order) as orders_unknown,
-        count(*) filter (where order_check.has_order and order_check.same_currency
-            and (abs(order_check.charged - order_check.order_total) >= 0.005
-                 or abs(order_check.refunded - order_check.order_refunded) >= 0.005))
-            as orders_mismatched
-    from order_sides
-    inner join order_check on order_check.order_name = order_sides.order_name
+        payout_orders.payout_key,
+        count(*) filter (where not checked.has_order) as orders_unknown,
+        count(*) filter (where checked.is_mismatched) as orders_mismatched
+    from (select distinct payout_key, order_name from transactions
+          where order_name is not null) as payout_orders
+    inner join {{ ref('int_payment_orders_reconciled') }} as checked
+        on checked.order_name = payout_orders.order_name
     group by 1
 )
 
