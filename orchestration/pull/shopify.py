@@ -927,7 +927,7 @@ query StoreopsPaymentTransactions($first: Int!, $after: String, $query: String) 
   }
 }
 """
-# The export's header, exactly (/work/shared/formats/shopify_payment_transactions.csv).
+# The export's header, exactly (docs/formats/shopify_payment_transactions.csv).
 PAYMENT_COLUMNS = ["Transaction Date", "Type", "Order", "Card Brand", "Card Source",
                    "Payout Status", "Payout Date", "Payout ID", "Available On", "Amount", "Fee",
                    "Net", "Checkout", "Payment Method Name", "Presentment Amount",

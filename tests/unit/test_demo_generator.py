@@ -17,6 +17,8 @@ from orchestration.demo import DEFAULT_END_DATE, DemoSummary, generate_store
 from orchestration.demo.truth import COLUMNS, MONEY_COLUMNS
 
 FORMATS = Path(__file__).parents[2].parent / "shared" / "formats"
+# Formats storeops added itself live in the repository (docs/formats/README.md).
+REPO_FORMATS = Path(__file__).parents[2] / "docs" / "formats"
 SCALE, DAYS = 0.02, 90
 
 # landing folder -> (file glob, format file, number of title lines before the header)
@@ -44,6 +46,8 @@ def _digest(root: Path) -> dict[str, str]:
 
 
 def _header(path: Path, skip: int = 0) -> str:
+    if not path.exists():
+        path = REPO_FORMATS / path.name
     text = path.read_bytes().decode("utf-8-sig")
     return text.split("\n")[skip]
 

@@ -1,7 +1,7 @@
 """Write the simulated store as vendor exports under `landing/`.
 
 Every file is built as a polars frame of strings and written with `write_csv`, so the
-bytes depend only on the data. Header lines match ../shared/formats exactly.
+bytes depend only on the data. Header lines match ../shared/formats (or docs/formats) exactly.
 
 One module per vendor format, each with its header columns next to its writer:
 `shopify_orders` (with `shopify_order_rows`), `shopify_customers`, `products` (products
