@@ -8,6 +8,8 @@ from datetime import date
 
 import polars as pl
 
+from quality.warehouse import table_exists
+
 
 def customer_inputs(con, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """`(orders, tickets, lines)` up to and including `as_of`, as `models.churn.score_customers`
@@ -38,3 +40,130 @@ def customer_inputs(con, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame, pl.Da
         "where is_revenue and line_kind = 'product' and customer_id is not null "
         "and order_date <= ?", params=[as_of]).pl()
     return orders, tickets, lines
+
+
+# Contact fields the audience files use, by where they are in the raw exports: the
+# Shopify customers export (older exports without "Default Address", newer with it),
+# then the customer's latest order's billing address. Names, phones and addresses are not
+# carried into the marts (the email alone stays in marts.dim_customers); the audience
+# files are the one output that needs them, so they are read here, only for the customers
+# asked for.
+_CUSTOMER_EXPORT_FIELDS = {
+    "first_name": ("first_name",),
+    "last_name": ("last_name",),
+    "phone": ("phone", "default_address_phone"),
+    "zip": ("zip", "default_address_zip"),
+    "city": ("city", "default_address_city"),
+    "state": ("province_code", "default_address_province_code", "province"),
+    "country_code": ("country_code", "default_address_country_code"),
+}
+_ORDER_FIELDS = {
+    "billing_name": ("billing_name",),
+    "phone": ("billing_phone", "phone", "shipping_phone"),
+    "zip": ("billing_zip",),
+    "city": ("billing_city",),
+    "state": ("billing_province",),
+    "country_code": ("billing_country",),
+}
+
+
+def _columns(con, schema: str, table: str) -> set[str]:
+    return {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? "
+        "and table_name = ?", [schema, table]).fetchall()}
+
+
+def _pick(available: set[str], fields: dict[str, tuple[str, ...]]) -> str:
+    """`coalesce(<the field's columns that exist>) as <field>`, null when none does."""
+    parts = []
+    for field, candidates in fields.items():
+        present = [f"nullif(trim(cast({c} as varchar)), '')" for c in candidates if c in available]
+        value = (f"coalesce({', '.join(present)})" if len(present) > 1
+                 else present[0] if present else "cast(null as varchar)")
+        parts.append(f"{value} as {field}")
+    return ", ".join(parts)
+
+
+def audience_contacts(con, customer_ids: list[str] | None = None) -> pl.DataFrame:
+    """One row per customer of marts.dim_customers (those in `customer_ids` when given):
+    customer_id, email, phone, first_name, last_name, zip, city, state, country_code,
+    accepts_email_marketing, as `models.audiences` takes them (plain: warehouse only).
+
+    Email, consent and country from dim_customers; names, phone and address from the
+    newest Shopify customers export row of the email (newest file first), else from the
+    customer's latest order's billing address (Billing Name split at its first space).
+    Columns an export lacks are null. Raises duckdb.CatalogException without dim_customers.
+    """
+    where, params = "", []
+    if customer_ids is not None:
+        where, params = "where customer_id in (select unnest(?::varchar[]))", [list(customer_ids)]
+    base = con.sql(
+        "select customer_id, email, accepts_email_marketing, "
+        f"country_code as dim_country_code from marts.dim_customers {where}",
+        params=params).pl()
+    export = pl.DataFrame(schema={"customer_id": pl.String})
+    if table_exists(con, "raw", "shopify_customers"):
+        available = _columns(con, "raw", "shopify_customers")
+        export = con.sql(
+            f"""
+            select md5(lower(trim(email))) as customer_id, {_pick(available, _CUSTOMER_EXPORT_FIELDS)}
+            from raw.shopify_customers
+            where email is not null and md5(lower(trim(email))) in (select unnest(?::varchar[]))
+            qualify row_number() over (partition by lower(trim(email))
+                                       order by _loaded_at desc, _source_file desc, _source_row desc) = 1
+            """, params=[base["customer_id"].to_list()]).pl()
+    orders = pl.DataFrame(schema={"customer_id": pl.String})
+    if table_exists(con, "raw", "shopify_orders"):
+        available = _columns(con, "raw", "shopify_orders")
+        # Shopify puts the order's email and addresses on its first line item row only.
+        orders = con.sql(
+            f"""
+            select md5(lower(trim(email))) as customer_id, {_pick(available, _ORDER_FIELDS)}
+            from raw.shopify_orders
+            where email is not null and md5(lower(trim(email))) in (select unnest(?::varchar[]))
+            qualify row_number() over (partition by lower(trim(email))
+                                       order by created_at desc nulls last, _loaded_at desc) = 1
+            """, params=[base["customer_id"].to_list()]).pl()
+        orders = orders.with_columns(
+            pl.col("billing_name").str.split_exact(" ", 1).struct.field("field_0").alias("first_name"),
+            pl.col("billing_name").str.split_exact(" ", 1).struct.field("field_1").alias("last_name"),
+        ).drop("billing_name")
+    fields = ("first_name", "last_name", "phone", "zip", "city", "state", "country_code")
+    joined = base
+    for source, suffix in ((export, "_export"), (orders, "_order")):
+        present = [f for f in fields if f in source.columns]
+        joined = joined.join(source.select("customer_id", *present).rename(
+            {f: f + suffix for f in present}), on="customer_id", how="left", maintain_order="left")
+    # The address's fields come from one source together (a zip with another place's city
+    # would match nobody): the export's when it has a zip or city, else the order's.
+    has_export_address = pl.lit(False)
+    for f in ("zip_export", "city_export"):
+        if f in joined.columns:
+            has_export_address = has_export_address | pl.col(f).is_not_null()
+
+    def field(name: str, *, address: bool = False) -> pl.Expr:
+        export_col, order_col = pl.col(f"{name}_export"), pl.col(f"{name}_order")
+        if f"{name}_export" not in joined.columns:
+            export_col = pl.lit(None, dtype=pl.String)
+        if f"{name}_order" not in joined.columns:
+            order_col = pl.lit(None, dtype=pl.String)
+        if address:
+            return pl.when(has_export_address).then(export_col).otherwise(order_col).alias(name)
+        return pl.coalesce(export_col, order_col).alias(name)
+
+    return joined.select(
+        "customer_id", "email", field("phone"), field("first_name"), field("last_name"),
+        field("zip", address=True), field("city", address=True), field("state", address=True),
+        pl.coalesce(pl.col("dim_country_code"), field("country_code", address=True))
+        .alias("country_code"),
+        "accepts_email_marketing")
+
+
+def store_country(con) -> str | None:
+    """The store's home country, for phones and addresses written without one: the most
+    common country code of its customers (marts.dim_customers), ties to the first in
+    alphabetical order; None when no customer has one."""
+    row = con.execute(
+        "select lower(country_code) from marts.dim_customers where country_code is not null "
+        "group by 1 order by count(*) desc, 1 limit 1").fetchall()
+    return row[0][0] if row else None
