@@ -9,7 +9,9 @@
   analytics (incremental facts are not rebuilt from raw, so they are purged directly);
 and records the hash (not the email) in `raw.forgotten_customers`, so rows of that
 customer in files loaded later are purged after each ingest (`purge_forgotten`).
-It also removes the customer from the contact lists under output/customers/ and
+It also removes the customer from the contact lists under output/customers/ and from
+every audience file under output/audiences/ (rows holding the SHA-256 of their email or
+phone as any platform normalises it, or their plain email in a Klaviyo list), and
 reports the landing files that still contain the email: vendor exports are the store's
 own copies, to be deleted or re-exported at the source.
 Aggregates (daily KPIs, cohort shares) keep the customer's past orders as numbers.
@@ -158,6 +160,55 @@ def _rewrite_lists(output_dir: Path, customer_id: str, report: ForgetReport) -> 
         report.files_rewritten.append(path)
 
 
+def _audience_keys(con: duckdb.DuckDBPyConnection, customer_id: str, email: str) -> set[str]:
+    """What the customer's rows in the audience files hold (models.audiences), read before
+    the warehouse forgets their phone and country."""
+    from models.audiences import forgotten_row_keys
+    from models.warehouse import audience_contacts, store_country
+
+    phone = country = default = None
+    if table_exists(con, "marts", "dim_customers"):
+        contact = audience_contacts(con, [customer_id])
+        if contact.height:
+            phone, country = contact["phone"][0], contact["country_code"][0]
+        default = store_country(con)
+    return forgotten_row_keys(email, phone, country, default)
+
+
+def _write_rows(path: Path, rows: list[list[str]]) -> None:
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(rows)
+
+    atomic_write(path, write)
+
+
+def _rewrite_audiences(output_dir: Path, keys: set[str], report: ForgetReport) -> None:
+    """Drop the rows holding any of `keys` (hashes, or the plain email of a Klaviyo list,
+    compared in lower case) from every audience file, and the row counts of the folder's
+    manifest.csv with them."""
+    for folder in sorted(p for p in (output_dir / "audiences").glob("*") if p.is_dir()):
+        counts: dict[str, int] = {}
+        for path in sorted(folder.glob("*.csv")):
+            if path.name == "manifest.csv":
+                continue
+            rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+            kept = rows[:1] + [r for r in rows[1:] if not any(c.strip().lower() in keys for c in r)]
+            if len(kept) == len(rows):
+                continue
+            _write_rows(path, kept)
+            counts[path.name] = len(kept) - 1
+            report.files_rewritten.append(path)
+        manifest = folder / "manifest.csv"
+        if counts and manifest.exists():
+            rows = list(csv.reader(io.StringIO(manifest.read_text(encoding="utf-8"))))
+            file_at, rows_at = rows[0].index("file"), rows[0].index("rows")
+            for row in rows[1:]:
+                if row[file_at] in counts:
+                    row[rows_at] = str(counts[row[file_at]])
+            _write_rows(manifest, rows)
+
+
 def _landing_files_with(landing: Path, email: str) -> list[Path]:
     needle = email.encode()
     found = []
@@ -169,13 +220,15 @@ def _landing_files_with(landing: Path, email: str) -> list[Path]:
 
 
 def forget_customer(settings: Settings, email: str) -> ForgetReport:
-    """Forget the customer with this email in the warehouse and the contact lists."""
+    """Forget the customer with this email in the warehouse, the contact lists and the
+    audience files."""
     if "@" not in email:
         raise ValueError(f"'{email}' is not an email address")
     email = normalise_email(email)
     customer_id = customer_hash(email)
     report = ForgetReport(customer_id=customer_id)
     with duckdb.connect(str(settings.warehouse_path)) as con:
+        audience_keys = _audience_keys(con, customer_id, email)
         con.execute("begin transaction")
         try:
             purge(con, customer_ids=[customer_id], emails=[email], report=report)
@@ -188,6 +241,7 @@ def forget_customer(settings: Settings, email: str) -> ForgetReport:
             con.execute("rollback")
             raise
     _rewrite_lists(settings.output_dir, customer_id, report)
+    _rewrite_audiences(settings.output_dir, audience_keys, report)
     if settings.landing.exists():
         report.landing_files_with_email = _landing_files_with(settings.landing, email)
     return report

@@ -4,7 +4,9 @@ The assets read the marts, call `models.churn` / `models.repurchase`, write
 `analytics.churn_scores`, `analytics.product_repurchase`, the churn rows of
 `analytics.model_evaluation`, and the lists under output/customers/<as_of>/ (hashed
 customer ids only: the email stays in marts.dim_customers, joined in the warehouse view
-`analytics.win_back_contacts` for whoever sends the emails).
+`analytics.win_back_contacts` for whoever sends the emails), and the audience files under
+output/audiences/<as_of>/ (hashed identifiers for the ad platforms; plain emails only in
+the Klaviyo lists of customers who accepted email marketing).
 """
 
 
@@ -223,5 +225,77 @@ def customer_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     })
 
 
-customer_assets = [churn_scores, product_repurchase, customer_lists]
+AUDIENCES_README = """# Audience files, as of {as_of}
+
+Customer segments in the upload formats of the ad platforms and the email tool, built by
+storeops (`output/audiences` asset, `models.audiences`). `manifest.csv` lists every file
+with its segment, platform, rows, match keys and how it was built.
+
+- `meta_<segment>.csv`: Meta custom audience customer list (Ads Manager > Audiences >
+  Custom audience > Customer list). Every identifier normalised as Meta documents and
+  SHA-256 hashed; `lookalike_seed` carries a `value` column for a value-based audience.
+- `google_<segment>.csv`: Google Ads Customer Match (Tools > Audience manager > Customer
+  list > Upload hashed data). Email, Phone, First Name, Last Name hashed; Country and
+  Zip in plain, as Google requires.
+- `tiktok_<segment>_email.csv`, `tiktok_<segment>_phone.csv`: TikTok customer files
+  (Audiences > Create audience > Customer file), one identifier type per file, hashed.
+- `klaviyo_<segment>.csv`: a Klaviyo list import (Lists & segments > Import contacts).
+  PLAIN email addresses and names, of customers who accepted email marketing only: keep
+  this folder where only the data team reads it, and delete the file after the import.
+
+A customer asking to be forgotten (`storeops forget`) is removed from every file here.
+Phones and addresses without a country are read as {country}.
+"""
+
+
+@dg.asset(
+    key=dg.AssetKey(["output", "audiences"]),
+    group_name=CUSTOMERS_GROUP,
+    deps=[analytics_key("churn_scores"), mart("dim_customers")],
+    kinds={"csv"},
+    description=(
+        "output/audiences/<as_of>/: win-back, at-risk high-value, VIP, recent buyers to "
+        "suppress and a lookalike seed (with predicted value) as Meta custom audience, Google "
+        "Customer Match and TikTok customer files (identifiers normalised as each platform "
+        "documents, then SHA-256), and Klaviyo list imports with the plain emails of customers "
+        "who accepted email marketing only; manifest.csv and README.md describe every file."
+    ),
+)
+def audience_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                   store: StoreResource) -> dg.MaterializeResult:
+    from dashboards.files import atomic_write, atomic_write_text
+    from models.audiences import audience_files as build_files
+    from models.audiences import build_segments, manifest
+    from models.warehouse import audience_contacts, store_country
+
+    with warehouse.connect(read_only=True) as con:
+        as_of = run_as_of(context, con)
+        if not table_exists(con, "analytics", "churn_scores"):
+            return dg.MaterializeResult(metadata={"files": 0, "note": "no churn scores yet"})
+        scores = query_frame(con, "select * from analytics.churn_scores")
+        members = sorted({c for frame in build_segments(scores, as_of=as_of).values()
+                          for c in frame["customer_id"].to_list()})
+        contacts = audience_contacts(con, members)
+        country = store_country(con)
+    files = build_files(scores, contacts, as_of=as_of, default_country=country)
+    folder = Path(store.home) / "output" / "audiences" / as_of.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        atomic_write(folder / file.name, file.frame.write_csv)
+    table = manifest(files)
+    atomic_write(folder / "manifest.csv", table.write_csv)
+    atomic_write_text(folder / "README.md", AUDIENCES_README.format(
+        as_of=as_of.isoformat(), country=(country or "unknown (left out)").upper()))
+    # Counts only: no identifier, hashed or plain, goes into the metadata.
+    return dg.MaterializeResult(metadata={
+        "folder": dg.MetadataValue.path(str(folder)),
+        "files": len(files),
+        "default_country": country or "",
+        "rows_per_file": dg.MetadataValue.json({f.name: f.frame.height for f in files}),
+        "manifest": dg.MetadataValue.md(markdown_table(table.select(
+            "file", "segment", "platform", "rows", "note"))),
+    })
+
+
+customer_assets = [churn_scores, product_repurchase, customer_lists, audience_files]
 customer_checks = [churn_model_beats_recency]
