@@ -3,6 +3,7 @@ the time-split churn evaluation (the shared long-history store of tests/stores.p
 days): tables, files, evaluation, no raw emails."""
 
 import csv
+import hashlib
 from datetime import timedelta
 
 import duckdb
@@ -119,3 +120,44 @@ def test_alert_history_keeps_the_first_day_an_alert_was_seen():
     assert history["first_detected_on"].to_list() == [date(2026, 5, 2), date(2026, 5, 2), date(2026, 5, 3)]
     assert history["last_detected_on"].to_list() == [date(2026, 5, 2), date(2026, 5, 3), date(2026, 5, 3)]
     assert history["value"].to_list() == [10.0, 11.0, 11.0]
+
+
+def test_audience_files_carry_no_plain_identifier_and_klaviyo_only_consenting(run):
+    as_of = query(run, "select max(as_of_date) as d from analytics.churn_scores")["d"][0]
+    folder = run.output_dir / "audiences" / as_of.isoformat()
+    manifest = list(csv.DictReader((folder / "manifest.csv").open()))
+    assert {r["platform"] for r in manifest} == {"meta", "google", "tiktok", "klaviyo"}
+    for row in manifest:  # the manifest's counts are the files'
+        lines = (folder / row["file"]).read_text().splitlines()
+        assert len(lines) - 1 == int(row["rows"]), row["file"]
+    # Every plain email, phone and name the warehouse holds for a customer.
+    emails = set(query(run, "select lower(email) as e from marts.dim_customers")["e"])
+    raw = query(run, "select first_name, last_name, phone from raw.shopify_customers")
+    phones = {p for p in raw["phone"].str.replace_all(r"\D", "").to_list() if p and len(p) >= 9}
+    names = {n.lower() for c in ("first_name", "last_name") for n in raw[c].drop_nulls()
+             if len(n) >= 3}
+    assert len(emails) > 100 and len(phones) > 20 and len(names) > 50
+    hashed_emails = set()
+    for row in manifest:
+        if row["platform"] == "klaviyo":
+            continue
+        cells = [c for line in csv.reader((folder / row["file"]).open()) for c in line][1:]
+        lowered = {c.strip().lower() for c in cells}
+        assert not lowered & emails, f"a plain email in {row['file']}"
+        assert not {c for c in lowered if "@" in c}, f"an address in {row['file']}"
+        digits = {c.replace("+", "").replace("-", "").replace(" ", "") for c in lowered}
+        assert not digits & phones, f"a plain phone in {row['file']}"
+        assert not lowered & names, f"a plain name in {row['file']}"
+        hashed_emails |= lowered
+    # ... while the hashes are the members' own: Meta's email column is SHA-256 of the
+    # warehouse's emails (trimmed, lower case), and TikTok's phones are there too.
+    assert len({hashlib.sha256(e.encode()).hexdigest() for e in emails} & hashed_emails) > 20
+    phone_rows = sum(int(r["rows"]) for r in manifest if r["file"].endswith("_phone.csv"))
+    assert phone_rows > 0
+    # The Klaviyo lists: plain emails of customers who accepted email marketing only.
+    consent = dict(query(run, "select lower(email) as e, coalesce(accepts_email_marketing, false) "
+                              "as ok from marts.dim_customers").iter_rows())
+    listed = [r["Email"].lower() for f in folder.glob("klaviyo_*.csv")
+              for r in csv.DictReader(f.open())]
+    assert listed and all(consent[e] for e in listed)
+    assert any(not ok for ok in consent.values())  # some declined: the filter is tested

@@ -78,6 +78,10 @@ def test_customer_assets_in_their_group_and_the_write_pool(defs):
     assert dg.AssetKey(["marts", "fct_orders"]) in churn.parent_keys
     check = dg.AssetCheckKey(dg.AssetKey(["analytics", "churn_scores"]), "churn_model_beats_recency")
     assert check in graph.asset_check_keys
+    # The audience files only read the warehouse: no queue for the write pool.
+    audiences = graph.get(dg.AssetKey(["output", "audiences"]))
+    assert audiences.group_name == "customers" and not audiences.pools
+    assert dg.AssetKey(["analytics", "churn_scores"]) in audiences.parent_keys
 
 
 def test_anomalies_asset_in_its_group_and_the_write_pool(defs):

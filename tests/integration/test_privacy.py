@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from models.audiences import forgotten_row_keys
 from tests.stores import copy_store
 
 pytestmark = pytest.mark.integration
@@ -51,13 +52,21 @@ def test_no_personal_data_in_any_output_file(store):
     files = list(output_bytes(store))
     assert len(files) > 10  # reorder files, customer lists, briefs, reports, dashboards, index
     for path, data in files:
+        if path.parent.parent.name == "audiences" and path.name.startswith("klaviyo_"):
+            # The one exception (DESIGN.md): the email tool's list of consenting customers;
+            # tests/integration/test_customer_assets.py checks who is on it.
+            continue
         # plotly.js's licence header carries its authors' addresses: look for customers'.
         found = {m.lower() for m in EMAIL.findall(data)} & emails
         assert not found, f"customer email addresses in {path}: {sorted(found)[:3]}"
         assert not any(name in data for name in names), f"a customer's name in {path}"
         assert not any(street in data for street in streets), f"a customer's address in {path}"
         digits = re.sub(rb"\D", b"", data)
-        if path.suffix in (".csv", ".md"):  # html/xlsx carry long digit runs of their own
+        if path.parent.parent.name == "audiences":
+            # SHA-256 hex runs into digits of its own: compare phones cell by cell.
+            cells = {re.sub(rb"\D", b"", c) for c in re.split(rb"[,\n]", data)}
+            assert not cells & phones, f"a phone in {path}"
+        elif path.suffix in (".csv", ".md"):  # html/xlsx carry long digit runs of their own
             assert not any(phone in digits for phone in phones), f"a phone in {path}"
 
 
@@ -76,6 +85,17 @@ def varchar_hits(settings, needles):
                             list(needles)).fetchall()[0][0]
             if n:
                 hits[f"{schema}.{table}.{column}"] = n
+    return hits
+
+
+def audience_rows_with(settings, keys):
+    """Per audience file, the rows holding one of `keys` (hashes, or an email compared in
+    lower case)."""
+    hits = {}
+    for path in sorted(settings.output_dir.glob("audiences/*/*.csv")):
+        n = sum(1 for row in csv.reader(path.open()) if any(c.lower() in keys for c in row))
+        if n:
+            hits[path.name] = n
     return hits
 
 
@@ -98,8 +118,15 @@ def test_forget_removes_a_customer_everywhere_and_for_good(long_history_store, t
                      customers.customer_id
             limit 1
         """, [sorted(listed)]).fetchall()[0]
+        phone, country = (con.execute(
+            "select phone, country_code from raw.shopify_customers where lower(trim(email)) = ?",
+            [email.strip().lower()]).fetchall() or [(None, None)])[0]
     assert customer_id == hashlib.md5(email.strip().lower().encode()).hexdigest()
     assert varchar_hits(store, [email.lower(), customer_id])  # present before
+    # In the audience files: hashed for the ad platforms, plain in a Klaviyo list if they
+    # accepted email marketing (models.audiences.forgotten_row_keys: every form of both).
+    keys = forgotten_row_keys(email, phone, country, "us")
+    assert audience_rows_with(store, keys)
 
     result = CliRunner().invoke(app, ["forget", "--email", f" {email.upper()} ",
                                       "--home", str(store.home)])
@@ -108,6 +135,10 @@ def test_forget_removes_a_customer_everywhere_and_for_good(long_history_store, t
     assert varchar_hits(store, [email.lower(), customer_id]) == {}
     for path, data in output_bytes(store):
         assert customer_id.encode() not in data, path
+    assert audience_rows_with(store, keys) == {}
+    manifest = next(store.output_dir.glob("audiences/*/manifest.csv"))
+    for row in csv.DictReader(manifest.open()):  # the counts follow the files
+        assert int(row["rows"]) == len((manifest.parent / row["file"]).read_text().splitlines()) - 1
 
     # A second run on the same landing, then a new help-desk file that mentions the
     # customer again: they stay forgotten, and every file's rows still add up.

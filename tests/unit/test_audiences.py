@@ -2,7 +2,7 @@
 vendors publish and hand-computed hashes, the segments, and what each file may carry."""
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 import pytest
