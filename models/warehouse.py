@@ -122,7 +122,8 @@ def audience_contacts(con, customer_ids: list[str] | None = None) -> pl.DataFram
             from raw.shopify_orders
             where email is not null and md5(lower(trim(email))) in (select unnest(?::varchar[]))
             qualify row_number() over (partition by lower(trim(email))
-                                       order by created_at desc nulls last, _loaded_at desc) = 1
+                                       order by created_at desc nulls last, _loaded_at desc,
+                                                _source_file desc, _source_row desc) = 1
             """, params=[base["customer_id"].to_list()]).pl()
         orders = orders.with_columns(
             pl.col("billing_name").str.split_exact(" ", 1).struct.field("field_0").alias("first_name"),
