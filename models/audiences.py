@@ -48,8 +48,9 @@ HIGH_VALUE_SHARE = 0.20
 AT_RISK_QUANTILE = 0.75
 # The smallest list each platform serves or accepts, said in the manifest, not enforced:
 # Meta asks for at least 100 people (help article above), TikTok's customer file needs
-# 1,000 entries ("How to create a Custom Audience with a customer file"), Google serves a
-# Customer Match list to 1,000 matched users (Search, Display; Google Ads help 6379332).
+# 1,000 entries ("How to create a Custom Audience with a customer file"); Google's 1,000
+# matched users before a Customer Match list serves is from third-party guides, not
+# confirmed in Google's own pages.
 PLATFORM_MINIMUM = {"meta": 100, "google": 1000, "tiktok": 1000}
 
 CONTACT_COLUMNS = ("customer_id", "email", "phone", "first_name", "last_name", "zip", "city",
@@ -397,7 +398,8 @@ def meta_customer_list(segment: pl.DataFrame, contacts: pl.DataFrame, *,
 
     segment: customer_id, value; contacts: CONTACT_COLUMNS (plain, warehouse only).
     with_value adds `value`, the customer value column of a value-based custom audience
-    (a non-negative number; Meta's value-based lookalike source). A customer with
+    (a non-negative number; Meta's value-based lookalike source). The `value` header is
+    not confirmed in the Meta pages found (the help article lists the identifiers only). A customer with
     neither an email nor a phone is left out. Headers: Meta's customer-file template
     (help article 2082575038703844)."""
     rows = _members(segment, contacts)
