@@ -11,10 +11,14 @@ customers who dropped out come back once after a long gap.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from orchestration.demo.calendar import HOUR_WEIGHTS
+
+if TYPE_CHECKING:
+    from orchestration.demo.response import Acquisition
 
 CHANNELS = ["meta", "google", "tiktok", "email", "organic", "direct"]
 PAID = [0, 1, 2]
@@ -136,6 +140,8 @@ def simulate_customers(
     n_first: int,
     n_last: int,
     n_streets: int,
+    acquisition: Acquisition | None = None,
+    channel_rng: np.random.Generator | None = None,
 ) -> tuple[Customers, Purchases, np.ndarray]:
     """Acquire customers day by day and simulate their purchases.
 
@@ -143,12 +149,23 @@ def simulate_customers(
     target_orders: wanted would-be orders on sim days >= target_from (calibrated by
     simulating once and thinning customers; a second pass only if the first fell short).
     Returns customers, purchases sorted by (day, second), and favourites (n, 3) SKU indexes.
+
+    acquisition (with channel_rng): acquisition channels follow the paid platforms'
+    planted response to spend (orchestration.demo.response); without it, channels are
+    drawn from ACQUISITION_SHARE.
     """
     acq_rate = intensity[:n_days] * growth[:n_days]
     scale_a = target_orders / (acq_rate[target_from:].sum() * 3.2)  # first guess
+    if acquisition is not None:
+        scale_a /= acquisition.expected_keep(target_from)
+    channel = np.zeros(0, dtype=np.int64)
     for _attempt in range(3):
         new_per_day = rng.poisson(acq_rate * scale_a)
         acq_day = np.repeat(np.arange(n_days), new_per_day)
+        if acquisition is not None:
+            assert channel_rng is not None
+            channel, acquired = acquisition.draw(channel_rng, acq_day)
+            acq_day, channel = acq_day[acquired], channel[acquired]
         regular = rng.random(acq_day.size) < P_REGULAR
         customer, day, is_first, is_react = _purchase_chains(
             rng, acq_day, regular, intensity, n_days
@@ -159,11 +176,15 @@ def simulate_customers(
             break
         scale_a *= ratio * 1.1
     keep_customer = rng.random(acq_day.size) < min(ratio, 1.0)
+    if acquisition is not None:  # the expected would-be new customers per day, for the answer key
+        acquisition.would_be_per_day = acq_rate * scale_a * min(ratio, 1.0)
     new_index = np.cumsum(keep_customer) - 1
     keep_order = keep_customer[customer]
     customer, day = new_index[customer[keep_order]], day[keep_order]
     is_first, is_react = is_first[keep_order], is_react[keep_order]
     acq_day, regular = acq_day[keep_customer], regular[keep_customer]
+    if acquisition is not None:
+        channel = channel[keep_customer]
 
     # A tiny store still takes a few orders every day: one-off customers fill thin days.
     counts = np.bincount(day, minlength=n_days)
@@ -178,6 +199,8 @@ def simulate_customers(
         day = np.concatenate([day, extra_day])
         is_first = np.concatenate([is_first, np.ones(extra_day.size, dtype=bool)])
         is_react = np.concatenate([is_react, np.zeros(extra_day.size, dtype=bool)])
+        if acquisition is not None:  # one-off customers who found the store themselves
+            channel = np.concatenate([channel, np.full(extra_day.size, 4)])
 
     n = acq_day.size
     hour = rng.choice(24, customer.size, p=HOUR_WEIGHTS)
@@ -191,7 +214,8 @@ def simulate_customers(
         is_reactivation=is_react[order],
     )
 
-    channel = rng.choice(len(CHANNELS), n, p=ACQUISITION_SHARE)
+    if acquisition is None:
+        channel = rng.choice(len(CHANNELS), n, p=ACQUISITION_SHARE)
     accepts_email = rng.random(n) < np.where(channel == 3, 1.0, 0.62)
     customers = Customers(
         acq_day=acq_day,

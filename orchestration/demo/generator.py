@@ -22,16 +22,18 @@ import numpy as np
 import polars as pl
 
 from orchestration.demo import calendar as cal
+from orchestration.demo import response
 from orchestration.demo import writers as w
 from orchestration.demo.calendar import DAY, HOUR
 from orchestration.demo.catalog import build_catalog, build_promotions, pick_late_supplier
 from orchestration.demo.customers import CHANNELS, simulate_customers
-from orchestration.demo.marketing import OVERCOUNT, simulate_ads, simulate_sessions
+from orchestration.demo.marketing import OVERCOUNT, TARGET_CAC, simulate_ads, simulate_sessions
 from orchestration.demo.names import AGENTS, CATEGORIES, CITIES, FIRST_NAMES, LAST_NAMES, STREETS
 from orchestration.demo.operations import draw_lines, simulate_inventory
 from orchestration.demo.orders import NEVER, assign_channels, build_orders
 from orchestration.demo.profit import ProfitRules, build_cost_history, simulate_transactions
 from orchestration.demo.profit_key import profit_key, profit_readme, profit_settings_of
+from orchestration.demo.response import plan_acquisition
 from orchestration.demo.shipments import simulate_shipments
 from orchestration.demo.support import simulate_tickets
 from orchestration.demo.truth import money_stats, order_cents, orders_truth, profit_cents
@@ -137,6 +139,12 @@ def generate_store(
     intensity = cal.season_factor(first_day + np.arange(n_sim))
     growth = np.exp(GROWTH_PER_YEAR * (np.arange(n_sim) - (n_sim - 1)) / 365.0)
     consumable = np.array([CATEGORIES[c]["consumable"] for c in catalog.category], dtype=float)
+    # Paid acquisition answers each platform's budget through planted response curves
+    # (orchestration.demo.response); budgets and channels draw from their own generator.
+    budget_rng, channel_rng = np.random.default_rng([seed, 2202]).spawn(2)
+    acquisition = plan_acquisition(
+        budget_rng, intensity * growth, frozen_from=n_sim - response.FROZEN_DAYS
+    )
     customers, purchases, fav = simulate_customers(
         streams[1],
         intensity=intensity,
@@ -152,6 +160,8 @@ def generate_store(
         n_first=len(FIRST_NAMES),
         n_last=len(LAST_NAMES),
         n_streets=len(STREETS),
+        acquisition=acquisition,
+        channel_rng=channel_rng,
     )
 
     step("baskets")
@@ -238,6 +248,13 @@ def generate_store(
         new_paid[p] = np.bincount(od[m & orders.is_first[real]], minlength=days)
         paid_orders[p] = np.bincount(od[m], minlength=days)
         paid_revenue[p] = np.bincount(od[m], weights=orders.total[real][m], minlength=days)
+    window_sim = slice(HISTORY_DAYS, n_sim)
+    per_unit = response.dollars_per_unit(
+        acquisition, customers.channel, customers.acq_day, window_sim, TARGET_CAC
+    )
+    response.write_truth(
+        truth_dir, acquisition, per_unit=per_unit, first_day=first_day, window=window_sim
+    )
     ads = simulate_ads(
         streams[7],
         days=np.arange(W0, E + 1),
@@ -245,6 +262,7 @@ def generate_store(
         paid_orders=paid_orders,
         paid_revenue=paid_revenue,
         cac_spike=(*cac_spike_days, CAC_SPIKE),
+        spend_usd=acquisition.spend_units[:, window_sim] * per_unit[:, None],
     )
     in_win = purchases.day >= HISTORY_DAYS
     would_be = np.zeros((len(CHANNELS), days))
@@ -441,7 +459,8 @@ def generate_store(
     )
     (truth_dir / "profit.json").write_text(json.dumps(profit_info, indent=2) + "\n")
     (truth_dir / "incidents.json").write_text(json.dumps(incidents, indent=2) + "\n")
-    (truth_dir / "README.md").write_text(_readme(incidents, summary, stats, profit_info))
+    (truth_dir / "README.md").write_text(
+        _readme(incidents, summary, stats, profit_info) + "\n" + response.readme_section())
     params = {"scale": scale, "days": days, "seed": seed, "end_date": end_date.isoformat()}
     if taxes_included is not None:
         params["taxes_included"] = taxes_included

@@ -258,31 +258,39 @@ def simulate_ads(
     paid_orders: np.ndarray,
     paid_revenue: np.ndarray,
     cac_spike: tuple[int, int, float],
+    spend_usd: np.ndarray | None = None,
 ) -> AdRows:
     """Daily rows per campaign.
 
     days: window day numbers; new_paid / paid_orders: (3, n_days) first orders and all
     orders the store attributes to each platform; paid_revenue: (3, n_days) cents.
-    cac_spike: (first day, last day, multiplier) applied to Meta spend.
+    cac_spike: (first day, last day, multiplier) applied to Meta spend (the extra spend
+    buys nothing: the planted CAC spike).
+    spend_usd: (3, n_days) each platform's daily spend, when the budgets drove acquisition
+    (orchestration.demo.response); without it, spend follows the new customers at the
+    platform's target CAC.
     """
     n_days = days.size
     out: dict[str, list] = {k: [] for k in AdRows.__dataclass_fields__}
     kernel = np.ones(7) / 7
     for p in range(3):
-        smooth = np.convolve(
-            np.pad(new_paid[p].astype(float), 3, mode="edge"), kernel, mode="valid"
-        )
-        smooth = np.maximum(smooth, 0.3 * max(new_paid[p].mean(), 0.1))
-        # Budget changes: the team moves budgets every few weeks.
-        budget = np.ones(n_days)
-        i = 0
-        while i < n_days:
-            length = int(rng.integers(14, 46))
-            budget[i : i + length] = rng.lognormal(0.0, 0.12)
-            i += length
-        # No budget change in the last five weeks, so the planted CAC spike stands out.
-        budget[max(0, n_days - 35) :] = budget[max(0, n_days - 36)]
-        spend = TARGET_CAC[p] * smooth * budget * rng.lognormal(0.0, 0.07, n_days)
+        if spend_usd is not None:
+            spend = spend_usd[p].astype(float)
+        else:
+            smooth = np.convolve(
+                np.pad(new_paid[p].astype(float), 3, mode="edge"), kernel, mode="valid"
+            )
+            smooth = np.maximum(smooth, 0.3 * max(new_paid[p].mean(), 0.1))
+            # Budget changes: the team moves budgets every few weeks.
+            budget = np.ones(n_days)
+            i = 0
+            while i < n_days:
+                length = int(rng.integers(14, 46))
+                budget[i : i + length] = rng.lognormal(0.0, 0.12)
+                i += length
+            # No budget change in the last five weeks, so the planted CAC spike stands out.
+            budget[max(0, n_days - 35) :] = budget[max(0, n_days - 36)]
+            spend = TARGET_CAC[p] * smooth * budget * rng.lognormal(0.0, 0.07, n_days)
         if p == 0:
             s0, s1, mult = cac_spike
             spend = np.where((days >= s0) & (days <= s1), spend * mult, spend)

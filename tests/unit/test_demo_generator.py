@@ -123,6 +123,8 @@ def test_every_source_folder_has_files(store: DemoSummary) -> None:
         "README.md",
         "summary.json",
         "true_demand.parquet",
+        "response_curves.json",
+        "response_daily.csv",
         "orders.parquet",
         "profit.json",
     }
