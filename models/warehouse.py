@@ -168,3 +168,94 @@ def store_country(con) -> str | None:
         "select lower(country_code) from marts.dim_customers where country_code is not null "
         "group by 1 order by count(*) desc, 1 limit 1").fetchall()
     return row[0][0] if row else None
+
+
+def budget_inputs(con, as_of: date) -> tuple[pl.DataFrame, dict[str, float] | None, str]:
+    """`(daily, value_per_customer, value_basis)` for `models.budget`, up to `as_of`.
+
+    con: a DuckDB connection to a built warehouse (read-only is enough).
+    - daily: one row per date x paid channel (a channel with spend on any day of
+      marts.fct_channel_daily): date, channel, spend (Float64, store currency per day),
+      new_customers (store-attributed first orders), unpaid_new_customers (new
+      customers of that date from every channel without spend) and returning_orders
+      (revenue orders of returning customers that date, marts.fct_orders).
+    - value_per_customer: per paid channel, the mean contribution margin 2 of its new
+      customers' orders in their first 90 days (marts.fct_order_profit, dim_customers),
+      over the customers acquired 90 to 455 days before as_of whose orders all have a
+      CM2; when fewer than 30 such customers (or no profit mart), their net sales in 90
+      days instead, and None when there are none either.
+    - value_basis: 'CM2 in the first 90 days' or 'net sales in the first 90 days' or
+      'new customers'.
+    Raises duckdb.CatalogException when marts.fct_channel_daily or fct_orders is missing.
+    """
+    daily = con.sql(
+        """
+        with channel_days as (
+            select channel_date as date, channel, cast(spend as double) as spend,
+                   new_customers
+            from marts.fct_channel_daily where channel_date <= $as_of
+        ),
+        paid as (select channel from channel_days group by 1 having sum(spend) > 0),
+        unpaid as (
+            select date, cast(sum(new_customers) as bigint) as unpaid_new_customers
+            from channel_days
+            where channel not in (select channel from paid) group by 1
+        ),
+        returning_days as (
+            select order_date as date, count(*) as returning_orders from marts.fct_orders
+            where is_revenue and not is_first_order and order_date <= $as_of group by 1
+        )
+        select d.date, d.channel, coalesce(d.spend, 0) as spend,
+               coalesce(d.new_customers, 0) as new_customers,
+               coalesce(u.unpaid_new_customers, 0) as unpaid_new_customers,
+               coalesce(r.returning_orders, 0) as returning_orders
+        from channel_days as d
+        left join unpaid as u using (date)
+        left join returning_days as r using (date)
+        where d.channel in (select channel from paid)
+        order by d.date, d.channel
+        """,
+        params={"as_of": as_of},
+    ).pl()
+    has_profit = table_exists(con, "marts", "fct_order_profit")
+    margin = "p.contribution_margin_2" if has_profit else "null"
+    join = ("left join marts.fct_order_profit as p on p.order_id = o.order_id"
+            if has_profit else "")
+    values = con.sql(
+        f"""
+        with cohort as (
+            select customer_id, acquisition_channel as channel, first_order_date
+            from marts.dim_customers
+            where first_order_date between $as_of - interval 455 day
+                                       and $as_of - interval 90 day
+        ),
+        per_customer as (
+            select c.customer_id, c.channel,
+                   sum(cast({margin} as double)) as cm2,
+                   bool_and({margin} is not null) as cm2_known,
+                   sum(cast(o.net_revenue as double)) as net_sales
+            from cohort as c
+            inner join marts.fct_orders as o
+              on o.customer_id = c.customer_id and o.is_revenue
+             and o.order_date between c.first_order_date
+                                  and c.first_order_date + interval 89 day
+            {join}
+            group by 1, 2
+        )
+        select channel,
+               avg(cm2) filter (where cm2_known) as cm2_90d,
+               count(*) filter (where cm2_known) as cm2_customers,
+               avg(net_sales) as net_sales_90d, count(*) as customers
+        from per_customer group by 1
+        """,
+        params={"as_of": as_of},
+    ).pl()
+    paid = set(daily["channel"].unique().to_list())
+    values = values.filter(pl.col("channel").is_in(sorted(paid)))
+    if values.height and (values["cm2_customers"] >= 30).all() and values.height == len(paid):
+        return daily, dict(zip(values["channel"], values["cm2_90d"], strict=True)), \
+            "CM2 in the first 90 days"
+    if values.height == len(paid) and values.height:
+        return daily, dict(zip(values["channel"], values["net_sales_90d"], strict=True)), \
+            "net sales in the first 90 days"
+    return daily, None, "new customers"

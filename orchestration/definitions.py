@@ -15,6 +15,7 @@ from orchestration.defs import (
     customers,
     delivery,
     forecasting,
+    growth,
     ingest,
     inputs,
     outputs,
@@ -45,7 +46,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=[*pull.pull_assets, *ingest.raw_assets, *inputs.inputs_assets, warehouse.warehouse_dbt_assets, warehouse.warehouse_docs,
-                *forecasting.forecasting_assets, *customers.customer_assets,
+                *forecasting.forecasting_assets, *customers.customer_assets, *growth.growth_assets,
                 *anomalies.anomaly_assets, *outputs.output_assets, *quality.quality_assets,
                 *delivery.delivery_assets],
         asset_checks=[*pull.pull_checks, *ingest.raw_checks, *customers.customer_checks, *quality.gx_checks],
