@@ -125,6 +125,7 @@ def test_every_source_folder_has_files(store: DemoSummary) -> None:
         "true_demand.parquet",
         "orders.parquet",
         "profit.json",
+        "creative_fatigue.csv",
     }
 
 
