@@ -23,9 +23,10 @@ each day compares the ad's last `RECENT_DAYS` calendar days with that baseline:
   binomial with the recent share of impressions under "no change"), one-sided, so an ad
   with a few hundred impressions cannot reach significance;
 - cost per result (spend / platform conversions), divided by the same change of the
-  other ads of the channel on the same days, so a seasonal CPM or conversion-rate swing
-  that lifts every ad's cost (Q4) is not read as fatigue; tested like clicks, with
-  spend as the exposure (conversions per dollar) and the channel's change as the null.
+  other ads of the channel on the same days when theirs rose, so a seasonal CPM or
+  conversion-rate swing that lifts every ad's cost (Q4) is not read as fatigue (a fall
+  of theirs is not held against this ad); tested like clicks, with spend as the
+  exposure (conversions per dollar) and the channel's rise as the null.
 
 A day alerts when CTR is down at least `CTR_DROP` (p < `ALPHA`) and frequency is up at
 least `FREQUENCY_RISE` (or the platform does not report reach), or when the normalised
@@ -190,8 +191,13 @@ def score_ad_days(ad_daily: pl.DataFrame, *, as_of: date) -> pl.DataFrame:
                     & (pl.col("b_other_spend") > 0) & (pl.col("r_other_spend") > 0))
             .then(pl.col("r_other_spend") / pl.col("r_other_conversions")
                   / (pl.col("b_other_spend") / pl.col("b_other_conversions")))
-            .otherwise(1.0).alias("channel_cost_ratio"),
+            .otherwise(1.0).alias("channel_cost_ratio_raw"),
         )
+        # The channel's change only excuses a rise (a seasonal one): other ads getting
+        # cheaper per result (often one of them wearing out in their baseline) must not
+        # make this one look worn out.
+        .with_columns(pl.col("channel_cost_ratio_raw").clip(lower_bound=1.0)
+                      .alias("channel_cost_ratio"))
         .collect()
     )
     ctr_p = _rate_test(scored["r_clicks"], scored["b_clicks"], scored["r_impressions"],
@@ -208,7 +214,7 @@ def score_ad_days(ad_daily: pl.DataFrame, *, as_of: date) -> pl.DataFrame:
             (pl.col("recent_ctr") / pl.col("baseline_ctr") - 1).alias("ctr_change"),
             (pl.col("recent_cost_per_result") / pl.col("baseline_cost_per_result")
              / pl.col("channel_cost_ratio") - 1).alias("cost_per_result_change"),
-            (pl.col("channel_cost_ratio") - 1).alias("channel_cost_per_result_change"),
+            (pl.col("channel_cost_ratio_raw") - 1).alias("channel_cost_per_result_change"),
             # no conversion at all in the recent week against some before: as bad as it gets
             ((pl.col("r_spend") * pl.col("b_conversions"))
              / (pl.col("b_spend") * pl.col("r_conversions") * pl.col("channel_cost_ratio"))

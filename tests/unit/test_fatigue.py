@@ -137,3 +137,36 @@ def test_a_tiny_ad_does_not_alert_on_a_few_clicks() -> None:
 def test_missing_column_is_named() -> None:
     with pytest.raises(ValueError, match="'reach'"):
         creative_alerts(ad_days("X").drop("reach"), as_of=AS_OF)
+
+
+def test_the_daily_brief_lists_only_new_alerts_one_line_each() -> None:
+    import duckdb
+
+    from dashboards.briefings import _daily_creative_fatigue
+    from dashboards.document import Bullets, Document
+
+    con = duckdb.connect()
+    doc = Document(title="brief")
+    _daily_creative_fatigue(doc, con, AS_OF)  # no analytics.creative_alerts yet: nothing
+    assert doc.blocks == []
+    frame = pl.concat([
+        ad_days("UGC video #1", ctr=lambda d: 0.005 if worn(d) else 0.01,
+                frequency=lambda d: 3.0 if worn(d) else 1.4),
+        ad_days("Creator video #2", channel="tiktok", campaign="Spark Ads", with_reach=False,
+                ctr=lambda d: 0.006 if d >= WORN_FROM + 8 else 0.01),
+    ])
+    alerts = creative_alerts(frame, as_of=AS_OF).with_columns(pl.lit(AS_OF).alias("as_of_date"))
+    assert alerts["is_new"].to_list() == [False, True]  # first alerted 12 and 2 days ago
+    con.execute("create schema analytics")
+    con.register("incoming", alerts.to_arrow())
+    con.execute("create table analytics.creative_alerts as select * from incoming")
+    _daily_creative_fatigue(doc, con, AS_OF)
+    bullets = [b for b in doc.blocks if isinstance(b, Bullets)]
+    assert [len(b.items) for b in bullets] == [1]
+    assert bullets[0].items[0] == (
+        "**Creator video #2** (TikTok, Spark Ads), since 2026-02-17: "
+        "CTR 0.60% vs 1.00% in its first two weeks (-40%).")
+    con.execute("delete from analytics.creative_alerts where is_new")
+    quiet = Document(title="brief")
+    _daily_creative_fatigue(quiet, con, AS_OF)
+    assert quiet.blocks == []
