@@ -49,6 +49,7 @@ SIGNIFICANT_SHARE = 0.01
 SIGNIFICANT_CHANGE = 0.05
 TICKET_HANDLING_COST = 5.0  # same assumption as models.anomalies
 PAID = ("meta", "google", "tiktok")
+PLATFORM_NAMES = {"meta": "Meta", "google": "Google", "tiktok": "TikTok"}
 
 
 def _float(value) -> float | None:
@@ -266,6 +267,7 @@ def _daily_anomalies(doc: Document, con, as_of: date) -> None:
     """, [as_of])
     if not rows:
         doc.add(Paragraph("Nothing unusual on this day."))
+        _daily_creative_fatigue(doc, con, as_of)
         return
     doc.add(Table(("Severity", "Metric", "Where", "Since", "Value", "Expected", "Driver"),
                   tuple((r["severity"], f"{r['metric']} {r['direction']}",
@@ -276,6 +278,38 @@ def _daily_anomalies(doc: Document, con, as_of: date) -> None:
                   (False, False, False, False, True, True, False)))
     if len(rows) > 8:
         doc.add(Note(f"{len(rows) - 8} more in analytics.anomalies."))
+    _daily_creative_fatigue(doc, con, as_of)
+
+
+def _daily_creative_fatigue(doc: Document, con, as_of: date) -> None:
+    """One line per creative first alerted as worn out in the last week; nothing when none."""
+    if not _exists(con, "analytics", "creative_alerts"):
+        return
+    rows = _rows(con, """
+        select channel, campaign_name, ad_name, first_alert_date, recent_ctr, baseline_ctr,
+               ctr_change, recent_frequency, baseline_frequency, cost_per_result_change, rule
+        from analytics.creative_alerts
+        where is_new and as_of_date = ?
+        order by severity = 'high' desc, recent_spend desc, ad_name
+    """, [as_of])
+    if not rows:
+        return
+    lines = []
+    for r in rows[:5]:
+        figures = [(f"CTR {percent(_float(r['recent_ctr']), 2)} vs "
+                   f"{percent(_float(r['baseline_ctr']), 2)} in its first two weeks "
+                   f"({signed_percent(_float(r['ctr_change']), 0)})")]
+        if r["recent_frequency"] is not None and r["baseline_frequency"] is not None:
+            figures.append(f"frequency {r['recent_frequency']:.1f} vs {r['baseline_frequency']:.1f}")
+        if r["rule"] != "ctr_and_frequency" and r["cost_per_result_change"] is not None:
+            figures.append(f"cost per result {signed_percent(_float(r['cost_per_result_change']), 0)}")
+        lines.append(f"**{r['ad_name']}** ({PLATFORM_NAMES.get(r['channel'], r['channel'])}, "
+                     f"{r['campaign_name']}), since {r['first_alert_date']}: "
+                     + ", ".join(figures) + ".")
+    doc.add(Paragraph("Creatives wearing out (new this week; consider a new creative):"),
+            Bullets(tuple(lines)))
+    if len(rows) > 5:
+        doc.add(Note(f"{len(rows) - 5} more in analytics.creative_alerts."))
 
 
 def _metric_value(metric: str, value) -> str:

@@ -4,6 +4,9 @@ The asset reads the daily marts, calls `models.anomalies`, and keeps `analytics.
 as the history of every alerted day (first and last run that saw it). On a demo store
 (`<home>/demo_truth/incidents.json` exists) it also scores the last year against the
 planted incidents, next to the fixed +-3 sigma baseline, into analytics.model_evaluation.
+
+`creative_alerts` reads marts.fct_ad_daily and keeps `analytics.creative_alerts`: the ads
+worn out as of the run date (`models.fatigue`), new ones flagged for the daily brief.
 """
 
 import json
@@ -23,6 +26,7 @@ from orchestration.defs.shared import (
     mart,
     run_as_of,
     write_evaluation,
+    write_table,
 )
 
 ANOMALIES_GROUP = "anomalies"
@@ -167,4 +171,51 @@ def anomalies(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     return dg.MaterializeResult(metadata=metadata)
 
 
-anomaly_assets = [anomalies]
+@dg.asset(
+    key=analytics_key("creative_alerts"),
+    group_name=ANOMALIES_GROUP,
+    deps=[mart("fct_ad_daily")],
+    pool=DUCKDB_POOL,
+    kinds={"polars", "duckdb"},
+    description=(
+        "Worn-out creatives: per Meta and TikTok ad, the last 7 days against its own first 14 "
+        "active days; CTR down (significant on its clicks) with frequency up, or cost per "
+        "result up beyond the channel's same-day rise. One row per ad alerting on the as-of "
+        "date with the figures and a sentence; is_new when its first alert day is within a week."
+    ),
+)
+def creative_alerts(context: dg.AssetExecutionContext,
+                    warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from models.fatigue import creative_alerts as find_alerts
+
+    with warehouse.connect() as con:
+        as_of = run_as_of(context, con)
+        ads = query_frame(
+            con,
+            "select ad_date, channel, campaign_name, ad_group_name, ad_name, currency_code, "
+            "spend, impressions, reach, clicks, platform_conversions from marts.fct_ad_daily "
+            # every day up to the as-of date: an ad's baseline is its first two weeks, however
+            # long ago (one row per ad and day: small)
+            "where ad_name is not null and ad_date <= ?", [as_of])
+    started = time.perf_counter()
+    alerts = find_alerts(ads, as_of=as_of).with_columns(pl.lit(as_of).alias("as_of_date"))
+    seconds = time.perf_counter() - started
+    with warehouse.connect() as con:
+        write_table(con, "creative_alerts", alerts)
+    return dg.MaterializeResult(metadata={
+        "as_of": as_of.isoformat(),
+        "ads_scored": ads.select("channel", "campaign_name", "ad_group_name", "ad_name").n_unique(),
+        "alerts": alerts.height,
+        "new_alerts": int(alerts["is_new"].sum()),
+        "detect_seconds": round(seconds, 3),
+        "alerts_now": dg.MetadataValue.md(markdown_table(
+            alerts.head(20).select(
+                "channel", "campaign_name", "ad_name", "first_alert_date", "severity",
+                (pl.col("recent_ctr") * 100).round(2).alias("ctr_pct"),
+                (pl.col("baseline_ctr") * 100).round(2).alias("baseline_ctr_pct"),
+                pl.col("recent_frequency").round(1), pl.col("baseline_frequency").round(1),
+                "reason"))),
+    })
+
+
+anomaly_assets = [anomalies, creative_alerts]

@@ -114,7 +114,7 @@ def mart(name: str) -> dg.AssetKey:
 
 # The analytics tables and marts the documents (briefs, reports, dashboards) read.
 ANALYTICS_DEPS = [analytics_key(n) for n in ("reorder_suggestions", "supply_alerts", "anomalies",
-                                              "churn_scores")]
+                                              "churn_scores", "creative_alerts")]
 MART_DEPS = [mart(n) for n in ("fct_daily_kpis", "fct_channel_daily", "fct_sku_demand_daily",
                                "fct_support_tickets", "dim_products", "fct_orders")]
 

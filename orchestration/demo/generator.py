@@ -26,6 +26,7 @@ from orchestration.demo import response
 from orchestration.demo import writers as w
 from orchestration.demo.calendar import DAY, HOUR
 from orchestration.demo.catalog import build_catalog, build_promotions, pick_late_supplier
+from orchestration.demo.creatives import rotate_creatives
 from orchestration.demo.customers import CHANNELS, simulate_customers
 from orchestration.demo.marketing import OVERCOUNT, TARGET_CAC, simulate_ads, simulate_sessions
 from orchestration.demo.names import AGENTS, CATEGORIES, CITIES, FIRST_NAMES, LAST_NAMES, STREETS
@@ -107,8 +108,9 @@ def generate_store(
         d.mkdir(parents=True)
 
     # Streams 0-11 drive the store as before; 12 draws the money features (tax-inclusive
-    # market, tips, gift cards, return details), so they leave the rest unchanged.
-    streams = np.random.default_rng(seed).spawn(13)
+    # market, tips, gift cards, return details) and 13 the ads' creatives and their planted
+    # fatigue, so they leave the rest unchanged (spawn(n) keeps the first children the same).
+    streams = np.random.default_rng(seed).spawn(14)
     # Profit (cost history, payments, shipping labels) draws from its own generator, so
     # the streams above give the same store as before it existed.
     cost_rng, pay_rng, ship_rng, ship_file_rng = np.random.default_rng([seed, 2101]).spawn(4)
@@ -264,6 +266,8 @@ def generate_store(
         cac_spike=(*cac_spike_days, CAC_SPIKE),
         spend_usd=acquisition.spend_units[:, window_sim] * per_unit[:, None],
     )
+    creatives = rotate_creatives(streams[13], ads, last_day=E)
+    ads = creatives.rows
     in_win = purchases.day >= HISTORY_DAYS
     would_be = np.zeros((len(CHANNELS), days))
     for c in range(len(CHANNELS)):
@@ -339,7 +343,9 @@ def generate_store(
         landing, catalog, inv.purchase_orders, first_day_number=first_day, last_sim_day=n_sim - 1
     )
     comma_month = str(np.datetime64(W0 + days // 2, "D").astype("datetime64[M]"))
-    comma = w.write_ads(landing, ads, export_day=E + 1, comma_month=comma_month)
+    comma = w.write_ads(
+        landing, ads, export_day=E + 1, comma_month=comma_month, ad_names=creatives.ad_name
+    )
     w.write_sessions(landing, sessions, window)
     w.write_promotions(landing, catalog, promos)
     migration_day = W0 + round(0.55 * days)
@@ -433,6 +439,10 @@ def generate_store(
             "thousands_mark": ".",
         },
         "duplicated_order_rows": export.duplicate,
+        "creatives": {
+            "meta_and_tiktok_creatives": creatives.truth.height,
+            "fatigued": int(creatives.truth["fatigued"].sum()),
+        },
     }
     incidents = _incidents(
         catalog,
@@ -459,6 +469,7 @@ def generate_store(
     )
     (truth_dir / "profit.json").write_text(json.dumps(profit_info, indent=2) + "\n")
     (truth_dir / "incidents.json").write_text(json.dumps(incidents, indent=2) + "\n")
+    creatives.truth.write_csv(truth_dir / "creative_fatigue.csv")
     (truth_dir / "README.md").write_text(
         _readme(incidents, summary, stats, profit_info) + "\n" + response.readme_section())
     params = {"scale": scale, "days": days, "seed": seed, "end_date": end_date.isoformat()}
@@ -626,6 +637,13 @@ def _readme(incidents: list[dict], summary: DemoSummary, stats: dict, profit: di
             "the store attributes by UTM."
         ),
         f"- Support moved from Zendesk to Gorgias on {stats['zendesk_to_gorgias_migration']}.",
+        (
+            f"- Creative fatigue (`creative_fatigue.csv`): the Meta and TikTok campaigns rotate "
+            f"{stats['creatives']['meta_and_tiktok_creatives']} creatives (`Ad name`, each live "
+            f"5-12 weeks); {stats['creatives']['fatigued']} wear out from `fatigue_onset`: "
+            "frequency climbs and CTR decays 2-4% a day to 40-60% below its start (clicks and "
+            "platform conversions fall, cost per result rises). The Q4 CPM rise is not fatigue."
+        ),
         "",
     ]
     lines += _money_readme(stats)

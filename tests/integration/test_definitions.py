@@ -89,6 +89,9 @@ def test_anomalies_asset_in_its_group_and_the_write_pool(defs):
     assert node.group_name == "anomalies"
     assert node.pools == {"duckdb_write"}
     assert dg.AssetKey(["marts", "fct_daily_kpis"]) in node.parent_keys
+    fatigue = defs.resolve_asset_graph().get(dg.AssetKey(["analytics", "creative_alerts"]))
+    assert (fatigue.group_name, fatigue.pools) == ("anomalies", {"duckdb_write"})
+    assert dg.AssetKey(["marts", "fct_ad_daily"]) in fatigue.parent_keys
 
 
 def test_outputs_group_reads_the_analytics_it_reports(defs):
@@ -98,7 +101,7 @@ def test_outputs_group_reads_the_analytics_it_reports(defs):
         assert node.group_name == "outputs", name
     brief = graph.get(dg.AssetKey(["output", "daily_brief"]))
     for upstream in (["analytics", "reorder_suggestions"], ["analytics", "anomalies"],
-                     ["marts", "fct_daily_kpis"]):
+                     ["analytics", "creative_alerts"], ["marts", "fct_daily_kpis"]):
         assert dg.AssetKey(upstream) in brief.parent_keys
     index = graph.get(dg.AssetKey(["output", "index"]))
     assert dg.AssetKey(["output", "reorder_files"]) in index.parent_keys

@@ -12,7 +12,7 @@ from orchestration.harness import CLOCK_COLUMNS, storeops
 # Event facts keep every loaded row, by design: they are the history the as-of marts read up
 # to the as-of date (two of them are incremental, so a replay cannot cut them).
 HISTORY_TABLES = {"fct_orders", "fct_order_lines", "fct_inventory_daily", "fct_support_tickets",
-                  "fct_marketing_daily"}
+                  "fct_marketing_daily", "fct_ad_daily"}
 # Columns that look ahead of the as-of date by what they mean.
 FORWARD_COLUMNS = {
     ("marts", "fct_purchase_orders", "expected_date"),             # an open PO's promised date

@@ -127,6 +127,7 @@ def test_every_source_folder_has_files(store: DemoSummary) -> None:
         "response_daily.csv",
         "orders.parquet",
         "profit.json",
+        "creative_fatigue.csv",
     }
 
 
@@ -497,3 +498,69 @@ def test_whole_store_tax_inclusive(tmp_path: Path) -> None:
     stats = json.loads((tmp_path / "demo_truth" / "summary.json").read_text())
     assert stats["parameters"]["taxes_included"] is True
     assert stats["stats"]["taxes_included"] == "all"
+
+
+def test_creatives_rotate_in_the_ad_exports(store: DemoSummary) -> None:
+    truth = pl.read_csv(store.truth_dir / "creative_fatigue.csv", try_parse_dates=True,
+                        schema_overrides={"retired": pl.Date, "fatigue_onset": pl.Date})
+    assert truth.columns == ["platform", "campaign_name", "ad_name", "launched", "retired",
+                             "fatigued", "fatigue_onset"]
+    assert set(truth["platform"]) == {"meta", "tiktok"}  # Google's export has no creative
+    assert (truth["fatigued"] == truth["fatigue_onset"].is_not_null()).all()
+    meta = pl.concat([pl.read_csv(p, separator=";" if ";" in p.read_text()[:200] else ",",
+                                  infer_schema=False)
+                      for p in (store.landing_dir / "meta_ads").glob("*.csv")])
+    tiktok = pl.concat([pl.read_csv(p, infer_schema=False)
+                        for p in (store.landing_dir / "tiktok_ads").glob("*.csv")])
+    exported = pl.concat([
+        meta.select(pl.lit("meta").alias("platform"), "Campaign name", "Ad name",
+                    pl.col("Day").str.to_date()),
+        tiktok.select(pl.lit("tiktok").alias("platform"), "Campaign name", "Ad name",
+                      pl.col("By Day").str.to_date().alias("Day")),
+    ])
+    spans = exported.group_by("platform", "Campaign name", "Ad name").agg(
+        pl.col("Day").min().alias("first"), pl.col("Day").max().alias("last"))
+    key = {"platform": "platform", "Campaign name": "campaign_name", "Ad name": "ad_name"}
+    joined = spans.rename(key).join(truth, on=list(key.values()), how="full", coalesce=True)
+    assert joined.height == truth.height == spans.height  # every exported ad is in the key
+    assert (joined["first"] == joined["launched"]).all()
+    assert (joined["last"] == joined["retired"].fill_null(store.end_date)).all()
+    # 90 days outlive any creative (at most 12 weeks): each always-on campaign has a successor
+    per_campaign = truth.group_by("platform", "campaign_name").len()
+    always_on = per_campaign.filter(~pl.col("campaign_name").str.starts_with("BFCM"))
+    assert (always_on["len"] >= 2).all()
+
+
+def test_planted_fatigue_changes_only_the_clicks_of_worn_out_creatives() -> None:
+    import numpy as np
+
+    from orchestration.demo.creatives import rotate_creatives
+    from orchestration.demo.marketing import CAMPAIGNS, AdRows
+
+    days = np.arange(20_000, 20_400)
+    n, k = days.size, len(CAMPAIGNS)
+    ads = AdRows(campaign=np.repeat(np.arange(k), n), day=np.tile(days, k),
+                 spend=np.full(n * k, 50_000), impressions=np.full(n * k, 10_000),
+                 reach=np.full(n * k, 7_000), clicks=np.full(n * k, 100),
+                 conversions=np.full(n * k, 10.0), value=np.full(n * k, 60_000))
+    out = rotate_creatives(np.random.default_rng(3), ads, last_day=int(days[-1]))
+    rows, truth = out.rows, out.truth
+    assert (rows.spend == ads.spend).all() and (rows.impressions == ads.impressions).all()
+    google = np.array([CAMPAIGNS[i].platform == 1 for i in ads.campaign])
+    assert (out.ad_name[google] == "").all() and (out.ad_name[~google] != "").all()
+    assert 0.15 < truth["fatigued"].mean() < 0.5
+    base = dt.date(1970, 1, 1)
+    for creative in truth.iter_rows(named=True):
+        mine = out.ad_name == creative["ad_name"]
+        mine &= np.array([CAMPAIGNS[i].name == creative["campaign_name"] for i in ads.campaign])
+        day = rows.day[mine]
+        frequency = rows.impressions[mine] / rows.reach[mine]
+        if not creative["fatigued"]:
+            assert (rows.clicks[mine] == ads.clicks[mine]).all(), creative["ad_name"]
+            continue
+        onset = (creative["fatigue_onset"] - base).days
+        before, late = day < onset, day >= onset + 12
+        assert rows.clicks[mine][before].sum() == ads.clicks[mine][before].sum()
+        assert rows.clicks[mine][late].mean() < 0.8 * 100, creative["ad_name"]
+        assert frequency[late].mean() > 1.3 * frequency[before].mean(), creative["ad_name"]
+        assert rows.conversions[mine][late].mean() < 10  # conversions follow the clicks

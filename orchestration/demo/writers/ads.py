@@ -86,17 +86,32 @@ def _month_groups(days: np.ndarray) -> list[tuple[str, np.ndarray]]:
 
 
 def write_ads(
-    landing: Landing, ads: AdRows, *, export_day: int, comma_month: str | None = None
+    landing: Landing,
+    ads: AdRows,
+    *,
+    export_day: int,
+    comma_month: str | None = None,
+    ad_names: np.ndarray | None = None,
 ) -> dict | None:
     """Monthly ad platform exports. The Meta file of `comma_month` (YYYY-MM) was opened and
     saved again by a spreadsheet in a decimal-comma locale: `;` between fields, decimal
-    commas and `.` thousands (`1.204,50`), CRLF line ends; the same columns. Returns that
-    file's name, rows and exact spend (cents), or None."""
+    commas and `.` thousands (`1.204,50`), CRLF line ends; the same columns. `ad_names`:
+    the creative of each row (`orchestration.demo.creatives`), else each campaign's one
+    ad. Returns that file's name, rows and exact spend (cents), or None."""
     comma: dict | None = None
     camp = ads.campaign
     platform = np.array([CAMPAIGNS[i].platform for i in range(len(CAMPAIGNS))])[camp]
     names = [c.name for c in CAMPAIGNS]
-    last_day_of = {i: int(ads.day[camp == i].max()) for i in np.unique(camp)}
+    if ad_names is None:
+        ad_names = np.array([c.ad for c in CAMPAIGNS], dtype=object)[camp]
+    ad_names = pl.Series(np.asarray(ad_names, dtype=object).astype(str))
+    # Meta's Delivery status is the ad's: a creative replaced before the export is inactive.
+    last_day_of = (
+        pl.DataFrame({"campaign": camp, "ad": ad_names, "day": ads.day})
+        .group_by("campaign", "ad")
+        .agg(pl.col("day").max())
+    )
+    last_day_of = {(c, a): d for c, a, d in last_day_of.iter_rows()}
     for p, pname in enumerate(PLATFORMS):
         sel = np.flatnonzero(platform == p)
         o = sel[np.lexsort((camp[sel], ads.day[sel]))]
@@ -106,8 +121,10 @@ def write_ads(
             spend = pl.Series(ads.spend[r])
             conv = ads.conversions[r]
             if pname == "meta":
+                ad_of_rows = ad_names.gather(pl.Series(r.astype(np.int64)))
                 status = np.where(
-                    np.array([last_day_of[i] for i in camp[r]]) >= export_day - 1,
+                    np.array([last_day_of[key] for key in zip(camp[r].tolist(), ad_of_rows)])
+                    >= export_day - 1,
                     "active",
                     "inactive",
                 )
@@ -118,7 +135,7 @@ def write_ads(
                     pl.col("_d").alias("Day"),
                     _gather(names, camp[r]).alias("Campaign name"),
                     _gather([c.group for c in CAMPAIGNS], camp[r]).alias("Ad set name"),
-                    _gather([c.ad for c in CAMPAIGNS], camp[r]).alias("Ad name"),
+                    ad_of_rows.alias("Ad name"),
                     pl.Series(status.astype(str)).alias("Delivery status"),
                     money(spend).alias("Amount spent (USD)"),
                     pl.Series(ads.impressions[r]).cast(pl.String).alias("Impressions"),
@@ -176,7 +193,7 @@ def write_ads(
                 frame = pl.DataFrame({"By Day": day_s}).with_columns(
                     _gather(names, camp[r]).alias("Campaign name"),
                     _gather([c.group for c in CAMPAIGNS], camp[r]).alias("Ad group name"),
-                    _gather([c.ad for c in CAMPAIGNS], camp[r]).alias("Ad name"),
+                    ad_names.gather(pl.Series(r.astype(np.int64))).alias("Ad name"),
                     lit_str("USD").alias("Currency"),
                     money(spend).alias("Cost"),
                     pl.Series(ads.impressions[r]).cast(pl.String).alias("Impressions"),
