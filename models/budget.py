@@ -270,9 +270,15 @@ def _delta(curves: list[ResponseCurve], quantity, *, log: bool = False) -> tuple
     return (float(np.exp(lo)), float(np.exp(hi))) if log else (lo, hi)
 
 
-def _allocate(curves: list[ResponseCurve], current: np.ndarray, demand: np.ndarray,
-              value: np.ndarray) -> np.ndarray:
-    """Spend per day per curve maximising value * new customers at the same total."""
+def allocate_budget(curves: list[ResponseCurve], current: np.ndarray, demand: np.ndarray,
+                    value: np.ndarray) -> np.ndarray:
+    """The spend per day of each curve that maximises sum(value * new customers) at the
+    same total as `current`, by SLSQP (scipy), each channel kept within MAX_MOVE of its
+    current spend and within EXTRAPOLATION of the 28-day spends its curve has seen.
+
+    curves: k fitted curves; current, demand, value: (k,) today's spend per day, demand
+    index and value per new customer. Returns (k,) spend per day (today's split if the
+    optimiser fails)."""
     lo = np.array([max(c.spend_range[0] * EXTRAPOLATION[0], s * (1 - MAX_MOVE))
                    for c, s in zip(curves, current, strict=True)])
     hi = np.array([min(c.spend_range[1] * EXTRAPOLATION[1], s * (1 + MAX_MOVE))
@@ -329,7 +335,7 @@ def budget_recommendations(daily: pl.DataFrame, *, as_of: dt.date,
     daily = daily.filter(pl.col("date") <= as_of)
     if daily.is_empty():
         return _empty()
-    series, demand = _series(daily, daily["date"].min(), as_of)
+    series, demand = channel_series(daily, daily["date"].min(), as_of)
     rows, curves, current, now_demand, values = [], [], [], [], []
     for channel, (spend, y) in series.items():
         if spend[-CURRENT_DAYS:].sum() <= 0:
@@ -375,11 +381,12 @@ def budget_recommendations(daily: pl.DataFrame, *, as_of: dt.date,
     headline = "No budget advice: no paid channel has a curve the data supports."
     gain = gain_lo = gain_hi = None
     suggested = {row["channel"]: row["current_spend"] for row in rows}
+    capped: dict[str, str] = {}
     if len(curves) >= 2:
         cur = np.array(current)
         dem = np.array(now_demand)
         val = np.array(values)
-        best = _allocate(curves, cur, dem, val)
+        best = allocate_budget(curves, cur, dem, val)
         def weekly_gain(thetas: list[np.ndarray]) -> float:
             return 7 * float(sum(
                 v * (c.new_customers(b, d, t) - c.new_customers(s, d, t))
@@ -391,6 +398,11 @@ def budget_recommendations(daily: pl.DataFrame, *, as_of: dt.date,
         if gain_lo > 0 and moved >= 0.02 * cur.sum():
             for c, b in zip(curves, best, strict=True):
                 suggested[c.channel] = float(b)
+                if b >= c.spend_range[1] * EXTRAPOLATION[1] * 0.999 and b > c.spend_range[1]:
+                    capped[c.channel] = (
+                        f"capped at {EXTRAPOLATION[1]:.2f}x the highest 28-day spend seen "
+                        f"({c.spend_range[1]:,.0f} a day): the curve has not seen more, so a "
+                        "test at a higher budget would show whether more pays")
             headline = _headline(curves, cur, best, gain, (gain_lo, gain_hi), unit, currency)
         else:
             headline = (f"Keep today's split: moving budget between "
@@ -401,6 +413,10 @@ def budget_recommendations(daily: pl.DataFrame, *, as_of: dt.date,
     elif len(curves) == 1:
         headline = (f"No reallocation: only {curves[0].channel} has a curve the data "
                     "supports, so there is nothing to compare it with.")
+    if capped:
+        table = table.with_columns(
+            pl.coalesce(pl.col("reason"), pl.col("channel").replace_strict(
+                capped, default=None, return_dtype=pl.String)).alias("reason"))
     table = table.with_columns(
         pl.col("channel").replace_strict(suggested, return_dtype=pl.Float64)
         .alias("suggested_spend"),
@@ -505,8 +521,11 @@ def curve_points(daily: pl.DataFrame, table: pl.DataFrame, *, as_of: dt.date,
                                       "new_customers": pl.Float64, "is_current": pl.Bool})
 
 
-def _series(daily: pl.DataFrame, start: dt.date, end: dt.date) -> tuple[dict, np.ndarray]:
-    """Per channel (spend, new customers) arrays and the demand index over start..end."""
+def channel_series(daily: pl.DataFrame, start: dt.date, end: dt.date
+                   ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """Per paid channel (spend, new customers) arrays over every day start..end (missing
+    days 0), and the demand index (demand_index) over the same days. daily: as for
+    budget_recommendations."""
     dates = pl.DataFrame(pl.date_range(start, end, "1d", eager=True).alias("date"))
     store_cols = [c for c in ("unpaid_new_customers", "returning_orders") if c in daily.columns]
     store = (daily.group_by("date").agg(pl.col(store_cols).max())
@@ -541,7 +560,7 @@ def holdout_evaluation(daily: pl.DataFrame, *, cutoff: dt.date, horizon_days: in
     """
     start = daily["date"].min()
     end = cutoff + dt.timedelta(days=horizon_days)
-    series, demand = _series(daily.filter(pl.col("date") <= end), start, end)
+    series, demand = channel_series(daily.filter(pl.col("date") <= end), start, end)
     n_train = (cutoff - start).days + 1
     rows = []
     for channel, (spend, y) in series.items():
