@@ -207,7 +207,8 @@ def _store_gap_days(orders: pl.LazyFrame) -> float | None:
 
 
 def next_products(lines: pl.DataFrame, repurchase: pl.DataFrame | None,
-                  in_stock: pl.DataFrame | None, *, as_of: date, k: int = 3) -> pl.DataFrame:
+                  in_stock: pl.DataFrame | None, *, as_of: date, k: int = 3,
+                  complements: bool = True) -> pl.DataFrame:
     """The k SKUs each customer is most likely to buy in their next order, and when to ask.
 
     lines: order lines `customer_id, order_date, sku` (+ optional `line_name`); lines after
@@ -221,7 +222,9 @@ def next_products(lines: pl.DataFrame, repurchase: pl.DataFrame | None,
     day the customer bought the SKU plus its median days to repurchase; for "bought with
     X" the last day they bought X plus the median days from X to the SKU among customers
     who bought it later; otherwise (and when those are unknown) their last order plus the
-    store's median days between orders. Never before as_of + 1 day.
+    store's median days between orders. Never before as_of + 1 day. complements=False
+    leaves out the "bought with" candidates (what they add is measured in
+    benchmarks/next_product.py).
 
     Returns `customer_id, rank, sku, product, score, reason, because_sku, send_on,
     last_order_date`, one row per customer with an order on or before as_of and suggestion
@@ -340,6 +343,8 @@ def next_products(lines: pl.DataFrame, repurchase: pl.DataFrame | None,
     )
     if allowed is not None:
         again_candidates = again_candidates.join(allowed, on="sku", how="semi")
+    if not complements:
+        with_candidates = with_candidates.clear()
 
     store_gap = _store_gap_days(orders)
     timing = repurchase.lazy().select("sku", pl.col("median_days_to_repurchase")
@@ -388,11 +393,11 @@ def best_sellers(lines: pl.DataFrame, *, as_of: date, k: int = 3,
     customer with an order on or before as_of (lines without `quantity` count 1 each; ties
     by SKU). Returns `customer_id, rank, sku`."""
     _require(lines, "lines", ("customer_id", "order_date", "sku"))
-    units = pl.col("quantity") if "quantity" in lines.columns else pl.lit(1)
+    units = pl.col("quantity").sum() if "quantity" in lines.columns else pl.len()
     top = (lines.lazy()
            .filter(pl.col("order_date").is_between(as_of - timedelta(days=window_days - 1), as_of)
                    & pl.col("sku").is_not_null())
-           .group_by("sku").agg(units.sum().alias("units"))
+           .group_by("sku").agg(units.alias("units"))
            .sort(["units", "sku"], descending=[True, False]).head(k)
            .with_columns(pl.int_range(1, pl.len() + 1).cast(pl.Int32).alias("rank")))
     return (lines.lazy()
