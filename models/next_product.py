@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
+from scipy.stats import binom
 
 # Weight of the store-wide estimate, in orders, when shrinking a customer's own re-buy
 # share or a pair's hazard toward it (empirical Bayes with a beta prior of this strength).
@@ -47,8 +48,11 @@ PAIRS_PER_SKU = 20
 # Best sellers offered to every customer as fallback candidates, beyond k.
 POPULAR_EXTRA = 10
 Z95 = 1.959963984540054
+# Family-wise error rate for the pairs kept (Bonferroni over every ordered pair of SKUs).
+SIGNIFICANCE = 0.05
 
 REASON_AGAIN = "buy again"
+REASON_WITH = "bought with"
 REASON_POPULAR = "best seller"
 
 
@@ -58,13 +62,25 @@ def _require(frame: pl.DataFrame, name: str, columns: tuple[str, ...]) -> None:
             raise ValueError(f"{name} is missing column '{column}'")
 
 
-def _customer_skus(lines: pl.DataFrame, as_of: date) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """(orders, customer_skus) up to as_of.
+@dataclass(frozen=True)
+class _History:
+    """Order history up to as_of with customers and SKUs as integer codes (sorting and
+    joining on them is several times faster than on the hash strings); `customers` and
+    `skus_by_code` turn the codes back (codes follow the sorted ids, so ties broken by code
+    are broken by id).
 
-    orders: customer_id, order_date, order_rank (1 = first), orders (the customer's count).
-    customer_skus: customer_id, sku, first_date, last_date, sku_orders (orders holding the
-    SKU), first_rank (rank of the first order with it), orders, last_order_date.
+    orders: customer_id, order_date, order_rank (1 = first), orders (their count),
+    last_order_date. skus: customer_id, sku, first_date, last_date, sku_orders (orders
+    holding the SKU), first_rank (rank of the first order with it), orders, last_order_date.
     """
+
+    orders: pl.LazyFrame
+    skus: pl.LazyFrame
+    customers: pl.DataFrame  # customer_id (code), customer (id)
+    skus_by_code: pl.DataFrame  # sku (code), sku_id (id)
+
+
+def _history(lines: pl.DataFrame, as_of: date) -> _History:
     _require(lines, "lines", ("customer_id", "order_date", "sku"))
     kept = (
         lines.lazy()
@@ -72,25 +88,57 @@ def _customer_skus(lines: pl.DataFrame, as_of: date) -> tuple[pl.LazyFrame, pl.L
                 & pl.col("sku").is_not_null())
         .select("customer_id", "order_date", "sku")
         .unique()
+        .collect()
     )
+    customers = (kept.select(pl.col("customer_id").alias("customer")).unique().sort("customer")
+                 .with_row_index("customer_id"))
+    skus_by_code = (kept.select(pl.col("sku").alias("sku_id")).unique().sort("sku_id")
+                    .with_row_index("sku"))
+    coded = (kept.lazy()
+             .join(customers.lazy(), left_on="customer_id", right_on="customer")
+             .join(skus_by_code.lazy(), left_on="sku", right_on="sku_id")
+             .select(pl.col("customer_id_right").alias("customer_id"), "order_date",
+                     pl.col("sku_right").alias("sku")))
     orders = (
-        kept.select("customer_id", "order_date").unique()
+        coded.select("customer_id", "order_date").unique()
         .with_columns(pl.col("order_date").rank("dense").over("customer_id")
                       .cast(pl.Int64).alias("order_rank"))
-        .with_columns(pl.len().over("customer_id").alias("orders"),
+        .with_columns(pl.len().over("customer_id").cast(pl.Int64).alias("orders"),
                       pl.col("order_date").max().over("customer_id").alias("last_order_date"))
+        .collect()
     )
     skus = (
-        kept.group_by("customer_id", "sku")
+        coded.group_by("customer_id", "sku")
         .agg(pl.col("order_date").min().alias("first_date"),
              pl.col("order_date").max().alias("last_date"),
-             pl.len().alias("sku_orders"))
-        .join(orders.select("customer_id", pl.col("order_date").alias("first_date"),
-                            pl.col("order_rank").alias("first_rank"), "orders",
-                            "last_order_date"),
+             pl.len().cast(pl.Int64).alias("sku_orders"))
+        .join(orders.lazy().select("customer_id", pl.col("order_date").alias("first_date"),
+                                   pl.col("order_rank").alias("first_rank"), "orders",
+                                   "last_order_date"),
               on=["customer_id", "first_date"])
+        .collect()
     )
-    return orders, skus
+    return _History(orders.lazy(), skus.lazy(), customers, skus_by_code)
+
+
+def _decode(frame: pl.LazyFrame, history: _History, *, customer: str | None = None,
+            skus: tuple[str, ...] = ()) -> pl.LazyFrame:
+    """Replace code columns by the ids they stand for."""
+    if customer:
+        frame = (frame.join(history.customers.lazy().rename({"customer_id": customer}),
+                            on=customer, how="left")
+                 .with_columns(pl.col("customer").alias(customer)).drop("customer"))
+    for column in skus:
+        frame = (frame.join(history.skus_by_code.lazy().rename({"sku": column}), on=column,
+                            how="left")
+                 .with_columns(pl.col("sku_id").alias(column)).drop("sku_id"))
+    return frame
+
+
+def _encode_skus(frame: pl.DataFrame, history: _History) -> pl.LazyFrame:
+    """`sku` ids of a frame as codes (SKUs never sold up to as_of drop out: nothing to say)."""
+    return (frame.lazy().select(pl.col("sku").alias("sku_id")).unique()
+            .join(history.skus_by_code.lazy(), on="sku_id").select("sku"))
 
 
 def _products(lines: pl.DataFrame) -> pl.LazyFrame:
@@ -124,6 +172,7 @@ def _wilson_lower(successes: pl.Expr, trials: pl.Expr) -> pl.Expr:
 
 def product_complements(lines: pl.DataFrame, *, as_of: date, top_k: int = 5,
                         min_co_buyers: int = 3, min_support: float = 0.0,
+                        alpha: float | None = 0.05,
                         in_stock: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per SKU, the SKUs its buyers also bought: in the same order or a later one.
 
@@ -136,18 +185,24 @@ def product_complements(lines: pl.DataFrame, *, as_of: date, top_k: int = 5,
     support = co_buyers / customers, confidence = co_buyers / buyers of X, lift =
     confidence / (buyers of Y / customers), lift_lower = the same with the Wilson 95% lower
     bound of the confidence, so that three buyers of a rare pair do not outrank a hundred.
+    p_value: the chance of at least co_buyers if X's buyers bought Y at its overall rate
+    (binomial upper tail). Among hundreds of SKUs, thousands of pairs meet by chance (three
+    co-buyers of two rare products give a lift of 30), so with `alpha` a rule is kept only
+    if p_value <= alpha / (SKUs x (SKUs - 1)), Bonferroni over every rule that could have
+    been found (Webb 2007, "Discovering significant patterns"); alpha=None keeps every rule.
     Only rules with at least `min_co_buyers` customers, support >= `min_support` and lift
     above 1 are kept, the best `top_k` per SKU by lift_lower (then co_buyers, then SKU).
 
     Returns `sku, product, complement_sku, complement_product, rank, co_buyers,
-    same_order_buyers, buyers, support, confidence, lift, lift_lower,
+    same_order_buyers, buyers, support, confidence, lift, lift_lower, p_value,
     median_days_after` (days from the first X to the first Y among customers who bought Y
     in a later order; null when all bought them together). Raises ValueError if a column
     is missing.
     """
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
-    _, skus = _customer_skus(lines, as_of)
+    history = _history(lines, as_of)
+    skus = history.skus
     customers = skus.select(pl.col("customer_id").n_unique().alias("customers"))
     buyers = skus.group_by("sku").agg(pl.len().alias("buyers"))
     rules = (
@@ -170,17 +225,26 @@ def product_complements(lines: pl.DataFrame, *, as_of: date, top_k: int = 5,
                       (_wilson_lower(pl.col("co_buyers"), pl.col("buyers"))
                        / pl.col("share_b")).alias("lift_lower"))
         .filter((pl.col("support") >= min_support) & (pl.col("lift") > 1))
+        .collect()
     )
+    # Binomial upper tail P(X >= co_buyers), X ~ Bin(buyers of X, share of Y's buyers).
+    rules = rules.with_columns(pl.Series("p_value", binom.sf(
+        rules["co_buyers"].to_numpy() - 1, rules["buyers"].to_numpy(),
+        rules["share_b"].to_numpy()), dtype=pl.Float64)).lazy()
+    if alpha is not None:
+        n_skus = history.skus_by_code.height
+        rules = rules.filter(pl.col("p_value") <= alpha / max(n_skus * (n_skus - 1), 1))
     if in_stock is not None:
         _require(in_stock, "in_stock", ("sku",))
-        rules = rules.join(in_stock.lazy().select(pl.col("sku").alias("sku_b")).unique(),
+        rules = rules.join(_encode_skus(in_stock, history).rename({"sku": "sku_b"}),
                            on="sku_b", how="semi")
     products = _products(lines)
+    ranked = (rules.sort(["sku_a", "lift_lower", "co_buyers", "sku_b"],
+                         descending=[False, True, True, False])
+              .with_columns(pl.int_range(1, pl.len() + 1).over("sku_a").alias("rank"))
+              .filter(pl.col("rank") <= top_k))
     return (
-        rules.sort(["sku_a", "lift_lower", "co_buyers", "sku_b"],
-                   descending=[False, True, True, False])
-        .with_columns(pl.int_range(1, pl.len() + 1).over("sku_a").alias("rank"))
-        .filter(pl.col("rank") <= top_k)
+        _decode(ranked, history, skus=("sku_a", "sku_b"))
         .join(products.rename({"sku": "sku_a"}), on="sku_a", how="left")
         .join(products.rename({"sku": "sku_b", "product": "complement_product"}),
               on="sku_b", how="left")
@@ -188,7 +252,7 @@ def product_complements(lines: pl.DataFrame, *, as_of: date, top_k: int = 5,
                 "complement_product", pl.col("rank").cast(pl.Int32), "co_buyers",
                 "same_order_buyers", "buyers", pl.col("support").round(6),
                 pl.col("confidence").round(4), pl.col("lift").round(3),
-                pl.col("lift_lower").round(3), "median_days_after")
+                pl.col("lift_lower").round(3), "p_value", "median_days_after")
         .sort("sku", "rank")
         .collect()
     )
@@ -233,7 +297,8 @@ def next_products(lines: pl.DataFrame, repurchase: pl.DataFrame | None,
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    orders, skus = _customer_skus(lines, as_of)
+    history = _history(lines, as_of)
+    orders, skus = history.orders, history.skus
     if repurchase is None:
         from models.repurchase import product_repurchase
 
@@ -242,8 +307,7 @@ def next_products(lines: pl.DataFrame, repurchase: pl.DataFrame | None,
     allowed = None
     if in_stock is not None:
         _require(in_stock, "in_stock", ("sku",))
-        allowed = in_stock.lazy().select("sku").unique()
-    skus = skus.collect().lazy()  # read by every candidate source below
+        allowed = _encode_skus(in_stock, history).collect().lazy()
 
     # Buy again: later orders of a SKU's buyers (orders after their first with it) and
     # how many of them held it again.
@@ -259,99 +323,122 @@ def next_products(lines: pl.DataFrame, repurchase: pl.DataFrame | None,
               / (pl.col("later_orders") + PRIOR_ORDERS))
         .otherwise(store_again).alias("again_rate"))
 
-    # Best seller: first purchases of a SKU in the repeat orders of the last 90 days.
+    # Best seller: first purchases of a SKU in the repeat orders of the last 90 days
+    # (`popularity`, the fallback and the prior), and over all history (`base_rate`, what
+    # a pair is tested against).
     window_start = as_of - timedelta(days=POPULARITY_DAYS - 1)
     repeat = orders.filter(pl.col("order_rank") >= 2)
-    recent_repeat = repeat.filter(pl.col("order_date") >= window_start)
-    n_recent = recent_repeat.select(pl.len()).collect().item()
-    if n_recent > 0:
-        popular_from, n_transitions = window_start, n_recent
-    else:
-        popular_from = date.min
-        n_transitions = repeat.select(pl.len()).collect().item()
+    n_repeat = repeat.select(pl.len()).collect().item()
+    n_recent = repeat.filter(pl.col("order_date") >= window_start).select(pl.len()).collect().item()
+    popular_from, n_window = (window_start, n_recent) if n_recent else (date.min, n_repeat)
+    firsts = skus.filter(pl.col("first_rank") >= 2)
     popularity = (
-        skus.filter((pl.col("first_rank") >= 2) & (pl.col("first_date") >= popular_from))
-        .group_by("sku").agg((pl.len() / max(n_transitions, 1)).alias("popularity"))
+        history.skus_by_code.lazy().select("sku")
+        .join(firsts.filter(pl.col("first_date") >= popular_from).group_by("sku")
+              .agg((pl.len() / max(n_window, 1)).alias("popularity")), on="sku", how="left")
+        .join(firsts.group_by("sku").agg((pl.len() / max(n_repeat, 1)).alias("base_rate")),
+              on="sku", how="left")
+        .with_columns(pl.col("popularity").fill_null(0.0),
+                      # A SKU never first bought in a repeat order: half of one such order.
+                      pl.col("base_rate").fill_null(0.5 / max(n_repeat, 1)))
+        .collect().lazy()
     )
-    every_sku = skus.select("sku").unique()
-    popularity = every_sku.join(popularity, on="sku", how="left").with_columns(
-        pl.col("popularity").fill_null(0.0))
 
     # Bought with X: per pair, transitions from an order holding X (and not yet Y) to the
     # next order, and how many of those next orders brought Y for the first time.
     # A customer who bought X at order rank a (of n) and Y first at rank b contributes b - a
     # transitions (one success) if b > a, none if b <= a; one who never bought Y: n - a.
-    base = skus.group_by("sku").agg((pl.col("orders") - pl.col("first_rank")).sum()
-                                    .alias("base"))
-    pairs = (
-        _pairs(skus)
-        .group_by("sku_a", "sku_b")
-        .agg((pl.col("rank_b") > pl.col("rank_a")).sum().alias("firsts"),
-             pl.when(pl.col("rank_b") > pl.col("rank_a"))
-             .then(pl.col("orders") - pl.col("rank_b"))
-             .otherwise(pl.col("orders") - pl.col("rank_a")).sum().alias("not_at_risk"),
-             (pl.col("first_b") - pl.col("first_a")).dt.total_days()
-             .filter(pl.col("rank_b") > pl.col("rank_a")).median().alias("gap_days"))
-        .filter(pl.col("firsts") > 0)
-        .join(base.rename({"sku": "sku_a"}), on="sku_a")
-        .join(popularity.rename({"sku": "sku_b"}), on="sku_b")
-        .with_columns(((pl.col("firsts") + PRIOR_ORDERS * pl.col("popularity"))
-                       / (pl.col("base") - pl.col("not_at_risk") + PRIOR_ORDERS))
-                      .alias("hazard"))
-        .filter(pl.col("hazard") > pl.col("popularity"))
-    )
-    if allowed is not None:
-        pairs = pairs.join(allowed.rename({"sku": "sku_b"}), on="sku_b", how="semi")
-    pairs = (pairs.sort(["sku_a", "hazard", "sku_b"], descending=[False, True, False])
-             .filter(pl.int_range(pl.len()).over("sku_a") < PAIRS_PER_SKU))
+    # A pair is used only if chance does not explain its successes: binomial upper tail at
+    # Y's base rate, Bonferroni over all pairs (as product_complements; Webb 2007). Without
+    # the test, thousands of chance pairs among rare SKUs crowd out better suggestions
+    # (benchmarks/results/next_product.md, validation window).
+    pairs = pl.LazyFrame(schema={"sku_a": pl.UInt32, "sku_b": pl.UInt32, "hazard": pl.Float64,
+                                 "gap_days": pl.Float64})
+    if complements:
+        base = skus.group_by("sku").agg((pl.col("orders") - pl.col("first_rank")).sum()
+                                        .alias("base"))
+        counted = (
+            _pairs(skus)
+            .group_by("sku_a", "sku_b")
+            .agg((pl.col("rank_b") > pl.col("rank_a")).sum().cast(pl.Int64).alias("firsts"),
+                 pl.when(pl.col("rank_b") > pl.col("rank_a"))
+                 .then(pl.col("orders") - pl.col("rank_b"))
+                 .otherwise(pl.col("orders") - pl.col("rank_a")).sum().alias("not_at_risk"),
+                 (pl.col("first_b") - pl.col("first_a")).dt.total_days()
+                 .filter(pl.col("rank_b") > pl.col("rank_a")).median().cast(pl.Float64)
+                 .alias("gap_days"))
+            .filter(pl.col("firsts") > 0)
+            .join(base.rename({"sku": "sku_a"}), on="sku_a")
+            .join(popularity.rename({"sku": "sku_b"}), on="sku_b")
+            .with_columns((pl.col("base") - pl.col("not_at_risk")).alias("at_risk"))
+            .with_columns(((pl.col("firsts") + PRIOR_ORDERS * pl.col("popularity"))
+                           / (pl.col("at_risk") + PRIOR_ORDERS)).alias("hazard"))
+            .filter((pl.col("hazard") > pl.col("popularity"))
+                    & (pl.col("firsts") / pl.col("at_risk") > pl.col("base_rate")))
+            .collect()
+        )
+        n_skus = history.skus_by_code.height
+        p_value = binom.sf(counted["firsts"].to_numpy() - 1, counted["at_risk"].to_numpy(),
+                           counted["base_rate"].to_numpy().clip(max=1.0))
+        pairs = (counted.filter(pl.Series(p_value <= SIGNIFICANCE / max(n_skus * (n_skus - 1), 1)))
+                 .lazy().select("sku_a", "sku_b", "hazard", "gap_days"))
+        if allowed is not None:
+            pairs = pairs.join(allowed.rename({"sku": "sku_b"}), on="sku_b", how="semi")
+        pairs = (pairs.sort(["sku_a", "hazard", "sku_b"], descending=[False, True, False])
+                 .filter(pl.int_range(pl.len()).over("sku_a") < PAIRS_PER_SKU))
 
-    customers = skus.select("customer_id", "orders", "last_order_date").unique("customer_id")
+    customers = orders.select("customer_id", "orders", "last_order_date").unique("customer_id")
     bought = skus.select("customer_id", "sku")
-
+    candidate_columns = ("customer_id", "sku", "score", "reason", "because_sku", "anchor_date",
+                         "gap_days")
     again_candidates = (
         skus.join(again.select("sku", "again_rate"), on="sku")
         .select("customer_id", "sku",
                 ((pl.col("sku_orders") - 1 + PRIOR_ORDERS * pl.col("again_rate"))
                  / (pl.col("orders") - pl.col("first_rank") + PRIOR_ORDERS)).alias("score"),
-                pl.lit(REASON_AGAIN).alias("reason"), pl.lit(None, pl.String).alias("because_sku"),
+                pl.lit(REASON_AGAIN).alias("reason"),
+                pl.lit(None, pl.UInt32).alias("because_sku"),
                 pl.col("last_date").alias("anchor_date"),
                 pl.lit(None, pl.Float64).alias("gap_days"))
     )
+    if allowed is not None:
+        again_candidates = again_candidates.join(allowed, on="sku", how="semi")
     with_candidates = (
         skus.select("customer_id", pl.col("sku").alias("sku_a"), "last_date")
-        .join(pairs.select("sku_a", "sku_b", "hazard", "gap_days"), on="sku_a")
+        .join(pairs, on="sku_a")
         .join(bought.rename({"sku": "sku_b"}), on=["customer_id", "sku_b"], how="anti")
-        .sort(["customer_id", "sku_b", "hazard", "sku_a"], descending=[False, False, True, False])
-        .unique(["customer_id", "sku_b"], keep="first")
+        # The best X for each Y the customer has not bought (ties: the lower SKU code).
+        .sort(["hazard", "sku_a"], descending=[True, False])
+        .group_by("customer_id", "sku_b").agg(pl.all().first())
         .select("customer_id", pl.col("sku_b").alias("sku"), pl.col("hazard").alias("score"),
-                pl.lit("bought with").alias("reason"), pl.col("sku_a").alias("because_sku"),
-                pl.col("last_date").alias("anchor_date"), pl.col("gap_days").cast(pl.Float64))
+                pl.lit(REASON_WITH).alias("reason"), pl.col("sku_a").alias("because_sku"),
+                pl.col("last_date").alias("anchor_date"), "gap_days")
     )
-    popular = popularity
-    if allowed is not None:
-        popular = popular.join(allowed, on="sku", how="semi")
-    popular = popular.filter(pl.col("popularity") > 0).sort(
-        ["popularity", "sku"], descending=[True, False]).head(k + POPULAR_EXTRA)
+    popular = popularity if allowed is None else popularity.join(allowed, on="sku", how="semi")
+    popular = (popular.filter(pl.col("popularity") > 0)
+               .sort(["popularity", "sku"], descending=[True, False]).head(k + POPULAR_EXTRA))
     popular_candidates = (
         customers.select("customer_id", "last_order_date")
         .join(popular, how="cross")
         .join(bought, on=["customer_id", "sku"], how="anti")
         .select("customer_id", "sku", pl.col("popularity").alias("score"),
-                pl.lit(REASON_POPULAR).alias("reason"), pl.lit(None, pl.String).alias("because_sku"),
+                pl.lit(REASON_POPULAR).alias("reason"),
+                pl.lit(None, pl.UInt32).alias("because_sku"),
                 pl.col("last_order_date").alias("anchor_date"),
                 pl.lit(None, pl.Float64).alias("gap_days"))
     )
-    if allowed is not None:
-        again_candidates = again_candidates.join(allowed, on="sku", how="semi")
-    if not complements:
-        with_candidates = with_candidates.clear()
 
     store_gap = _store_gap_days(orders)
-    timing = repurchase.lazy().select("sku", pl.col("median_days_to_repurchase")
-                                      .cast(pl.Float64).alias("rebuy_days"))
-    products = _products(lines)
+    timing = (repurchase.lazy().select(pl.col("sku").alias("sku_id"),
+                                       pl.col("median_days_to_repurchase").cast(pl.Float64)
+                                       .alias("rebuy_days"))
+              .join(history.skus_by_code.lazy(), on="sku_id").select("sku", "rebuy_days"))
     ranked = (
-        pl.concat([again_candidates, with_candidates, popular_candidates])
+        pl.concat([c.select(candidate_columns)
+                   for c in (again_candidates, with_candidates, popular_candidates)])
+        # A SKU is one candidate per customer: buy again and bought with exclude each other
+        # and best sellers exclude what was bought; a bought-with SKU beats its own
+        # best-seller row (its hazard is above its popularity).
         .sort(["customer_id", "score", "sku"], descending=[False, True, False])
         .unique(["customer_id", "sku"], keep="first", maintain_order=True)
         .filter(pl.int_range(pl.len()).over("customer_id") < k)
@@ -359,27 +446,29 @@ def next_products(lines: pl.DataFrame, repurchase: pl.DataFrame | None,
                       .alias("rank"))
         .join(timing, on="sku", how="left")
         .join(customers.select("customer_id", "last_order_date"), on="customer_id")
-        .join(products, on="sku", how="left")
-        .join(products.rename({"sku": "because_sku", "product": "because_product"}),
-              on="because_sku", how="left")
     )
     days = (pl.when(pl.col("reason") == REASON_AGAIN).then(pl.col("rebuy_days"))
-            .when(pl.col("reason") == "bought with").then(pl.col("gap_days"))
+            .when(pl.col("reason") == REASON_WITH).then(pl.col("gap_days"))
             .otherwise(None))
     # Without a known interval, the customer's next order is due about a store gap after
     # their last order; with none (no customer has ordered twice), tomorrow.
     fallback = (pl.col("last_order_date") + pl.duration(days=round(store_gap))
                 if store_gap is not None else pl.lit(as_of + timedelta(days=1)))
     earliest = as_of + timedelta(days=1)
+    dated = ranked.with_columns(
+        pl.when(days.is_not_null())
+        .then(pl.col("anchor_date") + pl.duration(days=days.round(0).cast(pl.Int64)))
+        .otherwise(fallback).alias("send_on")
+    ).with_columns(pl.max_horizontal(pl.col("send_on"), pl.lit(earliest)).alias("send_on"))
+    products = _products(lines)
     return (
-        ranked.with_columns(
-            pl.when(days.is_not_null())
-            .then(pl.col("anchor_date") + pl.duration(days=days.round(0).cast(pl.Int64)))
-            .otherwise(fallback).alias("send_on"),
-            pl.when(pl.col("reason") == "bought with")
-            .then(pl.lit("bought with ") + pl.col("because_product"))
-            .otherwise(pl.col("reason")).alias("reason"))
-        .with_columns(pl.max_horizontal(pl.col("send_on"), pl.lit(earliest)).alias("send_on"))
+        _decode(dated, history, customer="customer_id", skus=("sku", "because_sku"))
+        .join(products, on="sku", how="left")
+        .join(products.rename({"sku": "because_sku", "product": "because_product"}),
+              on="because_sku", how="left")
+        .with_columns(pl.when(pl.col("reason") == REASON_WITH)
+                      .then(pl.lit(REASON_WITH + " ") + pl.col("because_product"))
+                      .otherwise(pl.col("reason")).alias("reason"))
         .select("customer_id", "rank", "sku", "product", pl.col("score").round(4), "reason",
                 "because_sku", "send_on", "last_order_date")
         .sort("customer_id", "rank")
@@ -411,13 +500,15 @@ def buy_again(lines: pl.DataFrame, *, as_of: date, k: int = 3) -> pl.DataFrame:
     """Baseline: each customer's own SKUs, those on most of their orders first, then the
     most recently bought, then by SKU (at most k; fewer if they bought fewer).
     Returns `customer_id, rank, sku`."""
-    _, skus = _customer_skus(lines, as_of)
-    return (skus.sort(["customer_id", "sku_orders", "last_date", "sku"],
-                      descending=[False, True, True, False])
-            .filter(pl.int_range(pl.len()).over("customer_id") < k)
-            .with_columns(pl.int_range(1, pl.len() + 1).over("customer_id").cast(pl.Int32)
-                          .alias("rank"))
-            .select("customer_id", "rank", "sku").collect())
+    history = _history(lines, as_of)
+    ranked = (history.skus.sort(["customer_id", "sku_orders", "last_date", "sku"],
+                                descending=[False, True, True, False])
+              .filter(pl.int_range(pl.len()).over("customer_id") < k)
+              .with_columns(pl.int_range(1, pl.len() + 1).over("customer_id").cast(pl.Int32)
+                            .alias("rank"))
+              .select("customer_id", "rank", "sku"))
+    return (_decode(ranked, history, customer="customer_id", skus=("sku",))
+            .sort("customer_id", "rank").collect())
 
 
 @dataclass(frozen=True)
