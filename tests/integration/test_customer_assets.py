@@ -85,6 +85,37 @@ def test_product_repurchase_covers_sold_skus(run):
     assert known.height > 0 and (known["median_days_to_repurchase"] > 0).all()
 
 
+def test_next_product_suggests_in_stock_products_to_every_buyer_from_tomorrow(run):
+    as_of = query(run, "select max(kpi_date) as d from marts.fct_daily_kpis")["d"][0]
+    suggestions = query(run, "select * from analytics.next_product")
+    buyers = query(run, "select distinct customer_id from marts.fct_order_lines "
+                        "where is_revenue and line_kind = 'product' and customer_id is not null")
+    assert set(suggestions["customer_id"]) == set(buyers["customer_id"])
+    ranks = suggestions.group_by("customer_id").agg(pl.col("rank").sort())["rank"].to_list()
+    assert all(r == list(range(1, len(r) + 1)) for r in ranks)
+    assert suggestions["rank"].max() == 3 and (suggestions["send_on"] > as_of).all()
+    assert suggestions["score"].is_between(0, 1).all()
+    in_stock = query(run, "select sku from marts.fct_inventory_position "
+                          "where has_inventory_snapshot and available > 0")
+    assert in_stock.height > 0
+    assert set(suggestions["sku"]) <= set(in_stock["sku"])
+    # The demo plants no complementary products: rules that pass the significance test
+    # are rare (often none), but the table is there for the product pages.
+    complements = query(run, "select * from analytics.product_complements")
+    assert complements.columns[:5] == ["sku", "product", "complement_sku",
+                                       "complement_product", "rank"]
+    assert (complements["lift"] > 1).all()
+    assert set(complements["complement_sku"]) <= set(in_stock["sku"])
+    assert complements["rank"].is_between(1, 5).all()
+    # The file for the email tool: hashed ids only, one row per suggestion.
+    path = run.output_dir / "customers" / as_of.isoformat() / "next_product.csv"
+    text = path.read_text()
+    assert "@" not in text
+    rows = list(csv.DictReader(text.splitlines()))
+    assert list(rows[0]) == ["customer_id", "sku", "product", "rank", "send_on", "reason"]
+    assert len(rows) == suggestions.height
+
+
 def test_anomalies_are_kept_with_the_design_columns_and_scored_on_the_planted_incidents(run):
     alerts = query(run, "select * from analytics.anomalies")
     assert alerts.columns[:9] == ["metric", "dimension", "date", "value", "expected", "lo", "hi",

@@ -68,7 +68,8 @@ def test_forecasting_assets_in_their_group_and_the_write_pool(defs):
 
 def test_customer_assets_in_their_group_and_the_write_pool(defs):
     graph = defs.resolve_asset_graph()
-    keys = [dg.AssetKey(["analytics", name]) for name in ("churn_scores", "product_repurchase")]
+    keys = [dg.AssetKey(["analytics", name]) for name in ("churn_scores", "product_repurchase",
+                                                           "next_product")]
     keys.append(dg.AssetKey(["output", "customer_lists"]))
     for key in keys:
         node = graph.get(key)
@@ -76,6 +77,9 @@ def test_customer_assets_in_their_group_and_the_write_pool(defs):
         assert node.pools == {"duckdb_write"}, key
     churn = graph.get(dg.AssetKey(["analytics", "churn_scores"]))
     assert dg.AssetKey(["marts", "fct_orders"]) in churn.parent_keys
+    next_product = graph.get(dg.AssetKey(["analytics", "next_product"]))
+    assert {dg.AssetKey(["marts", "fct_inventory_position"]),
+            dg.AssetKey(["analytics", "product_repurchase"])} <= next_product.parent_keys
     check = dg.AssetCheckKey(dg.AssetKey(["analytics", "churn_scores"]), "churn_model_beats_recency")
     assert check in graph.asset_check_keys
     # The audience files only read the warehouse: no queue for the write pool.
