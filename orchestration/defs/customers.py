@@ -32,6 +32,15 @@ from quality.warehouse import column_exists, table_exists
 CUSTOMERS_GROUP = "customers"
 
 
+def product_lines(con, as_of) -> pl.DataFrame:
+    """Revenue product lines of known customers up to as_of: customer_id, order_date, sku,
+    line_name (what the repurchase, list and next-product assets read)."""
+    return query_frame(
+        con, "select customer_id, order_date, sku, line_name from marts.fct_order_lines "
+             "where is_revenue and line_kind = 'product' and customer_id is not null "
+             "and order_date <= ?", [as_of])
+
+
 def _evaluation_table(evaluation: pl.DataFrame, window: str) -> str:
     wanted = ("roc_auc", "precision_top_decile", "lift_top_decile", "calibration_error", "brier")
     rows = evaluation.filter((pl.col("window") == window) & (pl.col("metric").is_in(wanted)))
@@ -152,10 +161,7 @@ def product_repurchase(context: dg.AssetExecutionContext,
 
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)
-        lines = query_frame(
-            con, "select customer_id, order_date, sku, line_name from marts.fct_order_lines "
-                 "where is_revenue and line_kind = 'product' and customer_id is not null "
-                 "and order_date <= ?", [as_of])
+        lines = product_lines(con, as_of)
     table = timing(lines, as_of=as_of).with_columns(pl.lit(as_of).alias("as_of_date"))
     with warehouse.connect() as con:
         write_table(con, "product_repurchase", table)
@@ -194,10 +200,7 @@ def customer_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             return dg.MaterializeResult(metadata={"win_back": 0, "reminders": 0})
         scores = query_frame(con, "select * from analytics.churn_scores")
         repurchase = query_frame(con, "select * from analytics.product_repurchase")
-        lines = query_frame(
-            con, "select customer_id, order_date, sku, line_name from marts.fct_order_lines "
-                 "where is_revenue and line_kind = 'product' and customer_id is not null "
-                 "and order_date <= ?", [as_of])
+        lines = product_lines(con, as_of)
         margins = (query_frame(con, "select customer_id, margin_share from marts.dim_customers "
                                     "where orders > 0")
                    if column_exists(con, "marts", "dim_customers", "margin_share") else None)
@@ -336,10 +339,7 @@ def next_product(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 
     with warehouse.connect() as con:
         as_of = run_as_of(context, con)
-        lines = query_frame(
-            con, "select customer_id, order_date, sku, line_name from marts.fct_order_lines "
-                 "where is_revenue and line_kind = 'product' and customer_id is not null "
-                 "and sku is not null and order_date <= ?", [as_of])
+        lines = product_lines(con, as_of).filter(pl.col("sku").is_not_null())
         repurchase = (query_frame(con, "select sku, median_days_to_repurchase "
                                        "from analytics.product_repurchase")
                       if table_exists(con, "analytics", "product_repurchase") else None)
