@@ -21,6 +21,7 @@ FORWARD_COLUMNS = {
     ("analytics", "reorder_suggestions", "projected_stockout_date"),
     ("analytics", "churn_scores", "expected_next_order_date"),
     ("analytics", "win_back_contacts", "expected_next_order_date"),
+    ("analytics", "next_product", "send_on"),                      # when to send the suggestion
 }
 ISO_DATE = re.compile(r"(\d{4}-\d\d-\d\d)")
 
