@@ -686,18 +686,18 @@ def _weekly_spend_and_audiences(doc: Document, con, end: date, currency: str,
     run that writes the report of the week ending `end`."""
     doc.add(Heading("Spend and audiences"))
     _weekly_budget(doc, con, end, currency)
-    _weekly_creatives(doc, con, end, currency)
+    _weekly_creatives(doc, con, end)
     _weekly_audiences(doc, end, audiences_dir)
 
 
 def _advice_date(con, table: str, end: date) -> tuple[date | None, str | None]:
     """(as_of_date of analytics.<table> to show for the week ending `end`, else None with
     the words why)."""
-    what = {"budget_recommendations": "budget advice",
-            "creative_alerts": "creative alerts"}[table]
+    what, group = {"budget_recommendations": ("budget advice", "growth"),
+                   "creative_alerts": ("creative alerts", "anomalies")}[table]
     if not _exists(con, "analytics", table):
         return None, (f"No {what} yet: analytics.{table} has not been built on this store "
-                      "(Dagster group 'growth' or 'anomalies').")
+                      f"(Dagster group '{group}').")
     computed = con.execute(f"select max(as_of_date) from analytics.{table}").fetchall()[0][0]
     if computed is None:
         return None, None
@@ -779,7 +779,7 @@ def _budget_holdout(con, computed: date) -> str | None:
             f"{verdict} the plain baseline.")
 
 
-def _weekly_creatives(doc: Document, con, end: date, currency: str) -> None:
+def _weekly_creatives(doc: Document, con, end: date) -> None:
     computed, why = _advice_date(con, "creative_alerts", end)
     if computed is None:
         if why:

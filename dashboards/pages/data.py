@@ -218,7 +218,10 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection, as_of: date) -> Dashboar
         budget_curves = curve_points(
             days.select(pl.col("channel_date").alias("date"), "channel"), budget,
             as_of=budget_as_of)
-    else:
+    elif not (reader.has("analytics", "budget_recommendations") and not con.execute(
+            "select count(*) from analytics.budget_recommendations").fetchall()[0][0]):
+        # (an empty table is a run without a paid channel in its last 28 days: the page's
+        # own words say so)
         unavailable["analytics.budget_recommendations"] = reader.why_missing(
             "budget_recommendations", as_of)
     creative_as_of = reader.latest_as_of("creative_alerts", as_of)
