@@ -3,10 +3,14 @@
 - `daily_brief(con, *, as_of, currency, failed_checks)`: one screen for the morning: the
   day's KPIs against the same weekday last week and last year, channels, inventory
   alerts, open anomalies with their driver, support, data quality.
-- `weekly_report(con, *, week_start, currency)`: every key metric week over week and
-  year over year, and a narrative that names the significant changes in order of money
-  at stake, attributed to channel, SKU or ticket category. The narrative is built from
-  the same formatted cells as the tables, so every number quoted is a number shown.
+- `weekly_report(con, *, week_start, currency, audiences_dir)`: every key metric week
+  over week and year over year, and a narrative that names the significant changes in
+  order of money at stake, attributed to channel, SKU or ticket category. The narrative is
+  built from the same formatted cells as the tables, so every number quoted is a number
+  shown. "Spend and audiences" gives the budget advice of the run that writes the report
+  (analytics.budget_recommendations, its held-out check in analytics.model_evaluation),
+  the creatives worn out (analytics.creative_alerts) and the audience files written
+  (counts from the newest output/audiences/<as_of>/manifest.csv, never a person).
 
 Both read the warehouse (marts, analytics, raw.load_log) through a DuckDB connection and
 only rows dated on or before the period they describe, so a past date replays what the
@@ -15,8 +19,10 @@ brief said then. Missing sources give a line saying so, never an error.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 
@@ -41,8 +47,8 @@ from quality.warehouse import table_exists as _exists
 
 DAILY_SECTIONS = ("At a glance", "Channels", "Inventory", "Anomalies", "Support",
                   "Data quality")
-WEEKLY_SECTIONS = ("Summary", "Key metrics", "Channels", "Products", "Support",
-                   "Anomalies this week")
+WEEKLY_SECTIONS = ("Summary", "Key metrics", "Channels", "Spend and audiences", "Products",
+                   "Support", "Anomalies this week")
 # A change is worth a sentence when it moves at least this share of the week's revenue
 # (in money at stake) and at least 5% relative.
 SIGNIFICANT_SHARE = 0.01
@@ -432,8 +438,12 @@ def _week_values(con, start: date) -> dict[str, float | None]:
     return {m.label: _float(v) for m, v in zip(WEEKLY_METRICS, row[1:])}
 
 
-def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency: str) -> Document:
-    """The report for the ISO week starting Monday `week_start`."""
+def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency: str,
+                  audiences_dir: Path | None = None) -> Document:
+    """The report for the ISO week starting Monday `week_start`.
+
+    audiences_dir: the home's output/audiences/ (its <as_of>/manifest.csv files give the
+    section "Spend and audiences" its audience counts); None leaves them out, with a note."""
     if week_start.weekday() != 0:
         raise ValueError(f"week_start must be a Monday, got {week_start} ({week_start:%A})")
     end = week_start + timedelta(days=6)
@@ -507,6 +517,8 @@ def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency:
                       tuple(crow), (False, True, True, True, True, True, True)))
     else:
         doc.add(Note("No channel data for this week."))
+
+    _weekly_spend_and_audiences(doc, con, end, currency, audiences_dir)
 
     # Products: the SKUs whose revenue moved most.
     doc.add(Heading("Products"))
@@ -653,6 +665,211 @@ def weekly_report(con: duckdb.DuckDBPyConnection, *, week_start: date, currency:
         sentences.append("No data for this week.")
     doc.blocks.insert(summary_at, Paragraph(" ".join(sentences)))
     return doc
+
+
+# ---------------------------------------------------------------------------------------
+# Weekly report: spend and audiences
+# ---------------------------------------------------------------------------------------
+
+# The advice a weekly report shows is the run's that writes it: computed on the week's
+# last day or within the 7 days after (a Monday run writes last week's report).
+ADVICE_WINDOW_DAYS = 7
+STATUS_WORDS = {"advice": "move", "keep": "keep", "no_curve": "no curve"}
+CREATIVES_LISTED = 8
+AUDIENCE_COLUMNS = (("meta", "Meta"), ("google", "Google"), ("tiktok_email", "TikTok (email)"),
+                    ("tiktok_phone", "TikTok (phone)"), ("klaviyo", "Klaviyo (consenting)"))
+
+
+def _weekly_spend_and_audiences(doc: Document, con, end: date, currency: str,
+                                audiences_dir: Path | None) -> None:
+    """Budget advice per paid channel, worn-out creatives and audience files, as of the
+    run that writes the report of the week ending `end`."""
+    doc.add(Heading("Spend and audiences"))
+    _weekly_budget(doc, con, end, currency)
+    _weekly_creatives(doc, con, end)
+    _weekly_audiences(doc, end, audiences_dir)
+
+
+def _advice_date(con, table: str, end: date) -> tuple[date | None, str | None]:
+    """(as_of_date of analytics.<table> to show for the week ending `end`, else None with
+    the words why)."""
+    what, group = {"budget_recommendations": ("budget advice", "growth"),
+                   "creative_alerts": ("creative alerts", "anomalies")}[table]
+    if not _exists(con, "analytics", table):
+        return None, (f"No {what} yet: analytics.{table} has not been built on this store "
+                      f"(Dagster group '{group}').")
+    computed = con.execute(f"select max(as_of_date) from analytics.{table}").fetchall()[0][0]
+    if computed is None:
+        return None, None
+    if not end <= computed <= end + timedelta(days=ADVICE_WINDOW_DAYS):
+        return None, (f"The {what} in the warehouse is as of {computed}, not the run after "
+                      f"this week: rerun with --as-of {end + timedelta(days=1)} to replay it.")
+    return computed, None
+
+
+def _weekly_budget(doc: Document, con, end: date, currency: str) -> None:
+    computed, why = _advice_date(con, "budget_recommendations", end)
+    if computed is None:
+        doc.add(Note(why or "No budget advice: no paid channel spent in the 28 days before "
+                            "the run."))
+        return
+    rows = _rows(con, """
+        select channel, status, current_spend, suggested_spend, change_per_day,
+               marginal_new_customers_per_100, marginal_lo, marginal_hi, marginal_return,
+               value_basis, gain_unit, reason, headline
+        from analytics.budget_recommendations where as_of_date = ?
+        order by current_spend desc, channel
+    """, [computed])
+    if not rows:
+        doc.add(Note(f"No budget advice as of {computed}: no paid channel spent in the 28 "
+                     "days before."))
+        return
+    doc.add(Paragraph(f"**Budget** (as of {computed}): {rows[0]['headline']}"))
+    in_money = rows[0]["gain_unit"] == currency
+    table = []
+    for r in rows:
+        marginal = ""
+        if r["marginal_new_customers_per_100"] is not None:
+            marginal = (f"{number(_float(r['marginal_new_customers_per_100']), 2)} "
+                        f"({number(_float(r['marginal_lo']), 2)}–"
+                        f"{number(_float(r['marginal_hi']), 2)})")
+        mr = _float(r["marginal_return"])
+        status = STATUS_WORDS.get(r["status"], r["status"])
+        if r["reason"]:
+            status += f": {r['reason']}"
+        change_day = _float(r["change_per_day"]) or 0.0
+        table.append((r["channel"], money(_float(r["current_spend"]), currency),
+                      money(_float(r["suggested_spend"]), currency),
+                      _signed_money(change_day, currency) if round(change_day) else "0",
+                      marginal, money(mr, currency, 2) if in_money and mr is not None else "",
+                      status))
+    doc.add(Table(("Channel", "Spend per day", "Suggested", "Change",
+                   f"New customers per extra {money(100, currency)} (90% interval)",
+                   f"Return of the next {money(1, currency)}", "Status"),
+                  tuple(table), (False, True, True, True, True, True, False)))
+    note = ("Spend per day: the mean of the last 28 days. The curves count store-attributed "
+            "new customers (last click), not a channel's halo on organic demand.")
+    if in_money:
+        note += (f" Return of the next {money(1, currency)}: {rows[0]['value_basis']} of the "
+                 "new customers it brings.")
+    doc.add(Note(note))
+    check = _budget_holdout(con, computed)
+    if check:
+        doc.add(Paragraph(check))
+
+
+def _budget_holdout(con, computed: date) -> str | None:
+    """How the curves did on the 8 weeks held out of their fit, against a constant CAC
+    (analytics.model_evaluation, task 'budget_response'), in one sentence."""
+    if not _exists(con, "analytics", "model_evaluation"):
+        return None
+    rows = {(r["population"], r["model"]): _float(r["value"]) for r in _rows(con, """
+        select population, model, value from analytics.model_evaluation
+        where task = 'budget_response' and as_of_date = ?
+          and metric = 'mae_weekly_new_customers'
+    """, [computed])}
+    model, baseline = rows.get(("all", "response_curve")), rows.get(("all", "constant_cac"))
+    if model is None or baseline is None:
+        return None
+    verdict = ("closer than" if model < baseline else
+               "no closer than" if model > baseline else "as close as")
+    return (f"How good: fitted without the last 8 weeks, the curves missed the weekly new "
+            f"customers of those weeks by {number(model, 1)} a week (all paid channels), "
+            f"against {number(baseline, 1)} for a constant cost per new customer: "
+            f"{verdict} the plain baseline.")
+
+
+def _weekly_creatives(doc: Document, con, end: date) -> None:
+    computed, why = _advice_date(con, "creative_alerts", end)
+    if computed is None:
+        if why:
+            doc.add(Note(why))
+        else:
+            doc.add(Paragraph("No creative is wearing out."))
+        return
+    rows = _rows(con, """
+        select channel, campaign_name, ad_name, first_alert_date, recent_ctr, baseline_ctr,
+               ctr_change, recent_frequency, baseline_frequency, cost_per_result_change,
+               severity, is_new
+        from analytics.creative_alerts where as_of_date = ?
+        order by severity = 'high' desc, recent_spend desc, ad_name
+    """, [computed])
+    if not rows:
+        doc.add(Paragraph(f"No creative is wearing out (as of {computed})."))
+        return
+    new = sum(1 for r in rows if r["is_new"])
+    doc.add(Paragraph(f"**Creatives wearing out** (as of {computed}; {new} new in the last 7 "
+                      "days): against each ad's own first two weeks; consider a new creative."))
+    table = []
+    for r in rows[:CREATIVES_LISTED]:
+        ctr = ""
+        if r["recent_ctr"] is not None and r["baseline_ctr"] is not None:
+            ctr = (f"{percent(_float(r['baseline_ctr']), 2)} → {percent(_float(r['recent_ctr']), 2)} "
+                   f"({signed_percent(_float(r['ctr_change']), 0)})")
+        frequency = ""
+        if r["recent_frequency"] is not None and r["baseline_frequency"] is not None:
+            frequency = f"{r['baseline_frequency']:.1f} → {r['recent_frequency']:.1f}"
+        cost = signed_percent(_float(r["cost_per_result_change"]), 0) \
+            if r["cost_per_result_change"] is not None else ""
+        table.append((r["ad_name"], PLATFORM_NAMES.get(r["channel"], r["channel"]),
+                      r["campaign_name"] or "", ctr, frequency, cost,
+                      str(r["first_alert_date"]), r["severity"]))
+    doc.add(Table(("Ad", "Channel", "Campaign", "CTR (first 2 weeks → last 7 days)",
+                   "Frequency", "Cost per result", "Since", "Severity"), tuple(table),
+                  (False, False, False, True, True, True, False, False)))
+    if len(rows) > CREATIVES_LISTED:
+        doc.add(Note(f"{len(rows) - CREATIVES_LISTED} more in analytics.creative_alerts."))
+
+
+def latest_audience_folder(audiences_dir: Path, on_or_before: date) -> Path | None:
+    """The newest output/audiences/<yyyy-mm-dd>/ with a manifest.csv dated on or before
+    `on_or_before`, or None."""
+    best: tuple[date, Path] | None = None
+    if not audiences_dir.is_dir():
+        return None
+    for folder in audiences_dir.iterdir():
+        try:
+            day = date.fromisoformat(folder.name)
+        except ValueError:
+            continue
+        if day <= on_or_before and (folder / "manifest.csv").is_file() \
+                and (best is None or day > best[0]):
+            best = (day, folder)
+    return best[1] if best else None
+
+
+def _weekly_audiences(doc: Document, end: date, audiences_dir: Path | None) -> None:
+    if audiences_dir is None:
+        doc.add(Note("Audience files: not looked up (the report was built without the "
+                     "home's output folder)."))
+        return
+    folder = latest_audience_folder(Path(audiences_dir), end + timedelta(days=ADVICE_WINDOW_DAYS))
+    if folder is None:
+        doc.add(Note("No audience files yet (output/audiences/ is written after the churn "
+                     "scores)."))
+        return
+    with (folder / "manifest.csv").open(newline="") as handle:
+        manifest = list(csv.DictReader(handle))
+    counts: dict[str, dict[str, int]] = {}
+    small = 0
+    for entry in manifest:
+        platform = entry["platform"]
+        if platform == "tiktok":
+            platform += "_phone" if entry["file"].endswith("_phone.csv") else "_email"
+        counts.setdefault(entry["segment"], {})[platform] = int(entry["rows"])
+        small += bool(entry.get("note"))
+    doc.add(Paragraph(f"**Audiences written** to output/audiences/{folder.name}/ (people per "
+                      "file; the ad-platform files are hashed, the Klaviyo lists hold the "
+                      "emails of customers who accepted email marketing, for the data team "
+                      "only):"))
+    doc.add(Table(("Segment", *(label for _, label in AUDIENCE_COLUMNS)),
+                  tuple((segment, *(number(files[key]) if key in files else "—"
+                                    for key, _ in AUDIENCE_COLUMNS))
+                        for segment, files in counts.items()),
+                  (False,) + (True,) * len(AUDIENCE_COLUMNS)))
+    if small:
+        doc.add(Note(f"{small} of {len(manifest)} files are under their platform's smallest "
+                     "usable list (manifest.csv says which)."))
 
 
 def _signed_money(value: float, currency: str) -> str:

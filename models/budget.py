@@ -499,7 +499,9 @@ def curve_points(daily: pl.DataFrame, table: pl.DataFrame, *, as_of: dt.date,
                  points: int = 40) -> pl.DataFrame:
     """Points of each fitted curve for a chart: channel, spend (per day, 0 to 1.5 x the
     highest of today's and the suggested spend), new_customers per day at today's demand
-    (steady state), is_current. table: the output of budget_recommendations."""
+    (steady state), is_current (today's spend: the table's new_customers_per_day) and
+    is_suggested (the suggested spend, on the curve; also for a channel whose suggestion
+    is today's spend). table: the output of budget_recommendations."""
     rows = []
     for row in table.filter(pl.col("status") != "no_curve").iter_rows(named=True):
         curve_table = daily.filter((pl.col("channel") == row["channel"])
@@ -514,11 +516,18 @@ def curve_points(daily: pl.DataFrame, table: pl.DataFrame, *, as_of: dt.date,
             rows.append({"channel": row["channel"], "spend": float(s),
                          "new_customers": float(demand_now * row["beta"] * hill(
                              s, row["half_saturation"], row["shape"])),
-                         "is_current": False})
+                         "is_current": False, "is_suggested": False})
         rows.append({"channel": row["channel"], "spend": row["current_spend"],
-                     "new_customers": row["new_customers_per_day"], "is_current": True})
+                     "new_customers": row["new_customers_per_day"], "is_current": True,
+                     "is_suggested": False})
+        if row["suggested_spend"] is not None:
+            rows.append({"channel": row["channel"], "spend": row["suggested_spend"],
+                         "new_customers": float(demand_now * row["beta"] * hill(
+                             row["suggested_spend"], row["half_saturation"], row["shape"])),
+                         "is_current": False, "is_suggested": True})
     return pl.DataFrame(rows, schema={"channel": pl.String, "spend": pl.Float64,
-                                      "new_customers": pl.Float64, "is_current": pl.Bool})
+                                      "new_customers": pl.Float64, "is_current": pl.Boolean,
+                                      "is_suggested": pl.Boolean})
 
 
 def channel_series(daily: pl.DataFrame, start: dt.date, end: dt.date

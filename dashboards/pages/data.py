@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from dashboards.pages.metrics import cohort_grid, month_start, months_back
+from models.budget import curve_points
 from quality.warehouse import ad_spend_gap
 
 TOP_SKUS = 6
@@ -42,6 +43,15 @@ class DashboardData:
     csat_weekly: pl.DataFrame  # week, tickets, rated, satisfied, csat
     # fct_profit_daily (day x channel: the profit ladder, ad spend, CM3), money as Float64
     profit: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # analytics.budget_recommendations of budget_as_of (one row per paid channel) and the
+    # points of its curves (models.budget.curve_points: channel, spend, new_customers,
+    # is_current, is_suggested)
+    budget: pl.DataFrame = field(default_factory=pl.DataFrame)
+    budget_curves: pl.DataFrame = field(default_factory=pl.DataFrame)
+    budget_as_of: date | None = None
+    # analytics.creative_alerts of creative_alerts_as_of: the ads worn out
+    creative_alerts: pl.DataFrame = field(default_factory=pl.DataFrame)
+    creative_alerts_as_of: date | None = None
     # Why a block is missing, by source: "analytics.demand_forecast" -> reason.
     unavailable: dict[str, str] = field(default_factory=dict)
 
@@ -53,8 +63,8 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection, as_of: date) -> Dashboar
     fct_cohort_retention (built to the warehouse's as-of date; cells of months not
     ended by `as_of` are null),
     fct_support_tickets and analytics.anomalies, demand_forecast, reorder_suggestions,
-    churn_scores (each optional). Money columns come back as Float64 in the store's
-    currency.
+    churn_scores, budget_recommendations, creative_alerts (each optional). Money columns
+    come back as Float64 in the store's currency.
     """
     reader = _Reader(con)
     unavailable: dict[str, str] = {}
@@ -194,6 +204,42 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection, as_of: date) -> Dashboar
         from marts.fct_support_tickets where created_date <= ? group by 1 order by 1
         """, [as_of])
 
+    budget_as_of = reader.latest_as_of("budget_recommendations", as_of)
+    budget = budget_curves = None
+    if budget_as_of is not None:
+        budget = reader.frame(
+            "analytics", "budget_recommendations",
+            "select * from analytics.budget_recommendations where as_of_date = ? "
+            "order by current_spend desc, channel", [budget_as_of])
+        # The curves are drawn from the table's fitted parameters; curve_points reads only
+        # which channels have days up to the advice's date.
+        days = (channels if channels is not None else _empty(
+            {"channel_date": pl.Date, "channel": pl.Utf8}))
+        budget_curves = curve_points(
+            days.select(pl.col("channel_date").alias("date"), "channel"), budget,
+            as_of=budget_as_of)
+    elif not (reader.has("analytics", "budget_recommendations") and not con.execute(
+            "select count(*) from analytics.budget_recommendations").fetchall()[0][0]):
+        # (an empty table is a run without a paid channel in its last 28 days: the page's
+        # own words say so)
+        unavailable["analytics.budget_recommendations"] = reader.why_missing(
+            "budget_recommendations", as_of)
+    creative_as_of = reader.latest_as_of("creative_alerts", as_of)
+    creative_alerts = None
+    if creative_as_of is not None:
+        creative_alerts = _floats(reader.frame(
+            "analytics", "creative_alerts",
+            "select channel, campaign_name, ad_name, launched_date, first_alert_date, is_new, "
+            "severity, rule, baseline_ctr, recent_ctr, ctr_change, baseline_frequency, "
+            "recent_frequency, cost_per_result_change, recent_spend, reason "
+            "from analytics.creative_alerts where as_of_date = ? "
+            "order by severity = 'high' desc, recent_spend desc, ad_name", [creative_as_of]),
+            exclude=("launched_date", "first_alert_date"))
+    elif not (reader.has("analytics", "creative_alerts") and not con.execute(
+            "select count(*) from analytics.creative_alerts").fetchall()[0][0]):
+        # (an empty table is a run that found no worn-out ad: nothing missing)
+        unavailable["analytics.creative_alerts"] = reader.why_missing("creative_alerts", as_of)
+
     # An ad export that was refused is why the marketing page has no spend: say so there.
     gap = ad_spend_gap(con)
     if gap:
@@ -236,6 +282,15 @@ def load_dashboard_data(con: duckdb.DuckDBPyConnection, as_of: date) -> Dashboar
         unavailable=unavailable,
         profit=profit if profit is not None else _empty(
             {"profit_date": pl.Date, "channel": pl.Utf8, "net_sales": pl.Float64}),
+        budget=budget if budget is not None else _empty(
+            {"channel": pl.Utf8, "status": pl.Utf8, "reason": pl.Utf8, "headline": pl.Utf8}),
+        budget_curves=budget_curves if budget_curves is not None else _empty(
+            {"channel": pl.Utf8, "spend": pl.Float64, "new_customers": pl.Float64,
+             "is_current": pl.Boolean, "is_suggested": pl.Boolean}),
+        budget_as_of=budget_as_of,
+        creative_alerts=creative_alerts if creative_alerts is not None else _empty(
+            {"channel": pl.Utf8, "campaign_name": pl.Utf8, "ad_name": pl.Utf8}),
+        creative_alerts_as_of=creative_as_of,
     )
 
 
@@ -284,6 +339,8 @@ ANALYTICS_SOURCES = {
     "demand_forecast": ("demand forecasts", "forecasting"),
     "reorder_suggestions": ("reorder suggestions", "forecasting"),
     "churn_scores": ("churn scores", "customers"),
+    "budget_recommendations": ("budget response curves", "growth"),
+    "creative_alerts": ("creative fatigue alerts", "anomalies"),
 }
 
 

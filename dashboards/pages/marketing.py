@@ -1,8 +1,12 @@
 """The marketing page: spend, CAC and ROAS per paid channel, the channels compared over
-the last 30 days, MER, and orders by channel."""
+the last 30 days, MER, where the next ad dollar goes (each paid channel's response curve
+with today's and the suggested spend, and the marginal-return table), the creatives worn
+out, and orders by channel."""
 
 from __future__ import annotations
 
+import html
+import math
 from datetime import timedelta
 
 import plotly.graph_objects as go
@@ -23,7 +27,7 @@ from dashboards.pages.figures import (
 )
 from dashboards.pages.metrics import LAST_YEAR_DAYS
 from dashboards.pages.shell import Page
-from dashboards.pages.theme import LAST_YEAR, LEGEND_BELOW, PALETTE
+from dashboards.pages.theme import ALERT, INK, LAST_YEAR, LEGEND_BELOW, PALETTE
 
 COMPARISON_DAYS = 30
 
@@ -54,6 +58,14 @@ def marketing(page: Page, data: DashboardData, cur: Money) -> None:
         page.chart(_channel_comparison_figure(data, cur, paid))
         page.section("Marketing efficiency")
         page.chart(_mer_figure(data))
+        page.section("Where the next ad dollar goes")
+        if data.budget.height:
+            page.html(f"<p><strong>{html.escape(data.budget['headline'][0])}</strong></p>")
+        page.chart(_response_curves_figure(data, cur))
+        if data.budget.height:
+            page.html(_marginal_return_table(data, cur))
+        page.section("Creatives wearing out")
+        page.html(_creative_alerts_table(data))
     page.section("Orders by channel")
     page.chart(_orders_by_channel_figure(data))
 
@@ -206,3 +218,152 @@ def _orders_by_channel_figure(data: DashboardData) -> go.Figure | str:
     fig.update_layout(barmode="stack", legend=LEGEND_BELOW)
     fig.update_yaxes(title_text="Orders per week")
     return fig
+
+
+STATUS_LABELS = {"advice": "move budget", "keep": "keep", "no_curve": "no curve"}
+CURVES_PER_ROW = 3
+
+
+def _response_curves_figure(data: DashboardData, cur: Money) -> go.Figure | str:
+    """Per paid channel with a fitted curve: new customers per day against spend per day
+    (steady state, at today's demand), today's spend and the suggested spend marked; or
+    the words why there is no curve."""
+    budget = data.budget
+    if not budget.height:
+        return ("No budget advice: " + data.unavailable.get(
+            "analytics.budget_recommendations", "no paid channel spent in the last 28 days")
+            + ".")
+    as_of = f"as of {data.budget_as_of:%Y-%m-%d}"
+    curves = data.budget_curves
+    channels = [c for c in budget["channel"].to_list()
+                if curves.height and c in set(curves["channel"].to_list())]
+    reasons = [f"{r['channel']}: {r['reason']}" for r in budget.iter_rows(named=True)
+               if r["status"] == "no_curve"]
+    if not channels:
+        return f"No response curve ({as_of}): " + "; ".join(reasons) + "."
+    cols = min(len(channels), CURVES_PER_ROW)
+    rows = math.ceil(len(channels) / cols)
+    subtitle = (f"Fitted {as_of}, at today's demand. Filled circle: today's spend (mean of "
+                "the last 28 days); diamond: the suggested spend."
+                + (f" No curve for {', '.join(r.split(':')[0] for r in reasons)} (table below)."
+                   if reasons else ""))
+    fig = subplots("New customers per day against ad spend per day, per paid channel",
+                   subtitle, rows=rows, cols=cols, height=260 + 300 * rows,
+                   horizontal_spacing=0.08, vertical_spacing=0.18,
+                   subplot_titles=channels)
+    rows_by_channel = {r["channel"]: r for r in budget.iter_rows(named=True)}
+    for index, channel in enumerate(channels):
+        row, col = index // cols + 1, index % cols + 1
+        color = channel_color(channel, index)
+        points = curves.filter(pl.col("channel") == channel)
+        line = points.filter(~pl.col("is_current") & ~pl.col("is_suggested")).sort("spend")
+        fig.add_trace(go.Scatter(
+            x=line["spend"], y=line["new_customers"], mode="lines", name=channel,
+            line={"color": color, "width": 2.5}, showlegend=False,
+            hovertemplate=cur.hover("x") + " a day → %{y:.1f} new customers<extra>"
+            + html.escape(channel) + "</extra>"), row=row, col=col)
+        info = rows_by_channel[channel]
+        for flag, label, symbol, fill in (("is_current", "Today's spend", "circle", color),
+                                          ("is_suggested", "Suggested spend", "diamond", "white")):
+            point = points.filter(pl.col(flag))
+            if not point.height:
+                continue
+            text = f"{label}: {cur.text(point['spend'][0])} a day → {point['new_customers'][0]:.1f} new customers a day"
+            if flag == "is_current" and info.get("marginal_new_customers_per_100") is not None:
+                text += (f"<br>the next {cur.text(100)} brings "
+                         f"{info['marginal_new_customers_per_100']:.2f} "
+                         f"({info['marginal_lo']:.2f}–{info['marginal_hi']:.2f}, 90%)")
+            fig.add_trace(go.Scatter(
+                x=point["spend"], y=point["new_customers"], mode="markers", name=label,
+                legendgroup=label, showlegend=index == 0, text=[text],
+                hovertemplate="%{text}<extra>" + html.escape(channel) + "</extra>",
+                marker={"symbol": symbol, "size": 13, "color": fill,
+                        "line": {"color": INK if flag == "is_current" else ALERT, "width": 2}}),
+                row=row, col=col)
+        fig.update_xaxes(title_text=cur.axis("spend per day"), tickprefix=cur.prefix,
+                         ticksuffix=cur.suffix, rangemode="tozero", row=row, col=col)
+        fig.update_yaxes(title_text="new customers per day" if col == 1 else None,
+                         rangemode="tozero", row=row, col=col)
+    fig.update_layout(hovermode="closest", legend=LEGEND_BELOW)
+    return fig
+
+
+def _cell(text: str, numeric: bool = False) -> str:
+    return f'<td class="num">{html.escape(text)}</td>' if numeric else f"<td>{html.escape(text)}</td>"
+
+
+def _table(columns: tuple[str, ...], numeric: tuple[bool, ...], rows: list[tuple[str, ...]]
+           ) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_cell(v, n) for v, n in zip(row, numeric, strict=True))
+                   + "</tr>" for row in rows)
+    return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _marginal_return_table(data: DashboardData, cur: Money) -> str:
+    """Per paid channel: today's and the suggested spend, what the next 100 of spend
+    brings (with its 90% interval), the return of the next and the average unit, status."""
+    budget = data.budget
+    in_money = budget["gain_unit"][0] == cur.code if "gain_unit" in budget.columns else False
+
+    def num(value, digits: int = 2) -> str:
+        return "" if value is None else f"{value:,.{digits}f}"
+
+    rows = []
+    for r in budget.iter_rows(named=True):
+        marginal = ""
+        if r["marginal_new_customers_per_100"] is not None:
+            marginal = (f"{num(r['marginal_new_customers_per_100'])} "
+                        f"({num(r['marginal_lo'])}–{num(r['marginal_hi'])})")
+        status = STATUS_LABELS.get(r["status"], r["status"])
+        rows.append((r["channel"], cur.text(r["current_spend"]), cur.text(r["suggested_spend"]),
+                     num(r["new_customers_per_day"], 1), marginal,
+                     (cur.text(r["marginal_return"], 2) if in_money else num(r["marginal_return"], 3))
+                     if r["marginal_return"] is not None else "",
+                     (cur.text(r["average_return"], 2) if in_money else num(r["average_return"], 3))
+                     if r["average_return"] is not None else "",
+                     num(r["saturation"]), status + (f": {r['reason']}" if r["reason"] else "")))
+    unit = cur.text(1)
+    basis = budget["value_basis"][0] if "value_basis" in budget.columns else "new customers"
+    table = _table(("Channel", "Spend per day", "Suggested", "New customers per day",
+                    f"Next {cur.text(100)} brings (90% interval)",
+                    f"Return of the next {unit}", f"Average return per {unit}",
+                    "Saturation (spend ÷ half-saturation)", "Status"),
+                   (False, True, True, True, True, True, True, True, False), rows)
+    note = (f"Returns in {basis}" + (" per unit of spend" if in_money else
+                                    " per unit of spend (no customer value known)")
+            + ". The curves count store-attributed new customers (last click): a channel's "
+            "halo on organic demand is not in them.")
+    return table + f'<p class="note">{html.escape(note)}</p>'
+
+
+def _creative_alerts_table(data: DashboardData) -> str:
+    """The ads worn out as of the last fatigue scoring, one row each; or why none."""
+    alerts = data.creative_alerts
+    if not alerts.height:
+        why = data.unavailable.get("analytics.creative_alerts")
+        return (f'<p class="note">{html.escape("No creative alerts: " + why + ".")}</p>' if why
+                else '<p class="note">No creative is wearing out.</p>')
+
+    def pct(value, digits: int = 2, signed: bool = False) -> str:
+        if value is None:
+            return ""
+        return f"{100 * value:+.{digits}f}%" if signed else f"{100 * value:.{digits}f}%"
+
+    rows = []
+    for r in alerts.iter_rows(named=True):
+        ctr = (f"{pct(r['baseline_ctr'])} → {pct(r['recent_ctr'])} ({pct(r['ctr_change'], 0, True)})"
+               if r["recent_ctr"] is not None and r["baseline_ctr"] is not None else "")
+        frequency = (f"{r['baseline_frequency']:.1f} → {r['recent_frequency']:.1f}"
+                     if r["recent_frequency"] is not None and r["baseline_frequency"] is not None
+                     else "")
+        rows.append((r["ad_name"], r["channel"], r["campaign_name"] or "", ctr, frequency,
+                     pct(r["cost_per_result_change"], 0, True),
+                     f"{r['first_alert_date']:%Y-%m-%d}" + (" (new)" if r["is_new"] else ""),
+                     r["severity"]))
+    note = (f"As of {data.creative_alerts_as_of:%Y-%m-%d}: each ad against its own first two "
+            "weeks, over the last 7 days (analytics.creative_alerts); consider a new creative.")
+    return (_table(("Ad", "Channel", "Campaign", "CTR (first 2 weeks → last 7 days)",
+                    "Frequency", "Cost per result", "Alerted since", "Severity"),
+                   (False, False, False, True, True, True, False, False), rows)
+            + f'<p class="note">{html.escape(note)}</p>')

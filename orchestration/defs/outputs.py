@@ -65,7 +65,9 @@ def daily_brief(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
 @dg.asset(
     key=dg.AssetKey(["output", "weekly_report"]),
     group_name=OUTPUTS_GROUP,
-    deps=[*ANALYTICS_DEPS, *MART_DEPS],
+    # Its "Spend and audiences" section reads the budget advice and the audience files too.
+    deps=[*ANALYTICS_DEPS, *MART_DEPS, analytics_key("budget_recommendations"),
+          dg.AssetKey(["output", "audiences"])],
     pool=DUCKDB_POOL,
     kinds={"markdown", "html"},
     description="output/briefings/weekly-<iso week>.md and .html for the last complete week.",
@@ -78,7 +80,8 @@ def weekly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     with warehouse.connect(read_only=True) as con:
         as_of = run_as_of(context, con)
         week = last_complete_week(as_of)
-        doc = build(con, week_start=week, currency=store.currency)
+        doc = build(con, week_start=week, currency=store.currency,
+                    audiences_dir=Path(store.home) / "output" / "audiences")
     _, page = write_document(doc, Path(store.home) / "output" / "briefings",
                               f"weekly-{iso_week_label(week)}")
     return dg.MaterializeResult(metadata={
@@ -115,7 +118,8 @@ def monthly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResour
 @dg.asset(
     key=dg.AssetKey(["output", "dashboards"]),
     group_name=OUTPUTS_GROUP,
-    deps=[*ANALYTICS_DEPS, *MART_DEPS, analytics_key("demand_forecast"), mart("fct_inventory_daily")],
+    deps=[*ANALYTICS_DEPS, *MART_DEPS, analytics_key("demand_forecast"), mart("fct_inventory_daily"),
+          analytics_key("budget_recommendations")],
     pool=DUCKDB_POOL,
     kinds={"plotly", "html"},
     description="output/dashboards/{overview,marketing,inventory,customers,support}.html, "

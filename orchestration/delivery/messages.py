@@ -8,9 +8,13 @@ Kit) when the kind is posted there. Nothing here sends or records anything (send
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import json
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,11 +199,13 @@ def notice(settings: DeliverySettings, *, as_of: dt.date, failed_checks: list[st
 
 
 def weekly_report(con, settings: DeliverySettings, *, week_start: dt.date,
-                  currency: str) -> Message:
-    """The weekly report of the ISO week starting `week_start` (a Monday)."""
+                  currency: str, home: Path | None = None) -> Message:
+    """The weekly report of the ISO week starting `week_start` (a Monday); `home` gives its
+    "Spend and audiences" section the audience counts of output/audiences/."""
     from dashboards.briefings import weekly_report as build
 
-    doc = build(con, week_start=week_start, currency=currency)
+    doc = build(con, week_start=week_start, currency=currency,
+                audiences_dir=Path(home) / "output" / "audiences" if home else None)
     label = iso_week_label(week_start)
     text, page = _email_parts(doc, settings)
     slack = (_slack(doc.title, [doc.to_slack_mrkdwn(max_rows=6)], [doc.subtitle])
@@ -431,3 +437,101 @@ def escalations(con, settings: DeliverySettings, *, now: dt.datetime,
                            r["as_of_date"], title, text, page,
                            to=settings.email_to("escalation"), slack=slack))
     return out
+
+
+# The audience files of the ad platforms go to the data team; the Klaviyo lists (plain
+# emails) never leave the folder. Most mail servers refuse a message over 20-25 MB and
+# base64 adds a third: attachments weighing more than this are zipped, and when the zip
+# does too, the files stay on disk (only the manifest is attached).
+AD_PLATFORMS = ("meta", "google", "tiktok")
+MAX_ATTACHED_BYTES = 15_000_000
+# Anything shaped like an address: a file that holds one is never attached (a guard: the
+# ad-platform files hold only hashes by construction).
+ADDRESS = re.compile(rb"[^@\s,;:\"'<>]+@[^@\s,;:\"'<>]+\.[A-Za-z]{2,}")
+UPLOAD_WHERE = {
+    "meta": "Meta Ads Manager > Audiences > Create audience > Custom audience > Customer list",
+    "google": "Google Ads > Tools > Audience manager > + > Customer list > Upload hashed data",
+    "tiktok": "TikTok Ads Manager > Assets > Audiences > Create audience > Customer file",
+}
+
+
+def audience_files(settings: DeliverySettings, *, home: Path, as_of: dt.date,
+                   max_attached_bytes: int = MAX_ATTACHED_BYTES) -> list[Message]:
+    """The audience files of `as_of` (output/audiences/<as_of>/) by email to the data team
+    (recipients `audiences`): the Meta, Google and TikTok files (identifiers SHA-256
+    hashed) and manifest.csv attached, zipped when they weigh more than
+    `max_attached_bytes`, left on disk (and said) when even the zip does; the Klaviyo
+    lists, plain emails, are never attached: the body says where they are. Never posted
+    to Slack. A file in which anything looks like an email address is not attached.
+    Nothing (an empty list) when no one receives the kind or the folder has no manifest."""
+    to = settings.email_to("audiences")
+    folder = Path(home) / "output" / "audiences" / as_of.isoformat()
+    if not to or not (folder / "manifest.csv").is_file():
+        return []
+    manifest_bytes = (folder / "manifest.csv").read_bytes()
+    manifest = list(csv.DictReader(io.StringIO(manifest_bytes.decode())))
+    attached: list[tuple[str, bytes, str]] = []
+    held: list[str] = []  # ad-platform files not attached, with why
+    on_disk: list[dict] = []  # the email-tool lists
+    for entry in manifest:
+        if entry["platform"] not in AD_PLATFORMS:
+            on_disk.append(entry)
+            continue
+        if not (folder / entry["file"]).is_file():
+            held.append(f"{entry['file']} (missing from the folder)")
+            continue
+        attached.append((entry["file"], (folder / entry["file"]).read_bytes(), "text/csv"))
+    attached.append(("manifest.csv", manifest_bytes, "text/csv"))
+    for name, data, _ in list(attached):
+        if ADDRESS.search(data):
+            held.append(f"{name} (something in it looks like an email address: look at it "
+                        "before uploading)")
+            attached = [a for a in attached if a[0] != name]
+    packed = "files"
+    if sum(len(data) for _, data, _ in attached) > max_attached_bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data, _ in attached:
+                archive.writestr(zipfile.ZipInfo(name, date_time=(*as_of.timetuple()[:3], 0, 0, 0)),
+                                 data, zipfile.ZIP_DEFLATED)
+        zipped = buffer.getvalue()
+        if len(zipped) <= max_attached_bytes:
+            attached, packed = [(f"audiences-{as_of.isoformat()}.zip", zipped,
+                                 "application/zip")], "zip"
+        else:
+            attached = [a for a in attached if a[0] == "manifest.csv"]
+            packed = "too big"
+    platform_files = [e for e in manifest if e["platform"] in AD_PLATFORMS]
+    doc = Document(title=f"Audience files, {as_of:%d %b %Y}",
+                   subtitle=f"{_count(len(platform_files), 'file')} for Meta, Google and TikTok "
+                            f"(identifiers SHA-256 hashed) from output/audiences/{as_of}/.")
+    if packed == "files":
+        what = "attached, with manifest.csv"
+    elif packed == "zip":
+        what = f"attached in audiences-{as_of}.zip, with manifest.csv"
+    else:
+        what = (f"too big to attach even zipped (over {max_attached_bytes / 1e6:.0f} MB): "
+                f"only manifest.csv is attached; the files are in {folder}")
+    doc.add(Paragraph(f"**What is sent:** the ad-platform audience files, {what}. Upload each "
+                      "where its platform takes customer lists (below), replacing last week's "
+                      "list of the same segment, then delete the copies: hashed identifiers "
+                      "are still personal data."),
+            Bullets(tuple(f"{p.capitalize() if p != 'tiktok' else 'TikTok'}: {UPLOAD_WHERE[p]}"
+                          for p in AD_PLATFORMS)),
+            Heading("Files"),
+            Table(("Segment", "Platform", "File", "Rows", "Note"),
+                  tuple((e["segment"], e["platform"], e["file"], number(int(e["rows"])),
+                         e.get("note") or "") for e in platform_files),
+                  (False, False, False, True, False)))
+    if held:
+        doc.add(Note("Not attached: " + "; ".join(held) + "."))
+    if on_disk:
+        lists = ", ".join(f"{e['file']} ({number(int(e['rows']))} rows)" for e in on_disk)
+        doc.add(Heading("Email-tool lists, not attached"),
+                Paragraph(f"The Klaviyo lists hold plain email addresses (customers who accepted "
+                          f"email marketing) and are not sent by email: import them from "
+                          f"{folder}/ on the storeops host ({lists}), then delete them."))
+    text, page = _email_parts(doc, settings, note="storeops forget removes a customer from "
+                              "these files; a list uploaded before keeps them until replaced.")
+    return [Message("audiences", f"audiences:{as_of}", as_of, doc.title, text, page,
+                    attachments=attached, to=to)]

@@ -11,6 +11,7 @@ What is due after the run of `as_of` (the latest data, never a replay):
 - the alerts of `as_of` not sent before (anomalies, SKUs to order now, late purchase
   orders that will cause a stockout);
 - each supplier's reorder file of `as_of` to its buyer;
+- the audience files of `as_of` (hashed, ad platforms only) to the data team;
 - escalations: reorder files unanswered for `escalation_hours`;
 - retries: earlier deliveries that failed or were interrupted, from their spooled copy.
 """
@@ -38,6 +39,7 @@ from orchestration.delivery.channels import (
 from orchestration.delivery.messages import (
     Message,
     alerts,
+    audience_files,
     daily_brief,
     escalations,
     monthly_report,
@@ -89,7 +91,8 @@ def compose(con: duckdb.DuckDBPyConnection, settings: DeliverySettings, *, home:
     if not failed_checks:
         week, month = last_complete_week(as_of), last_complete_month(as_of)
         if wanted("weekly_report", f"weekly_report:{iso_week_label(week)}"):
-            messages.append(weekly_report(con, settings, week_start=week, currency=currency))
+            messages.append(weekly_report(con, settings, week_start=week, currency=currency,
+                                          home=home))
         if wanted("monthly_report", f"monthly_report:{month:%Y-%m}"):
             messages.append(monthly_report(con, settings, month=month, currency=currency))
         fresh = alerts(con, settings, as_of=as_of, currency=currency,
@@ -97,6 +100,8 @@ def compose(con: duckdb.DuckDBPyConnection, settings: DeliverySettings, *, home:
         if fresh:
             messages.append(fresh)
         messages += reorder_files(con, settings, home=home, as_of=as_of, currency=currency)
+        if wanted("audiences", f"audiences:{as_of}"):
+            messages += audience_files(settings, home=home, as_of=as_of)
     messages += escalations(con, settings, now=now, currency=currency)
     return messages
 

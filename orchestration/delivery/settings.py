@@ -18,13 +18,15 @@ delivery:
     monthly_report: [owner@store.example]
     alerts: [ops@store.example]
     escalation: [owner@store.example]
+    audiences: [data@store.example]     # the data team: the ad-platform audience files
     buyers: {default: buyer@store.example, SUP-001: jo@store.example}
   escalation_hours: 24
   dashboard_url: https://files.store.example/storeops/   # optional: a link in what is sent
 ```
 
 Passwords and webhook URLs are never in this file: only the names of the environment
-variables that hold them.
+variables that hold them. The audience files go by email only (never to Slack: a channel
+is wider than a recipient list, and a webhook carries no file).
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from dataclasses import dataclass, field
 from orchestration.delivery.channels import SmtpSettings
 
 KINDS = ("daily_brief", "weekly_report", "monthly_report", "alerts", "reorder_file",
-         "escalation", "notice")
-RECIPIENT_KINDS = ("daily_brief", "weekly_report", "monthly_report", "alerts", "escalation")
+         "escalation", "notice", "audiences")
+RECIPIENT_KINDS = ("daily_brief", "weekly_report", "monthly_report", "alerts", "escalation",
+                   "audiences")
 SLACK_KINDS = ("daily_brief", "weekly_report", "monthly_report", "alerts", "escalation", "notice")
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 

@@ -2,6 +2,7 @@
 the console, and the edge stores (a week of history, no sessions and no ads, analytics
 tables missing) still give five readable pages. Screenshots go to the test's tmp_path."""
 
+import html
 import re
 import shutil
 import subprocess
@@ -25,7 +26,8 @@ needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium binary on PATH (the Makefile installs it)")
 
 # Charts each page of the full demo store must draw at least.
-MIN_FIGURES = {"overview": 2, "marketing": 4, "inventory": 4, "customers": 4, "support": 3}
+MIN_FIGURES = {"overview": 2, "marketing": 5, "inventory": 4, "customers": 4, "support": 3}
+CURVES_TITLE = "New customers per day against ad spend per day, per paid channel"
 ANALYTICS_TABLES = ("anomalies", "demand_forecast", "reorder_suggestions", "churn_scores",
                     "supply_alerts")
 
@@ -164,6 +166,22 @@ def test_full_store_dashboards_draw_every_chart(warehouse, tmp_path):
     assert "Revenue and orders per day, with the same weekdays last year" in overview
     assert "Reorder suggestions as of" in paths["inventory"].read_text()
 
+    # Each paid channel's response curve, with today's and the suggested spend on it, and
+    # the marginal-return table: one row per paid channel of the budget advice.
+    marketing = paths["marketing"].read_text()
+    budget, curves = data.budget, data.budget_curves
+    with_curve = budget.filter(budget["status"] != "no_curve")["channel"].to_list()
+    assert with_curve, "the shared store's paid channels have curves"
+    assert CURVES_TITLE in marketing
+    assert html.escape(budget["headline"][0]) in marketing
+    for channel in with_curve:
+        points = curves.filter(curves["channel"] == channel)
+        assert points["is_current"].sum() == 1 and points["is_suggested"].sum() == 1, channel
+    assert marketing.count('<table class="data">') >= 1
+    assert "Return of the next $1" in marketing
+    assert ("Creatives wearing out" in marketing
+            and ("Alerted since" in marketing or "No creative is wearing out." in marketing))
+
 
 @needs_chromium
 def test_dashboards_hold_no_customer_level_data(warehouse, tmp_path):
@@ -196,6 +214,12 @@ def test_a_week_of_history_gives_notes_instead_of_charts(warehouse, tmp_path):
         rendered = render(page, tmp_path / f"{name}.png")
         assert rendered.problems() == [], name
         assert NOT_ENOUGH_HISTORY in rendered.text, name
+    # The budget advice was computed after this date: the page says so instead of a chart.
+    assert data.budget_as_of is None and not data.budget.height
+    marketing = paths["marketing"].read_text()
+    assert CURVES_TITLE not in marketing
+    assert "No budget advice: the budget response curves in the warehouse were computed as of" \
+        in marketing
 
 
 @needs_chromium
@@ -219,18 +243,27 @@ def test_missing_analytics_tables_still_give_five_pages(warehouse, tmp_path):
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(warehouse, copy)
     with duckdb.connect(str(copy)) as con:
-        for table in ANALYTICS_TABLES:
+        for table in (*ANALYTICS_TABLES, "creative_alerts"):
             con.execute(f"drop table if exists analytics.{table}")
+        # Budget advice where no channel's data supports a curve: words, not a chart.
+        con.execute("update analytics.budget_recommendations set status = 'no_curve', "
+                    "reason = '90 days of spend; a curve needs 120'")
     paths, data = write_pages(copy, tmp_path / "dashboards")
 
     assert set(data.unavailable) >= {"analytics.anomalies", "analytics.demand_forecast",
-                                     "analytics.reorder_suggestions", "analytics.churn_scores"}
+                                     "analytics.reorder_suggestions", "analytics.churn_scores",
+                                     "analytics.creative_alerts"}
     for name, page in paths.items():
         assert_self_contained(page)
         rendered = render(page, tmp_path / f"{name}.png")
         assert rendered.problems() == [], name
     assert "have not been built on this store yet" in paths["inventory"].read_text()
     assert "No churn segments" in paths["customers"].read_text()
+    marketing = paths["marketing"].read_text()
+    assert CURVES_TITLE not in marketing
+    assert "No response curve (as of" in marketing
+    assert "meta: 90 days of spend; a curve needs 120" in marketing
+    assert "No creative alerts: the creative fatigue alerts have not been built" in marketing
 
 
 @needs_chromium

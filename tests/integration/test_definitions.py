@@ -107,6 +107,12 @@ def test_outputs_group_reads_the_analytics_it_reports(defs):
     for upstream in (["analytics", "reorder_suggestions"], ["analytics", "anomalies"],
                      ["analytics", "creative_alerts"], ["marts", "fct_daily_kpis"]):
         assert dg.AssetKey(upstream) in brief.parent_keys
+    weekly = graph.get(dg.AssetKey(["output", "weekly_report"]))
+    for upstream in (["analytics", "budget_recommendations"], ["analytics", "creative_alerts"],
+                     ["output", "audiences"]):  # its "Spend and audiences" section
+        assert dg.AssetKey(upstream) in weekly.parent_keys, upstream
+    dashboards = graph.get(dg.AssetKey(["output", "dashboards"]))
+    assert dg.AssetKey(["analytics", "budget_recommendations"]) in dashboards.parent_keys
     index = graph.get(dg.AssetKey(["output", "index"]))
     assert dg.AssetKey(["output", "reorder_files"]) in index.parent_keys
 

@@ -4,8 +4,10 @@ real SMTP server (aiosmtpd) and a Slack webhook (pytest-httpserver) on 127.0.0.1
 - `storeops send --dry-run` writes every message under output/outbox/ and sends nothing;
   the brief's email HTML renders in headless Chromium.
 - `storeops run` delivers the daily brief (email and Slack), the weekly and monthly
-  reports, the alerts and one email per supplier with its XLSX and CSV; a 429 from Slack
+  reports, the alerts, one email per supplier with its XLSX and CSV, and the audience
+  files (hashed, ad platforms only, with the manifest) to the data team; a 429 from Slack
   is waited out, a recipient deferred by the server (451) is retried by the next run.
+- No customer's email address is in anything sent: the Klaviyo lists stay on disk.
 - A second run delivers nothing new (only that retry).
 - A reorder file unanswered for 25 hours: the escalation sensor asks for one pass, which
   sends exactly one escalation per file; the next asks for nothing.
@@ -13,11 +15,13 @@ real SMTP server (aiosmtpd) and a Slack webhook (pytest-httpserver) on 127.0.0.1
 - The SMTP password and the webhook URL appear in no output, log or file.
 """
 
+import csv
 import email
 import email.policy
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -126,6 +130,7 @@ def test_a_run_delivers_once_retries_escalates_once_and_never_leaks(
                        "weekly_report": ["owner@store.example"],
                        "monthly_report": ["owner@store.example"],
                        "alerts": ["ops@store.example"], "escalation": ["owner@store.example"],
+                       "audiences": ["data@store.example"],
                        "buyers": {"default": "buyer@store.example"}},
     }
     (home / "storeops.yml").write_text(yaml.safe_dump(config))
@@ -145,6 +150,7 @@ def test_a_run_delivers_once_retries_escalates_once_and_never_leaks(
     assert any(n.startswith("daily_brief-") and n.endswith("owner-store.example.html") for n in files), files
     assert any(n.startswith("daily_brief-") and n.endswith(".slack.json") for n in files), files
     assert any(n.startswith("reorder_file-") and n.endswith(".eml") for n in files), files
+    assert any(n.startswith("audiences-") and n.endswith("data-store.example.eml") for n in files), files
     assert relay_handler.messages == [] and webhook.statuses == []
     if CHROMIUM:  # the brief's email as a mail client's web view would draw it
         page = next(p for p in folders[0].iterdir()
@@ -203,6 +209,27 @@ def test_a_run_delivers_once_retries_escalates_once_and_never_leaks(
         assert "approved_qty" in attached[f"{stem}.csv"].splitlines()[0]  # text/csv: a str
         assert "What is asked" in message.get_body(("plain",)).get_content()
     assert ("daily_brief", "email", "failed", 1) in outbox_rows, outbox_rows
+    assert ("audiences", "email", "sent", 1) in outbox_rows, outbox_rows
+    assert not any(kind == "audiences" and channel == "slack" for kind, channel, *_ in outbox_rows)
+
+    # The data team gets the ad-platform audience files (hashed) and the manifest, byte for
+    # byte; the Klaviyo lists (plain emails) are named with their folder, not attached.
+    folder = home / "output" / "audiences" / as_of.isoformat()
+    with (folder / "manifest.csv").open() as handle:
+        manifest = list(csv.DictReader(handle))
+    [audiences] = relay_handler.to("data@store.example")
+    assert audiences["subject"] == f"Audience files, {as_of:%d %b %Y}"
+    attached = {part.get_filename(): part.get_payload(decode=True)
+                for part in audiences.iter_attachments()}
+    platform_files = {e["file"] for e in manifest if e["platform"] in ("meta", "google", "tiktok")}
+    klaviyo_files = {e["file"] for e in manifest if e["platform"] == "klaviyo"}
+    assert platform_files and klaviyo_files
+    assert set(attached) == platform_files | {"manifest.csv"}
+    for name, data in attached.items():
+        assert data == (folder / name).read_bytes(), name
+        assert b"@" not in data, name
+    body = audiences.get_body(("plain",)).get_content()
+    assert f"{folder}/" in body and all(name in body for name in klaviyo_files)
     report = (home / "output" / "quality" / "index.html").read_text()
     assert "Deliveries (email and Slack)" in report and "1 not delivered" in report
     assert "flaky@store.example" not in report  # addresses masked there
@@ -259,9 +286,20 @@ def test_a_run_delivers_once_retries_escalates_once_and_never_leaks(
     assert "raw/shopify_orders: gx_suite" in new[0][1].get_body(("plain",)).get_content()
     assert report.sent == {"notice/email": 2}
 
-    # 6. No secret anywhere.
+    # 6. No secret anywhere, and no customer's email address in anything sent.
     everything = "\n".join(outputs) + json.dumps(webhook.posts)
     everything += "".join(m.as_string() for _, m in relay_handler.messages)
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        addresses = {e.lower() for (e,) in con.execute(
+            "select email from marts.dim_customers where email is not null").fetchall()}
+    assert len(addresses) > 100
+    sent = json.dumps(webhook.posts).lower() + "".join(
+        part.get_payload(decode=True).decode("utf-8", "replace").lower()
+        for _, m in relay_handler.messages for part in m.walk() if not part.is_multipart())
+    assert not [a for a in addresses if a in sent]
+    assert set(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", sent)) <= {
+        "owner@store.example", "flaky@store.example", "ops@store.example",
+        "buyer@store.example", "data@store.example", "storeops@store.example"}
     for path in home.rglob("*"):
         if path.is_file() and path.stat().st_size < 50_000_000:
             data = path.read_bytes()
@@ -282,3 +320,62 @@ def _sensor(home: Path):
         result = reorder_escalation_sensor(dg.build_sensor_context(
             instance=instance, resources=resources))
     return result if isinstance(result, dg.RunRequest) else None
+
+
+def _audience_folder(home: Path, as_of) -> Path:
+    """A home's output/audiences/<as_of>/ with a manifest of three files: a Meta file of
+    hashes, a TikTok file in which an address was planted, and a Klaviyo list."""
+    folder = home / "output" / "audiences" / as_of.isoformat()
+    folder.mkdir(parents=True)
+    digest = "a" * 64
+    (folder / "meta_vip.csv").write_text("email,phone\n" + f"{digest},{digest}\n" * 2000)
+    (folder / "tiktok_vip_email.csv").write_text(f"Email_SHA256\n{digest}\nleak@example.com\n")
+    (folder / "klaviyo_vip.csv").write_text("Email,First Name,Last Name\nann@example.com,Ann,Lee\n")
+    (folder / "manifest.csv").write_text(
+        "file,segment,platform,rows,match_keys,built_from,note\n"
+        "meta_vip.csv,vip,meta,2000,email (SHA-256),top 10%,\n"
+        "tiktok_vip_email.csv,vip,tiktok,2,Email_SHA256,top 10%,\"under 1,000 rows\"\n"
+        "klaviyo_vip.csv,vip,klaviyo,1,Email (plain),top 10%,\n")
+    return folder
+
+
+def test_audience_files_are_zipped_when_big_and_never_carry_an_address(tmp_path):
+    """The size rules and the address guard of the audience email, on a hand-made folder:
+    no file that holds an address is attached (the planted one is held back and named),
+    big attachments go zipped, and too big even zipped only the manifest goes; Slack
+    cannot be asked to post them."""
+    import datetime as dt
+    import zipfile
+
+    from orchestration.delivery.messages import audience_files
+    from orchestration.delivery.settings import DeliveryConfigError, DeliverySettings
+
+    as_of = dt.date(2026, 11, 22)
+    folder = _audience_folder(tmp_path, as_of)
+    settings = DeliverySettings.from_config({
+        "email": {"host": "127.0.0.1", "security": "none", "from": "storeops@store.example"},
+        "recipients": {"audiences": ["data@store.example"]}})
+
+    [plain] = audience_files(settings, home=tmp_path, as_of=as_of)
+    assert plain.key == "audiences:2026-11-22" and plain.to == ("data@store.example",)
+    assert plain.slack is None
+    assert [name for name, _, _ in plain.attachments] == ["meta_vip.csv", "manifest.csv"]
+    assert "tiktok_vip_email.csv (something in it looks like an email address" in plain.text
+    assert "ann@example.com" not in plain.text + plain.html and "klaviyo_vip.csv" in plain.text
+
+    size = (folder / "meta_vip.csv").stat().st_size
+    [zipped] = audience_files(settings, home=tmp_path, as_of=as_of, max_attached_bytes=size // 2)
+    [(name, data, kind)] = zipped.attachments
+    assert (name, kind) == ("audiences-2026-11-22.zip", "application/zip")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == ["meta_vip.csv", "manifest.csv"]
+        assert archive.read("meta_vip.csv") == (folder / "meta_vip.csv").read_bytes()
+
+    [manifest_only] = audience_files(settings, home=tmp_path, as_of=as_of, max_attached_bytes=100)
+    assert [name for name, _, _ in manifest_only.attachments] == ["manifest.csv"]
+    assert f"the files are in {folder}" in manifest_only.text
+
+    assert audience_files(settings, home=tmp_path, as_of=as_of - dt.timedelta(days=1)) == []
+    assert audience_files(DeliverySettings(), home=tmp_path, as_of=as_of) == []
+    with pytest.raises(DeliveryConfigError, match="audiences"):
+        DeliverySettings.from_config({"slack": {"kinds": ["daily_brief", "audiences"]}})

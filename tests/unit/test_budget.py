@@ -11,6 +11,7 @@ import pytest
 from models.budget import (
     adstock,
     budget_recommendations,
+    curve_points,
     demand_index,
     fit_response_curve,
     hill,
@@ -97,6 +98,28 @@ def test_money_moves_from_the_saturated_channel_and_a_flat_one_gets_no_curve() -
     assert rows["sat"]["expected_weekly_gain_lo"] > 0
     assert rows["sat"]["headline"].startswith("Move $")
     assert "from sat" in rows["sat"]["headline"] and "to room" in rows["sat"]["headline"]
+
+    # The chart's points: each fitted curve with today's and the suggested spend on it.
+    points = curve_points(daily, table, as_of=AS_OF)
+    assert set(points["channel"]) == {"sat", "room"}  # no curve, nothing to draw
+    for channel, row in rows.items():
+        if channel == "flat":
+            continue
+        mine = points.filter(pl.col("channel") == channel)
+        now = mine.filter(pl.col("is_current")).row(0, named=True)
+        suggested = mine.filter(pl.col("is_suggested")).row(0, named=True)
+        assert now["spend"] == row["current_spend"]
+        assert now["new_customers"] == pytest.approx(row["new_customers_per_day"])
+        assert suggested["spend"] == pytest.approx(row["suggested_spend"])
+        shape = (row["half_saturation"], row["shape"])
+        assert suggested["new_customers"] / now["new_customers"] == pytest.approx(
+            hill(row["suggested_spend"], *shape) / hill(row["current_spend"], *shape))
+        curve = mine.filter(~pl.col("is_current") & ~pl.col("is_suggested"))
+        assert curve["spend"].min() == 0 and curve["new_customers"].min() == 0
+        assert curve["spend"].max() == pytest.approx(
+            1.5 * max(row["current_spend"], row["suggested_spend"]))
+    sat = points.filter((pl.col("channel") == "sat") & pl.col("is_suggested"))
+    assert sat["spend"][0] < rows["sat"]["current_spend"]
 
 
 def test_too_short_a_history_is_said_in_words() -> None:
