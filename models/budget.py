@@ -47,6 +47,7 @@ CURRENT_DAYS = 28  # "today's" spend and demand: the mean of the last 28 days
 EXTRAPOLATION = (0.75, 1.25)  # of the lowest / highest 28-day spend seen
 MAX_MOVE = 0.5  # no channel's budget moves by more than half in one piece of advice
 LEVEL = 0.90
+UNCERTAIN_RATIO = 10.0  # a marginal-return interval wider than this (hi / lo) is a guess
 Z = 1.6448536269514722  # two-sided 90%
 
 
@@ -368,7 +369,8 @@ def budget_recommendations(daily: pl.DataFrame, *, as_of: dt.date,
                      "average_return": new_now * v / s0,
                      "saturation": s0 / curve.half_saturation,
                      "beta": curve.beta, "half_saturation": curve.half_saturation,
-                     "shape": curve.shape, "decay": curve.decay, "reason": None})
+                     "shape": curve.shape, "decay": curve.decay,
+                     "reason": _uncertain_reason(lo, hi)})
         curves.append(curve)
         current.append(s0)
         now_demand.append(d0)
@@ -469,6 +471,16 @@ def _no_curve_reason(spend: np.ndarray) -> str | None:
         return (f"spend has barely changed (its 14-day average varies by {cv:.0%}); "
                 "the data cannot show what more or less spend would bring")
     return None
+
+
+def _uncertain_reason(lo: float, hi: float) -> str | None:
+    """Words for a curve whose marginal return the data barely constrain (the 90%
+    interval's ends more than UNCERTAIN_RATIO apart, or not finite), else None."""
+    if np.isfinite(hi) and lo > 0 and hi / lo <= UNCERTAIN_RATIO:
+        return None
+    return (f"uncertain: the data pin this curve down poorly (the next 100 of spend brings "
+            f"{lo:,.2f} to {hi:,.2f} new customers, 90% interval); read its figures as a "
+            "guess, and a budget test would settle it")
 
 
 def _money(amount: float | None, unit: str, currency: str) -> str:

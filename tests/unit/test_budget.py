@@ -131,3 +131,19 @@ def test_too_short_a_history_is_said_in_words() -> None:
     assert table["headline"][0].startswith("No budget advice")
     with pytest.raises(ValueError, match="lacks"):
         budget_recommendations(daily.drop("spend"), as_of=AS_OF)
+
+
+def test_a_curve_the_data_barely_constrain_says_so() -> None:
+    daily, _ = _store()
+    # Five months of a channel that brings one customer now and then: its curve is a guess.
+    few = (daily.filter(pl.col("channel") == "room").tail(150)
+           .with_columns((pl.col("new_customers") // 40).alias("new_customers")))
+    table = budget_recommendations(few, as_of=AS_OF)
+    row = table.row(0, named=True)
+    assert row["status"] in ("keep", "advice")
+    assert row["marginal_hi"] > 10 * row["marginal_lo"]
+    assert row["reason"].startswith("uncertain: the data pin this curve down poorly")
+    # A well-measured channel carries no such warning.
+    rows = {r["channel"]: r for r in budget_recommendations(daily, as_of=AS_OF).iter_rows(
+        named=True)}
+    assert rows["sat"]["reason"] is None
